@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { StatusController } from './status.controller';
+
+const controllers = [StatusController];
+
+@Module({ controllers })
+export class AdminModule {}

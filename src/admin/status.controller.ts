@@ -1,0 +1,21 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { VERSION } from '../version';
+
+/** Lets an integrator check a token and see which deployment answers, before wiring a ticket system. */
+@Controller('api/v1/status')
+export class StatusController {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  @Get()
+  status() {
+    return {
+      service: 'rs-bridge',
+      version: VERSION,
+      role: this.config.env.RSB_ROLE,
+      redisPrefix: this.config.env.RSB_REDIS_PREFIX,
+      uptimeSeconds: Math.round(process.uptime()),
+    };
+  }
+}

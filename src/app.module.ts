@@ -1,0 +1,59 @@
+import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
+import { ConfigModule } from './config/config.module';
+import { AppConfig } from './config/load-config';
+import { HealthModule } from './health/health.module';
+import { ApiTokenGuard } from './http/api-token.guard';
+import { ErrorFilter } from './http/error.filter';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { LoggingModule } from './logging/logging.module';
+import { RedisModule } from './redis/redis.module';
+
+type Imports = NonNullable<ModuleMetadata['imports']>;
+
+export interface AppModuleOptions {
+  /** Modules serving webhooks and /api/v1 (roles api and all). */
+  apiModules?: Imports;
+  /** Modules holding queue processors and schedulers (roles worker and all). */
+  workerModules?: Imports;
+}
+
+/** Modules every role needs: configuration, logs, Redis, probes, orderly shutdown. */
+const infrastructure = (config: AppConfig): Imports => [
+  ConfigModule.forRoot(config),
+  LoggingModule,
+  RedisModule,
+  LifecycleModule,
+  HealthModule,
+];
+
+/** The features, by role. Later flows add their modules to these two lists. */
+const apiModules: Imports = [AdminModule];
+const workerModules: Imports = [];
+
+@Module({})
+export class AppModule {
+  /**
+   * The role decides which modules exist at all: an `api` process creates no BullMQ worker (so it holds
+   * no blocking Redis connection), a `worker` process serves no webhook or API route, only the probes.
+   */
+  static forRoot(config: AppConfig, extra: AppModuleOptions = {}): DynamicModule {
+    const role = config.env.RSB_ROLE;
+    const servesApi = role === 'api' || role === 'all';
+    const runsWorkers = role === 'worker' || role === 'all';
+    return {
+      module: AppModule,
+      imports: [
+        ...infrastructure(config),
+        ...(servesApi ? [...apiModules, ...(extra.apiModules ?? [])] : []),
+        ...(runsWorkers ? [...workerModules, ...(extra.workerModules ?? [])] : []),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_GUARD, useClass: ApiTokenGuard },
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+      ],
+    };
+  }
+}

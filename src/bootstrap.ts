@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import { ConfigError } from './config/config.error';
+import { AppConfig, loadConfig } from './config/load-config';
+import { secretScrubber } from './logging/redaction';
+
+/** Requests larger than this are refused with 413 before any handler runs; webhooks set their own caps. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createApp(config: AppConfig, extra: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
+    trustProxy: true,
+    // Reuse the caller's request id when it sends a sane one, so a ticket system's logs line up with ours.
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, extra), adapter, {
+    bufferLogs: true,
+    rawBody: true,
+  });
+  app.useLogger(app.get(Logger));
+  // Echo the request id so a caller can quote it when reporting a problem.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  return app;
+}
+
+export async function start(config: AppConfig, extra: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  const app = await createApp(config, extra);
+  await app.listen({ port: config.env.PORT, host: config.env.HOST });
+  app.get(Logger).log(`rs-bridge listening on ${config.env.HOST}:${config.env.PORT} as role ${config.env.RSB_ROLE}`, 'Bootstrap');
+  return app;
+}
+
+/** The process entry: a configuration problem is printed once, plainly, and the process exits 1. */
+export function run(extra: AppModuleOptions = {}): void {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `cannot read the configuration: ${String(error)}`;
+    process.stderr.write(`rs-bridge: ${message}\n`);
+    process.exit(1);
+  }
+  start(config, extra).catch((error: unknown) => {
+    const scrub = secretScrubber(config.secrets);
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(scrub(`rs-bridge: failed to start: ${text}\n`));
+    process.exit(1);
+  });
+}

@@ -1,0 +1,66 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { ConfigError, ConfigProblem } from './config.error';
+import { envVarsOf } from './env-var.decorator';
+import { Environment } from './environment';
+import { loadRulesFile, Rules } from './rules-file';
+
+export interface AppConfig {
+  env: Environment;
+  rules: Rules;
+  /** Values that must never reach a log line, an error or job data. */
+  secrets: string[];
+}
+
+const describeFound = (raw: string | undefined, sensitive: boolean): string => {
+  if (raw === undefined) return 'nothing (not set)';
+  if (sensitive) return `a hidden value of ${raw.length} characters`;
+  return JSON.stringify(raw);
+};
+
+/**
+ * Reads and validates the environment. An empty variable counts as unset, as `.env` files write it.
+ * Throws ConfigError listing every problem; never includes the value of a sensitive variable.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const vars = envVarsOf(Environment);
+  const plain: Record<string, string> = {};
+  for (const v of vars) {
+    const raw = source[v.name];
+    if (raw !== undefined && raw.trim() !== '') plain[v.name] = raw.trim();
+  }
+  const env = plainToInstance(Environment, plain, { exposeDefaultValues: true });
+  const errors = validateSync(env, { forbidUnknownValues: true });
+
+  const problems: ConfigProblem[] = errors.map((error: ValidationError) => {
+    const meta = vars.find((v) => v.name === error.property);
+    const expected = [...new Set(Object.values(error.constraints ?? {}))].join(', ') || 'a valid value';
+    return { variable: error.property, expected, found: describeFound(plain[error.property], meta?.sensitive ?? false) };
+  });
+
+  const { rules, problem } = loadRulesFile(env.RSB_RULES_FILE);
+  if (problem) problems.push(problem);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return { env, rules, secrets: secretValues(env) };
+}
+
+function secretValues(env: Environment): string[] {
+  const values: string[] = [];
+  for (const v of envVarsOf(Environment)) {
+    if (!v.sensitive) continue;
+    const value: unknown = (env as unknown as Record<string, unknown>)[v.name];
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item === 'string' && item.length > 0) values.push(item);
+    }
+  }
+  // A Redis URL's password may be logged on its own (by ioredis errors, for instance).
+  try {
+    const password = decodeURIComponent(new URL(env.REDIS_URL).password);
+    if (password) values.push(password);
+  } catch {
+    // validated above; an unparsable URL has no password to hide
+  }
+  // Longest first, so that a secret containing another is redacted whole.
+  return [...new Set(values)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+}

@@ -1,0 +1,33 @@
+import { HttpException } from '@nestjs/common';
+import { ApiError, codeForStatus, ErrorBody } from './api-error';
+
+/** Turns anything thrown while handling a request into the status and body we answer with. */
+export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+  if (exception instanceof ApiError) {
+    return { status: exception.getStatus(), body: exception.getResponse() as ErrorBody, unexpected: false };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    let message = exception.message;
+    let details: unknown;
+    if (typeof response === 'object' && response !== null && 'message' in response) {
+      const m = (response as { message: unknown }).message;
+      if (Array.isArray(m)) {
+        message = 'The request is invalid.';
+        details = m;
+      } else if (typeof m === 'string') {
+        message = m;
+      }
+    }
+    return { status, body: { error: { code: codeForStatus(status), message, ...(details ? { details } : {}) } }, unexpected: false };
+  }
+  // Errors raised by Fastify itself (body parser, body limit, content type) carry a statusCode.
+  const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const status = fastifyError.statusCode;
+    const message = (fastifyError.message ?? 'Bad request').replace(/^FST_\w+:\s*/, '');
+    return { status, body: { error: { code: codeForStatus(status), message } }, unexpected: false };
+  }
+  return { status: 500, body: { error: { code: 'internal_error', message: 'Internal server error' } }, unexpected: true };
+}

@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { BullmqErrorLogger } from './bullmq-error.logger';
+import { ShutdownCoordinator } from './shutdown.coordinator';
+import { ShutdownState } from './shutdown-state';
+
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  providers: [ShutdownState, ShutdownCoordinator, BullmqErrorLogger],
+  exports: [ShutdownState],
+})
+export class LifecycleModule {}

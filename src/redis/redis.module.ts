@@ -1,0 +1,24 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Global, Module } from '@nestjs/common';
+import type { ConnectionOptions } from 'bullmq';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { redisOptions } from './redis-options';
+import { RedisService } from './redis.service';
+
+@Global()
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        // BullMQ's own option type is narrower than ioredis's; these are plain ioredis options.
+        connection: redisOptions(config.env.REDIS_URL, 'queue') as ConnectionOptions,
+        prefix: config.env.RSB_REDIS_PREFIX,
+      }),
+    }),
+  ],
+  providers: [RedisService],
+  exports: [RedisService, BullModule],
+})
+export class RedisModule {}

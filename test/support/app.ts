@@ -1,0 +1,39 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModuleOptions } from '../../src/app.module';
+import { createApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/load-config';
+import { deleteKeys, REDIS_URL, uniquePrefix } from './redis';
+
+export const TEST_API_TOKEN = 'test-token-0123456789abcdef';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  url: string;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** Boots the real application in this process on a random loopback port, with its own Redis prefix. */
+export async function startApp(env: Record<string, string> = {}, extra: AppModuleOptions = {}): Promise<RunningApp> {
+  const prefix = env.RSB_REDIS_PREFIX ?? uniquePrefix();
+  const config = loadConfig({
+    REDIS_URL,
+    LOG_LEVEL: 'silent',
+    RSB_API_TOKENS: TEST_API_TOKEN,
+    ...env,
+    RSB_REDIS_PREFIX: prefix,
+    PORT: '1',
+  });
+  const app = await createApp(config, extra);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = await app.getUrl();
+  return {
+    app,
+    url: url.replace('[::1]', '127.0.0.1'),
+    prefix,
+    async close() {
+      await app.close();
+      await deleteKeys(prefix);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../../src/config/config.error';
+import { loadConfig } from '../../../src/config/load-config';
+
+const problemsOf = (env: NodeJS.ProcessEnv): ConfigError => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    const { env } = loadConfig({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      RSB_ROLE: 'all',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      RSB_REDIS_PREFIX: 'rsb',
+      LOG_LEVEL: 'info',
+      RSB_API_TOKENS: [],
+      RSB_SHUTDOWN_TIMEOUT_MS: 30000,
+    });
+    expect(env.RSB_RULES_FILE).toBeUndefined();
+  });
+
+  it('converts numbers and comma-separated lists', () => {
+    const { env } = loadConfig({ PORT: '8080', RSB_API_TOKENS: ' first-token-0123456789 , second-token-0123456789,', RSB_ROLE: 'worker' });
+    expect(env.PORT).toBe(8080);
+    expect(env.RSB_ROLE).toBe('worker');
+    expect(env.RSB_API_TOKENS).toEqual(['first-token-0123456789', 'second-token-0123456789']);
+  });
+
+  it('treats an empty variable as unset, as .env files write it', () => {
+    expect(loadConfig({ PORT: '', RSB_RULES_FILE: '' }).env).toMatchObject({ PORT: 3000, RSB_RULES_FILE: undefined });
+  });
+
+  it('lists every invalid variable in one error, with what was expected and what was found', () => {
+    const error = problemsOf({ PORT: 'abc', RSB_ROLE: 'foo', LOG_LEVEL: 'loud' });
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['LOG_LEVEL', 'PORT', 'RSB_ROLE']);
+    expect(error.message).toContain('PORT: expected an integer from 1 to 65535; found "abc"');
+    expect(error.message).toContain('RSB_ROLE: expected one of api, worker, all; found "foo"');
+  });
+
+  it('rejects out-of-range numbers and malformed URLs and prefixes', () => {
+    const error = problemsOf({ PORT: '70000', REDIS_URL: 'http://x', RSB_REDIS_PREFIX: 'has space', RSB_SHUTDOWN_TIMEOUT_MS: '-1' });
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['PORT', 'REDIS_URL', 'RSB_REDIS_PREFIX', 'RSB_SHUTDOWN_TIMEOUT_MS']);
+  });
+
+  it('never shows the value of a sensitive variable in the error', () => {
+    const secret = 'short secret';
+    const error = problemsOf({ RSB_API_TOKENS: secret, REDIS_URL: 'mysql://user:hunter2-password@db' });
+    expect(error.message).not.toContain('short');
+    expect(error.message).not.toContain('hunter2-password');
+    expect(error.message).toContain(
+      'RSB_API_TOKENS: expected tokens of at least 16 characters without spaces; found a hidden value of 12 characters',
+    );
+  });
+
+  it('collects the secrets to redact, including the password inside REDIS_URL', () => {
+    const { secrets } = loadConfig({
+      RSB_API_TOKENS: 'token-one-0123456789,token-two-0123456789',
+      REDIS_URL: 'redis://:p%40ssw0rd-long@redis:6379/2',
+    });
+    expect(secrets).toEqual(
+      expect.arrayContaining(['token-one-0123456789', 'token-two-0123456789', 'p@ssw0rd-long', 'redis://:p%40ssw0rd-long@redis:6379/2']),
+    );
+  });
+
+  describe('RSB_RULES_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rsb-rules-'));
+
+    it('loads a YAML mapping', () => {
+      const path = join(dir, 'ok.yaml');
+      writeFileSync(path, 'routing:\n  default: general\n');
+      expect(loadConfig({ RSB_RULES_FILE: path }).rules).toEqual({ routing: { default: 'general' } });
+    });
+
+    it('stops the boot when the file is missing, with the other problems', () => {
+      const error = problemsOf({ RSB_RULES_FILE: join(dir, 'missing.yaml'), PORT: 'x' });
+      expect(error.problems.map((p) => p.variable).sort()).toEqual(['PORT', 'RSB_RULES_FILE']);
+      expect(error.message).toMatch(/RSB_RULES_FILE: expected a readable YAML file; found .*missing\.yaml \(ENOENT\)/);
+    });
+
+    it('stops the boot on invalid YAML or a top level that is not a mapping', () => {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'routing: [unclosed\n');
+      expect(problemsOf({ RSB_RULES_FILE: bad }).message).toContain('expected valid YAML');
+      const list = join(dir, 'list.yaml');
+      writeFileSync(list, '- a\n- b\n');
+      expect(problemsOf({ RSB_RULES_FILE: list }).message).toContain('holds a list');
+    });
+  });
+});
