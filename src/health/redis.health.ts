@@ -3,12 +3,31 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { RedisService } from '../redis/redis.service';
 
 const PING_TIMEOUT_MS = 1_000;
+const SETTINGS_TTL_MS = 60_000;
+
+/**
+ * What rs-bridge needs of a production Redis: queued work and idempotency records survive a restart
+ * (AOF) and are never evicted under memory pressure. Reported as warnings: the bridge works without
+ * them, but can lose or repeat work when Redis restarts or fills up.
+ */
+export function redisSettingWarnings(info: string): string[] {
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+  const warnings: string[] = [];
+  const aof = field('aof_enabled');
+  if (aof !== undefined && aof !== '1') warnings.push('AOF persistence is off (set appendonly yes): queued work is lost if Redis restarts');
+  const policy = field('maxmemory_policy');
+  if (policy !== undefined && policy !== 'noeviction') {
+    warnings.push(`maxmemory-policy is ${policy} (set noeviction): Redis may evict queued jobs and idempotency records`);
+  }
+  return warnings;
+}
 
 @Injectable()
 export class RedisHealthIndicator {
   private readonly logger = new Logger('Readiness');
   private lastUp: boolean | undefined;
   private ready?: Promise<void>;
+  private settings?: { at: number; warnings: string[] };
 
   constructor(
     private readonly indicators: HealthIndicatorService,
@@ -26,12 +45,23 @@ export class RedisHealthIndicator {
       ]);
       if (pong !== 'PONG') throw new Error(`unexpected answer ${String(pong)}`);
       this.transition(true);
-      return indicator.up();
+      const warnings = await this.settingWarnings();
+      return warnings.length > 0 ? indicator.up({ warnings }) : indicator.up();
     } catch (error) {
       const message = `Redis does not answer: ${(error as Error).message}`;
       this.transition(false, message);
       return indicator.down({ message });
     }
+  }
+
+  /** INFO is cheap but not free: probes run every few seconds, the settings rarely change. */
+  private async settingWarnings(): Promise<string[]> {
+    if (this.settings && Date.now() - this.settings.at < SETTINGS_TTL_MS) return this.settings.warnings;
+    const info = await this.redis.connection.info().catch(() => '');
+    const warnings = redisSettingWarnings(info);
+    if (warnings.join() !== this.settings?.warnings.join()) for (const w of warnings) this.logger.warn(`Redis: ${w}`);
+    this.settings = { at: Date.now(), warnings };
+    return warnings;
   }
 
   /** Right after boot or a reconnect the connection may still be handshaking: wait for it, within the timeout. */

@@ -1,3 +1,4 @@
+import { json } from '../support/http';
 import { Queue } from 'bullmq';
 import { RunningApp, startApp } from '../support/app';
 import { until } from '../support/child';
@@ -28,7 +29,7 @@ describe('readiness while Redis goes away and comes back', () => {
     const down = await fetch(`${sut.url}/readyz`);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(down.status).toBe(503);
-    const body = await down.json();
+    const body = await json(down);
     expect(body.error).toMatchObject({ code: 'not_ready', message: 'Not ready: redis' });
     expect(body.error.details.error.redis).toMatchObject({ status: 'down', message: expect.stringMatching(/Redis does not answer/) });
     // The process lives on: liveness does not depend on Redis.

@@ -1,3 +1,4 @@
+import { json } from '../support/http';
 import { Queue } from 'bullmq';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../support/app';
 import { until } from '../support/child';
@@ -27,7 +28,7 @@ describe.each([
     expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${sut.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).details.config.role).toBe(role);
+    expect((await json(ready)).details.config.role).toBe(role);
   });
 
   it(`${servesApi ? 'serves' : 'does not serve'} the API`, async () => {

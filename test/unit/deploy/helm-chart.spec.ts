@@ -1,0 +1,161 @@
+import Ajv from 'ajv';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { envVarsOf } from '../../../src/config/env-var.decorator';
+import { Environment } from '../../../src/config/environment';
+
+const chart = join(__dirname, '..', '..', '..', 'helm', 'rs-bridge');
+const read = (file: string) => readFileSync(join(chart, file), 'utf8');
+const valuesText = read('values.yaml');
+type Tree = Record<string, unknown>;
+const values = parse(valuesText) as Tree;
+const templateFiles = readdirSync(join(chart, 'templates'));
+const templates = Object.fromEntries(templateFiles.map((f) => [f, read(join('templates', f))]));
+const manifests = templateFiles.filter((f) => f.endsWith('.yaml'));
+
+/** Template actions out: a line holding only actions goes, an inline action becomes a placeholder. */
+const stripActions = (text: string): string =>
+  text
+    .split('\n')
+    .filter((line) => line.replace(/\{\{.*?\}\}/g, '').trim() !== '' || line.trim() === '')
+    .map((line) => line.replace(/\{\{.*?\}\}/g, 'x'))
+    .join('\n');
+
+const hasPath = (tree: unknown, path: string[]): boolean => {
+  let node = tree;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !(key in (node as Tree))) return false;
+    node = (node as Tree)[key];
+  }
+  return true;
+};
+
+const leafPaths = (node: unknown, prefix: string[] = []): string[] => {
+  if (node === null || typeof node !== 'object' || Array.isArray(node) || Object.keys(node).length === 0) return [prefix.join('.')];
+  return Object.entries(node as Tree).flatMap(([k, v]) => leafPaths(v, [...prefix, k]));
+};
+
+describe('Helm chart', () => {
+  it('has every file the chart needs', () => {
+    for (const file of ['Chart.yaml', 'values.yaml', 'values.schema.json', 'README.md']) expect(read(file).length).toBeGreaterThan(0);
+    expect(templateFiles).toEqual(
+      expect.arrayContaining([
+        '_helpers.tpl',
+        'NOTES.txt',
+        'deployment-api.yaml',
+        'deployment-worker.yaml',
+        'service.yaml',
+        'ingress.yaml',
+        'hpa-api.yaml',
+        'hpa-worker.yaml',
+        'pdb-api.yaml',
+        'pdb-worker.yaml',
+        'serviceaccount.yaml',
+        'configmap.yaml',
+        'secret.yaml',
+        'servicemonitor.yaml',
+        'networkpolicy.yaml',
+      ]),
+    );
+    expect(parse(read('Chart.yaml'))).toMatchObject({ apiVersion: 'v2', name: 'rs-bridge', type: 'application' });
+  });
+
+  it.each(manifests)('%s parses as Kubernetes YAML once template actions are stripped', (file) => {
+    const docs = parseAllDocuments(stripActions(templates[file]), { uniqueKeys: false });
+    const objects = docs.map((d) => {
+      expect(d.errors).toEqual([]);
+      return d.toJS() as Tree | null;
+    });
+    for (const object of objects.filter((o) => o !== null)) {
+      expect(object).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.anything() } });
+    }
+  });
+
+  it('references only values that exist in values.yaml', () => {
+    const referenced = new Set<string>();
+    for (const text of Object.values(templates))
+      for (const m of text.matchAll(/\.Values((?:\.[A-Za-z0-9_]+)+)/g)) referenced.add(m[1].slice(1));
+    expect(referenced.size).toBeGreaterThan(30);
+    expect([...referenced].filter((path) => !hasPath(values, path.split('.')))).toEqual([]);
+  });
+
+  it('validates values.yaml against values.schema.json, and the schema catches a typo', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(read('values.schema.json')) as object);
+    expect(validate(values) ? [] : validate.errors).toEqual([]);
+    expect(validate({ ...values, replicas: 3 })).toBe(false);
+    expect(validate({ ...values, config: { ...(values.config as Tree), RSB_API_TOKENS: 'secret-in-a-configmap' } })).toBe(false);
+  });
+
+  it('documents every value with a ## @param line and lists it in the README', () => {
+    const documented = new Set([...valuesText.matchAll(/^\s*## @param (\S+)/gm)].map((m) => m[1]));
+    expect(leafPaths(values).filter((p) => !documented.has(p))).toEqual([]);
+    const readme = read('README.md');
+    expect([...documented].filter((p) => !readme.includes(`| \`${p}\` |`))).toEqual([]);
+  });
+
+  describe('environment coverage', () => {
+    const deployments = ['deployment-api.yaml', 'deployment-worker.yaml'].map((f) => templates[f]);
+    const setByTemplate = new Set(deployments.flatMap((t) => [...t.matchAll(/- name: ([A-Z][A-Z0-9_]+)/g)].map((m) => m[1])));
+    const configKeys = Object.keys(values.config as Tree);
+    const secretKeys = Object.keys(values.secrets as Tree);
+    const secretTemplateKeys = [...templates['secret.yaml'].matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
+
+    it.each(envVarsOf(Environment).map((v) => [v.name, v.sensitive ?? false] as const))(
+      '%s (sensitive: %s) is settable from values',
+      (name, sensitive) => {
+        if (sensitive) {
+          // Sensitive: never in the ConfigMap; from the chart's Secret (or the user's existingSecret, loaded whole with envFrom).
+          expect(configKeys).not.toContain(name);
+          expect([...secretKeys, ...secretTemplateKeys]).toContain(name);
+        } else {
+          expect([...configKeys, ...setByTemplate]).toContain(name);
+        }
+      },
+    );
+
+    it('loads the ConfigMap and the Secret into both roles and sets each role', () => {
+      for (const [role, text] of [
+        ['api', deployments[0]],
+        ['worker', deployments[1]],
+      ]) {
+        expect(text).toMatch(/envFrom:\s+- configMapRef:[\s\S]+- secretRef:\s+name: \{\{ include "rs-bridge.secretName" \. \}\}/);
+        expect(text).toMatch(new RegExp(`- name: RSB_ROLE\\s+value: ${role}\\b`));
+        expect(text).toContain('checksum/config:');
+        expect(text).toContain('checksum/secret:');
+        expect(text).toMatch(/path: \/healthz/);
+        expect(text).toMatch(/path: \/readyz/);
+        expect(text).toMatch(/secretKeyRef:\s+name: \{\{ \.Values\.redis\.existingSecret \}\}/);
+      }
+    });
+  });
+
+  it('ships secure defaults', () => {
+    expect(values.podSecurityContext).toMatchObject({ enabled: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(values.containerSecurityContext).toMatchObject({
+      enabled: true,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    for (const role of ['api', 'worker']) {
+      expect(hasPath(values, [role, 'resources', 'requests', 'cpu'])).toBe(true);
+      expect(hasPath(values, [role, 'resources', 'limits', 'memory'])).toBe(true);
+    }
+    expect((values.serviceAccount as Tree).automountServiceAccountToken).toBe(false);
+  });
+
+  it('gives pods more time to stop than the application needs to drain its jobs', () => {
+    const graceMs = (values.terminationGracePeriodSeconds as number) * 1000;
+    expect(graceMs).toBeGreaterThan(Number((values.config as Tree).RSB_SHUTDOWN_TIMEOUT_MS));
+  });
+
+  it('exposes only the webhook paths through the Ingress by default', () => {
+    const paths = [...templates['ingress.yaml'].matchAll(/- path: (\S+)/g)].map((m) => m[1]);
+    expect(paths).toEqual(['/webhooks/', '/api/v1/']);
+    expect(templates['ingress.yaml']).toMatch(/\{\{- if \.Values\.ingress\.exposeApi \}\}\s+- path: \/api\/v1\//);
+    expect((values.ingress as Tree).exposeApi).toBe(false);
+  });
+});
