@@ -1,6 +1,7 @@
 import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
+import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/load-config';
 import { HealthModule } from './health/health.module';
@@ -26,6 +27,7 @@ const infrastructure = (config: AppConfig): Imports => [
   RedisModule,
   LifecycleModule,
   HealthModule,
+  BeyondTrustModule,
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { EnvVar } from './env-var.decorator';
 import { ToInt, ToList } from './transforms';
 
@@ -71,4 +71,50 @@ export class Environment {
   @Min(0, { message: 'an integer from 0 to 3600000 (milliseconds)' })
   @Max(3_600_000, { message: 'an integer from 0 to 3600000 (milliseconds)' })
   RSB_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  // --- BeyondTrust Remote Support appliance ------------------------------------------------------
+
+  @EnvVar({
+    description: 'URL of the BeyondTrust site (https://support.example.com). Unset disables every BeyondTrust feature.',
+    example: '',
+  })
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['https', 'http'] },
+    { message: 'an http(s) URL such as https://support.example.com' },
+  )
+  BT_SITE_URL?: string;
+
+  @EnvVar({ description: 'OAuth client ID of the BeyondTrust API account (required with BT_SITE_URL).', example: '' })
+  @ValidateIf((env: Environment) => env.BT_SITE_URL !== undefined)
+  @IsString({ message: 'the API account client ID (required when BT_SITE_URL is set)' })
+  BT_CLIENT_ID?: string;
+
+  @EnvVar({ description: 'OAuth client secret of the BeyondTrust API account (required with BT_SITE_URL).', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => env.BT_SITE_URL !== undefined)
+  @IsString({ message: 'the API account client secret (required when BT_SITE_URL is set)' })
+  BT_CLIENT_SECRET?: string;
+
+  @EnvVar({ description: 'Requests per second to the appliance, shared by every pod (the appliance allows 20 per API account).' })
+  @ToInt()
+  @IsInt({ message: 'an integer from 1 to 1000' })
+  @Min(1, { message: 'an integer from 1 to 1000' })
+  @Max(1000, { message: 'an integer from 1 to 1000' })
+  BT_RATE_LIMIT_PER_SECOND = 20;
+
+  @EnvVar({ description: 'Requests per hour to the appliance, shared by every pod (the appliance allows 15000 per API account).' })
+  @ToInt()
+  @IsInt({ message: 'an integer from 1 to 1000000' })
+  @Min(1, { message: 'an integer from 1 to 1000000' })
+  @Max(1_000_000, { message: 'an integer from 1 to 1000000' })
+  BT_RATE_LIMIT_PER_HOUR = 15_000;
+
+  @EnvVar({
+    description: 'Timeout of one request to the appliance, in milliseconds (recording downloads: time to first byte and between bytes).',
+  })
+  @ToInt()
+  @IsInt({ message: 'an integer from 100 to 600000 (milliseconds)' })
+  @Min(100, { message: 'an integer from 100 to 600000 (milliseconds)' })
+  @Max(600_000, { message: 'an integer from 100 to 600000 (milliseconds)' })
+  BT_TIMEOUT_MS = 30_000;
 }

@@ -1,0 +1,43 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { RedisService } from '../redis/redis.service';
+import { BeyondTrustClient } from './beyondtrust.client';
+import { BeyondTrustNotConfiguredError } from './beyondtrust.errors';
+import { BeyondTrustCommandClient } from './command.client';
+import { BeyondTrustReportingClient } from './reporting.client';
+
+/** The injectable door to the appliance; features ask `configured` before offering BeyondTrust work. */
+@Injectable()
+export class BeyondTrustService {
+  private readonly client?: BeyondTrustClient;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig, redis: RedisService) {
+    const env = config.env;
+    if (env.BT_SITE_URL && env.BT_CLIENT_ID && env.BT_CLIENT_SECRET) {
+      this.client = new BeyondTrustClient(redis.connection, {
+        siteUrl: env.BT_SITE_URL,
+        clientId: env.BT_CLIENT_ID,
+        clientSecret: env.BT_CLIENT_SECRET,
+        perSecond: env.BT_RATE_LIMIT_PER_SECOND,
+        perHour: env.BT_RATE_LIMIT_PER_HOUR,
+        timeoutMs: env.BT_TIMEOUT_MS,
+        redisPrefix: redis.prefix,
+      });
+    }
+  }
+
+  get configured(): boolean {
+    return this.client !== undefined;
+  }
+
+  get command(): BeyondTrustCommandClient {
+    if (!this.client) throw new BeyondTrustNotConfiguredError();
+    return this.client.command;
+  }
+
+  get reporting(): BeyondTrustReportingClient {
+    if (!this.client) throw new BeyondTrustNotConfiguredError();
+    return this.client.reporting;
+  }
+}

@@ -1,0 +1,275 @@
+import { createGunzip } from 'node:zlib';
+import { BeyondTrustApiError } from './beyondtrust.errors';
+import {
+  ExitSurvey,
+  Participant,
+  RecordingLink,
+  SessionEvent,
+  SessionListingEntry,
+  SessionSummary,
+  SupportSessionReport,
+  SurveyAnswer,
+  TimeWindow,
+} from './reporting.types';
+import { BeyondTrustTransport, Params, RecordingStream } from './transport';
+import { attr, bool, child, int, list, optText, text_, timestamp, XmlNode } from './xml';
+
+function windowParams(window: TimeWindow, operation: string): Params {
+  if (!Number.isInteger(window.duration) || window.duration < 0)
+    throw new BeyondTrustApiError('duration must be 0 or a positive whole number', operation);
+  const date = /^\d{4}-\d{2}-\d{2}$/;
+  if ('startDate' in window) {
+    if (!date.test(window.startDate)) throw new BeyondTrustApiError('start_date must be YYYY-MM-DD', operation);
+    return { start_date: window.startDate, duration: window.duration };
+  }
+  if ('endDate' in window) {
+    if (!date.test(window.endDate)) throw new BeyondTrustApiError('end_date must be YYYY-MM-DD', operation);
+    return { end_date: window.endDate, duration: window.duration };
+  }
+  if ('startTime' in window) return { start_time: Math.floor(window.startTime), duration: window.duration };
+  return { end_time: Math.floor(window.endTime), duration: window.duration };
+}
+
+const participant = (node: unknown): Participant | undefined =>
+  node === undefined ? undefined : { gsnumber: attr(node, 'gsnumber'), type: attr(node, 'type'), name: text_(node) };
+
+const named = (node: unknown): { id?: string; name: string } | undefined =>
+  node === undefined ? undefined : { id: attr(node, 'id'), name: text_(node) };
+
+function decodeBody(event: XmlNode): string | undefined {
+  if (event.encoded_body !== undefined) return Buffer.from(text_(event.encoded_body), 'base64').toString('utf8');
+  return optText(event.body);
+}
+
+function mapEvent(e: XmlNode): SessionEvent {
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e))
+    if (typeof v === 'string' && k !== 'timestamp' && k !== 'event_type' && !(k in EVENT_CHILDREN)) attributes[k] = v;
+  const data: Record<string, string> = {};
+  for (const v of list(child(e, 'data').value)) {
+    const name = attr(v, 'name');
+    if (name) data[name] = attr(v, 'value') ?? text_(v);
+  }
+  const sys = e.system_information;
+  return {
+    timestamp: int(attr(e, 'timestamp')) ?? 0,
+    type: attr(e, 'event_type') ?? '',
+    performedBy: participant(e.performed_by),
+    destination: participant(e.destination),
+    body: decodeBody(e),
+    filename: optText(e.filename),
+    filesize: int(e.filesize),
+    files: list(child(e, 'files').file).map((f) => ({ name: attr(f, 'name') ?? text_(f), size: int(attr(f, 'size')) })),
+    data,
+    systemInformation:
+      sys === undefined
+        ? undefined
+        : list((sys as XmlNode).category).map((c) => ({
+            name: attr(c, 'name') ?? text_(c.name),
+            fields: list(child(c, 'description').field).map(text_),
+            rows: list(child(c, 'data').row).map((r) => list(r.field).map(text_)),
+          })),
+    attributes,
+  };
+}
+
+const EVENT_CHILDREN = {
+  performed_by: 1,
+  destination: 1,
+  body: 1,
+  encoded_body: 1,
+  filename: 1,
+  filesize: 1,
+  files: 1,
+  data: 1,
+  system_information: 1,
+};
+
+function mapQuestions(node: unknown): SurveyAnswer[] {
+  return list(child(node, 'question_list').question).map((q) => ({
+    id: attr(q, 'id') ?? '',
+    name: text_(q.name),
+    type: text_(q.type),
+    label: text_(q.label),
+    reportHeader: optText(q.report_header),
+    answers: list(child(q, 'answer_list').answer).map(text_),
+  }));
+}
+
+const recordings = (node: unknown): RecordingLink[] =>
+  list(node).map((r) => ({ instance: int(attr(r, 'instance')) ?? 0, downloadUrl: text_(r.download_url), viewUrl: text_(r.view_url) }));
+
+export function mapSupportSession(s: XmlNode): SupportSessionReport {
+  return {
+    lsid: attr(s, 'lsid') ?? '',
+    sessionType: text_(s.session_type),
+    lseq: int(s.lseq),
+    startTime: timestamp(s.start_time),
+    endTime: text_(s.end_time) || attr(s.end_time, 'timestamp') ? timestamp(s.end_time) : undefined,
+    duration: optText(s.duration),
+    publicSite: named(s.public_site),
+    jumpoint: named(s.jumpoint),
+    externalKey: optText(s.external_key) || undefined,
+    customAttributes: list(child(s, 'custom_attributes').custom_attribute).map((a) => ({
+      codeName: attr(a, 'code_name') ?? '',
+      displayName: attr(a, 'display_name') ?? '',
+      value: text_(a),
+    })),
+    chatViewUrl: optText(s.session_chat_view_url),
+    chatDownloadUrl: optText(s.session_chat_download_url),
+    recordingViewUrl: optText(s.session_recording_view_url),
+    recordingDownloadUrl: optText(s.session_recording_download_url),
+    showMyScreenRecordings: recordings(child(s, 'show_my_screen_recordings').show_my_screen_recording),
+    commandShellRecordings: recordings(child(s, 'command_shell_recordings').command_shell_recording),
+    fileTransferCount: int(s.file_transfer_count) ?? 0,
+    fileMoveCount: int(s.file_move_count) ?? 0,
+    fileDeleteCount: int(s.file_delete_count) ?? 0,
+    primaryCustomer: participant(s.primary_customer),
+    primaryRep: s.primary_rep === undefined ? undefined : { ...participant(s.primary_rep)!, id: attr(s.primary_rep, 'id') },
+    primaryTeam: named(s.primary_team),
+    customers: list(child(s, 'customer_list').customer).map((c) => ({
+      gsnumber: attr(c, 'gsnumber'),
+      username: text_(c.username),
+      publicIp: optText(c.public_ip),
+      privateIp: optText(c.private_ip),
+      hostname: optText(c.hostname),
+      os: optText(c.os),
+      primary: bool(c.primary_cust),
+      info: Object.fromEntries(Object.entries(child(c, 'info')).map(([k, v]) => [k, text_(v)])),
+    })),
+    reps: list(child(s, 'rep_list').representative).map((r) => ({
+      id: attr(r, 'id') ?? '',
+      gsnumber: attr(r, 'gsnumber'),
+      username: text_(r.username),
+      publicDisplayName: text_(r.public_display_name),
+      privateDisplayName: text_(r.private_display_name ?? r.display_name),
+      sessionOwner: bool(r.session_owner),
+      primaryRep: bool(r.primary_rep),
+      secondsInvolved: int(r.seconds_involved),
+      publicIp: optText(r.public_ip),
+      privateIp: optText(r.private_ip),
+      hostname: optText(r.hostname),
+      os: optText(r.os),
+    })),
+    teams: list(child(s, 'team_list').team).map((t) => ({
+      id: attr(t, 'id') ?? '',
+      name: text_(t),
+      primary: attr(t, 'primary_team') === '1',
+    })),
+    customerSurveys: list(child(s, 'cust_survey_list').cust_exit_survey).map((x) => ({ answers: mapQuestions(x) })),
+    repSurveys: list(child(s, 'rep_survey_list').rep_exit_survey).map((x) => ({ answers: mapQuestions(x) })),
+    events: list(child(s, 'session_details').event).map(mapEvent),
+  };
+}
+
+/** Typed reports and streamed recordings of the Reporting API (guide: "Reporting API"). */
+export class BeyondTrustReportingClient {
+  constructor(private readonly transport: BeyondTrustTransport) {}
+
+  private async report(name: string, params: Params, expectedRoot: string): Promise<XmlNode> {
+    const { root, node } = await this.transport.xml('reporting', { generate_report: name, ...params }, name, true);
+    if (root !== expectedRoot) throw new BeyondTrustApiError(`unexpected answer <${root}> to ${name}`, name);
+    return node;
+  }
+
+  /** Full reports of sessions, by lsid, by several lsids, or by time window (optionally limited). */
+  async supportSessions(
+    select: { lsid: string } | { lsids: string[] } | (TimeWindow & { limit?: string }),
+  ): Promise<SupportSessionReport[]> {
+    const name = 'SupportSession';
+    let params: Params;
+    if ('lsid' in select) params = { lsid: select.lsid };
+    else if ('lsids' in select) params = { lsids: select.lsids.join(',') };
+    else params = { ...windowParams(select, name), limit: select.limit };
+    const node = await this.report(name, params, 'session_list');
+    return list(node.session).map(mapSupportSession);
+  }
+
+  /** One session's report, or undefined when the appliance knows no such lsid. */
+  async supportSession(lsid: string): Promise<SupportSessionReport | undefined> {
+    return (await this.supportSessions({ lsid }))[0];
+  }
+
+  async supportSessionListing(window: TimeWindow): Promise<SessionListingEntry[]> {
+    const name = 'SupportSessionListing';
+    const node = await this.report(name, windowParams(window, name), 'session_summary_list');
+    return list(node.session_summary).map((s) => ({
+      lsid: attr(s, 'lsid') ?? '',
+      lseq: int(s.lseq ?? attr(s, 'lseq')),
+      hasRecording: attr(s, 'has_recording') === '1',
+      externalKey: attr(s, 'external_key') || undefined,
+    }));
+  }
+
+  async supportSessionSummary(window: TimeWindow, reportType: 'rep' | 'team' | 'site'): Promise<SessionSummary[]> {
+    const name = 'SupportSessionSummary';
+    const node = await this.report(name, { ...windowParams(window, name), report_type: reportType }, 'summary_list');
+    return list(node.summary).map((s) => ({
+      id: attr(s, 'id') ?? '',
+      type: attr(s, 'type') ?? '',
+      displayName: text_(s.display_name),
+      totalSessions: int(s.total_sessions) ?? 0,
+      avgSessionsPerWeekday: int(s.avg_sessions_per_weekday),
+      avgDuration: optText(s.avg_duration),
+    }));
+  }
+
+  async exitSurveys(
+    who: 'customer' | 'rep',
+    select: { lsid: string } | (TimeWindow & { reportType?: 'rep' | 'team'; id?: string }),
+  ): Promise<ExitSurvey[]> {
+    const name = who === 'customer' ? 'SupportCustExitSurvey' : 'SupportRepExitSurvey';
+    const params: Params =
+      'lsid' in select
+        ? { lsid: select.lsid }
+        : { ...windowParams(select, name), report_type: select.reportType ?? 'rep', id: select.id ?? 'all' };
+    const node = await this.report(name, params, 'exit_survey_list');
+    return list(node.exit_survey).map((x) => ({
+      lsid: attr(x, 'lsid') ?? '',
+      ts: int(attr(x, 'ts')),
+      submittedBy: { type: attr(x.submitted_by, 'type'), name: text_(x.submitted_by) },
+      primaryCustomer: optText(x.primary_customer),
+      primaryRep: named(x.primary_rep),
+      primaryTeam: named(x.primary_team),
+      questions: mapQuestions(x),
+    }));
+  }
+
+  /** Reports this project does not model field by field yet: the parsed XML under the root element. */
+  async raw(
+    name: 'SupportTeam' | 'PresentationSession' | 'PresentationSessionListing' | 'LicenseUsage' | 'ArchiveListing',
+    params: Params,
+  ): Promise<{ root: string; node: XmlNode }> {
+    return this.transport.xml('reporting', { generate_report: name, ...params }, name, true);
+  }
+
+  // --- streams: recordings and archives are never held in memory ---------------------------------
+
+  supportSessionRecording(lsid: string): Promise<RecordingStream> {
+    return this.transport.stream({ generate_report: 'SupportSessionRecording', lsid }, 'SupportSessionRecording');
+  }
+
+  showMyScreenRecording(lsid: string, instance: number): Promise<RecordingStream> {
+    return this.transport.stream({ generate_report: 'ShowMyScreenRecording', lsid, instance }, 'ShowMyScreenRecording');
+  }
+
+  /** `instance` counts from 0 here; the SupportSession report's command shell list counts from 1. */
+  commandShellRecording(lsid: string, instance: number): Promise<RecordingStream> {
+    return this.transport.stream({ generate_report: 'CommandShellRecording', lsid, instance }, 'CommandShellRecording');
+  }
+
+  presentationSessionRecording(lsid: string): Promise<RecordingStream> {
+    return this.transport.stream({ generate_report: 'PresentationSessionRecording', lsid }, 'PresentationSessionRecording');
+  }
+
+  endpointLicenseUsage(params: Params = {}): Promise<RecordingStream> {
+    return this.transport.stream({ generate_report: 'EndpointLicenseUsage', ...params }, 'EndpointLicenseUsage');
+  }
+
+  /** A gzipped state or event archive, gunzipped on the fly: JSON (state) or JSON lines (events). */
+  async archive(type: 'state' | 'event', date: string, index: number): Promise<RecordingStream> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new BeyondTrustApiError('date must be YYYY-MM-DD', 'Archive');
+    const download = await this.transport.stream({ generate_report: 'Archive', type, date, index }, 'Archive');
+    return { ...download, contentLength: undefined, stream: download.stream.pipe(createGunzip()) };
+  }
+}

@@ -1,0 +1,133 @@
+import type { Timestamp } from './xml';
+
+/** The guide's four ways to select a time window; duration is days for dates, seconds for times. */
+export type TimeWindow =
+  | { startDate: string; duration: number }
+  | { startTime: number; duration: number }
+  | { endDate: string; duration: number }
+  | { endTime: number; duration: number };
+
+export interface Participant {
+  gsnumber?: string;
+  /** system, customer or representative. */
+  type?: string;
+  name: string;
+}
+
+export interface SessionEvent {
+  /** UNIX seconds. */
+  timestamp: number;
+  /** As the guide names them: "Chat Message", "File Upload", "Session Note Added", ... */
+  type: string;
+  performedBy?: Participant;
+  destination?: Participant;
+  /** Chat text; `<encoded_body>` is decoded into it. */
+  body?: string;
+  filename?: string;
+  filesize?: number;
+  files: { name: string; size?: number }[];
+  /** `<data><value name value/></data>`. */
+  data: Record<string, string>;
+  systemInformation?: { name: string; fields: string[]; rows: string[][] }[];
+  /** Every attribute of `<event>` besides timestamp and event_type (the API account that sent a chat line, ...). */
+  attributes: Record<string, string>;
+}
+
+export interface SessionRepresentative {
+  id: string;
+  gsnumber?: string;
+  username: string;
+  publicDisplayName: string;
+  privateDisplayName: string;
+  sessionOwner: boolean;
+  primaryRep: boolean;
+  secondsInvolved?: number;
+  publicIp?: string;
+  privateIp?: string;
+  hostname?: string;
+  os?: string;
+}
+
+export interface SessionCustomer {
+  gsnumber?: string;
+  username: string;
+  publicIp?: string;
+  privateIp?: string;
+  hostname?: string;
+  os?: string;
+  primary: boolean;
+  info: Record<string, string>;
+}
+
+export interface RecordingLink {
+  instance: number;
+  downloadUrl: string;
+  viewUrl: string;
+}
+
+export interface SurveyAnswer {
+  id: string;
+  name: string;
+  type: string;
+  label: string;
+  reportHeader?: string;
+  answers: string[];
+}
+
+export interface SupportSessionReport {
+  lsid: string;
+  sessionType: string;
+  lseq?: number;
+  startTime?: Timestamp;
+  /** Absent while the session is in progress or when it closed abnormally. */
+  endTime?: Timestamp;
+  duration?: string;
+  publicSite?: { id?: string; name: string };
+  jumpoint?: { id?: string; name: string };
+  externalKey?: string;
+  customAttributes: { codeName: string; displayName: string; value: string }[];
+  chatViewUrl?: string;
+  chatDownloadUrl?: string;
+  recordingViewUrl?: string;
+  recordingDownloadUrl?: string;
+  showMyScreenRecordings: RecordingLink[];
+  commandShellRecordings: RecordingLink[];
+  fileTransferCount: number;
+  fileMoveCount: number;
+  fileDeleteCount: number;
+  primaryCustomer?: Participant;
+  primaryRep?: Participant & { id?: string };
+  primaryTeam?: { id?: string; name: string };
+  customers: SessionCustomer[];
+  reps: SessionRepresentative[];
+  teams: { id: string; name: string; primary: boolean }[];
+  customerSurveys: { answers: SurveyAnswer[] }[];
+  repSurveys: { answers: SurveyAnswer[] }[];
+  events: SessionEvent[];
+}
+
+export interface SessionListingEntry {
+  lsid: string;
+  lseq?: number;
+  hasRecording: boolean;
+  externalKey?: string;
+}
+
+export interface SessionSummary {
+  id: string;
+  type: string;
+  displayName: string;
+  totalSessions: number;
+  avgSessionsPerWeekday?: number;
+  avgDuration?: string;
+}
+
+export interface ExitSurvey {
+  lsid: string;
+  ts?: number;
+  submittedBy: { type?: string; name: string };
+  primaryCustomer?: string;
+  primaryRep?: { id?: string; name: string };
+  primaryTeam?: { id?: string; name: string };
+  questions: SurveyAnswer[];
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { BeyondTrustClient } from '../../../src/beyondtrust/beyondtrust.client';
+import { BeyondTrustApiError } from '../../../src/beyondtrust/beyondtrust.errors';
+import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { ClientHarness } from './support';
+
+const sha = async (stream: NodeJS.ReadableStream) => {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { digest: hash.digest('hex'), bytes };
+};
+
+describe('BeyondTrust reporting API against the fake appliance', () => {
+  let fake: FakeAppliance;
+  let harness: ClientHarness;
+  let sut: BeyondTrustClient;
+  let lsid: string;
+  const t0 = Math.floor(Date.now() / 1000) - 600;
+
+  beforeAll(async () => {
+    fake = await new FakeAppliance().start();
+    harness = new ClientHarness(fake);
+    sut = harness.client();
+
+    const session = fake.startSession({ externalKey: 'INC0012345', custom: { ticket_id: '12345' }, queueId: 'team:1', startTime: t0 });
+    lsid = session.lsid;
+    fake.joinRep(lsid, '1', t0 + 5);
+    fake.chat(lsid, 'customer', 'my printer <prints> nothing & smokes', t0 + 10);
+    fake.chat(lsid, { repId: '1' }, 'binary \u0001 paste', t0 + 20);
+    fake.addEvent(lsid, {
+      type: 'File Upload',
+      timestamp: t0 + 30,
+      filename: 'fix.ps1',
+      filesize: 2048,
+      performedBy: { gsnumber: '11', type: 'representative', name: 'Ada Admin' },
+    });
+    fake.addEvent(lsid, { type: 'Session Note Added', timestamp: t0 + 40, body: 'replaced the fuser' });
+    fake.addEvent(lsid, {
+      type: 'System Information Retrieved',
+      timestamp: t0 + 6,
+      systemInformation: [{ name: 'Drives', fields: ['Drive', 'Free'], rows: [['C:', '10 GB']] }],
+    });
+    fake.addRecording(lsid, 'session', 300_000);
+    fake.addRecording(lsid, 'showMyScreen', 70_000);
+    fake.addRecording(lsid, 'commandShell', 1_000);
+    fake.setSurvey(lsid, 'customer', { satisfied: 'yes' });
+    fake.setSurvey(lsid, 'rep', { resolved: 'yes' });
+    fake.endSession(lsid, t0 + 300);
+    fake.startSession({ externalKey: 'STILL-OPEN', startTime: t0 + 100 });
+  });
+  afterAll(async () => {
+    await harness.close();
+    await fake.stop();
+  });
+
+  it('reports one session with everything a transcript needs', async () => {
+    const report = (await sut.reporting.supportSession(lsid))!;
+    expect(report).toMatchObject({
+      lsid,
+      externalKey: 'INC0012345',
+      startTime: { unix: t0 },
+      endTime: { unix: t0 + 300 },
+      duration: '00:05:00',
+      customAttributes: [{ codeName: 'ticket_id', value: '12345' }],
+      primaryRep: { id: '1', name: 'Ada Admin' },
+      reps: [{ id: '1', username: 'admin', sessionOwner: true }],
+      teams: [{ id: '1', name: 'Service Desk', primary: true }],
+      showMyScreenRecordings: [{ instance: 0 }],
+      commandShellRecordings: [{ instance: 1 }],
+      customerSurveys: [{ answers: [{ name: 'satisfied', answers: ['yes'] }] }],
+      repSurveys: [{ answers: [{ name: 'resolved', answers: ['yes'] }] }],
+      fileTransferCount: 1,
+    });
+    const chats = report.events.filter((e) => e.type === 'Chat Message');
+    expect(chats.map((e) => [e.performedBy?.type, e.body])).toEqual([
+      ['customer', 'my printer <prints> nothing & smokes'],
+      ['representative', 'binary \u0001 paste'],
+    ]);
+    expect(report.events.find((e) => e.type === 'System Information Retrieved')!.systemInformation![0].rows).toEqual([['C:', '10 GB']]);
+    expect(await sut.reporting.supportSession('0000')).toBeUndefined();
+  });
+
+  it('selects sessions by lsids and by time window, ended ones only for end_time', async () => {
+    expect((await sut.reporting.supportSessions({ lsids: [lsid, 'unknown'] })).map((s) => s.lsid)).toEqual([lsid]);
+    const started = await sut.reporting.supportSessions({ startTime: t0 - 1, duration: 0 });
+    expect(started.map((s) => s.externalKey).sort()).toEqual(['INC0012345', 'STILL-OPEN']);
+    expect(started.find((s) => s.externalKey === 'STILL-OPEN')!.endTime).toBeUndefined();
+    const listing = await sut.reporting.supportSessionListing({ endTime: t0, duration: 3600 });
+    expect(listing).toEqual([{ lsid, lseq: expect.any(Number), hasRecording: true, externalKey: 'INC0012345' }]);
+  });
+
+  it('reports summaries and exit surveys', async () => {
+    expect(await sut.reporting.supportSessionSummary({ startDate: '2000-01-01', duration: 0 }, 'team')).toEqual([
+      expect.objectContaining({ type: 'team', totalSessions: 2 }),
+    ]);
+    const surveys = await sut.reporting.exitSurveys('customer', { lsid });
+    expect(surveys).toEqual([
+      expect.objectContaining({
+        lsid,
+        submittedBy: { type: 'cust', name: 'Casey Customer' },
+        questions: [expect.objectContaining({ name: 'satisfied', answers: ['yes'] })],
+      }),
+    ]);
+  });
+
+  it('checks window parameters before sending', async () => {
+    await expect(sut.reporting.supportSessionListing({ startDate: '01/10/2016', duration: 0 })).rejects.toThrow(/YYYY-MM-DD/);
+    await expect(sut.reporting.supportSessionListing({ startTime: 1, duration: -1 })).rejects.toThrow(/duration/);
+  });
+
+  it('streams each recording kind with its bytes intact', async () => {
+    for (const [download, kind, instance, size] of [
+      [() => sut.reporting.supportSessionRecording(lsid), 'SupportSessionRecording', 0, 300_000],
+      [() => sut.reporting.showMyScreenRecording(lsid, 0), 'ShowMyScreenRecording', 0, 70_000],
+      [() => sut.reporting.commandShellRecording(lsid, 0), 'CommandShellRecording', 0, 1_000],
+    ] as const) {
+      const recording = await download();
+      expect(recording.contentLength).toBe(size);
+      expect(recording.filename).toBe(`${kind}-${lsid}-${instance}.flv`);
+      const expected = createHash('sha256')
+        .update(FakeAppliance.recordingBytes(lsid, kind, instance, 0, size))
+        .digest('hex');
+      expect(await sha(recording.stream)).toEqual({ digest: expected, bytes: size });
+    }
+  });
+
+  it('turns an XML answer to a recording request into the appliance error', async () => {
+    await expect(sut.reporting.showMyScreenRecording(lsid, 5)).rejects.toThrow(new BeyondTrustApiError('Recording not found'));
+    await expect(sut.reporting.supportSessionRecording('nope')).rejects.toThrow('Session not found');
+  });
+
+  it('gunzips archives on the fly', async () => {
+    const archive = await sut.reporting.archive('event', '2024-01-01', 0);
+    let text = '';
+    for await (const chunk of archive.stream) text += (chunk as Buffer).toString();
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: string })[0],
+    ).toEqual({ event: 'truncate_model' });
+  });
+
+  it('says clearly when the API account may not read support session reports', async () => {
+    const noReports = await new FakeAppliance({
+      accounts: [{ clientId: 'rsb-client', clientSecret: 'rsb-secret-0123456789', permissions: { perm_reporting_support: '0' } }],
+    }).start();
+    const h = new ClientHarness(noReports);
+    try {
+      await expect(h.client().reporting.supportSession('x')).rejects.toThrow(/refused the request: .*Document Not Found/);
+    } finally {
+      await h.close();
+      await noReports.stop();
+    }
+  });
+});

@@ -1,0 +1,1081 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { document, el, NS } from './xml-writer';
+
+/**
+ * A BeyondTrust Remote Support appliance on loopback, as the API guide (22.2) describes it:
+ * OAuth client credentials with expiring tokens and the 30-token cap, `access_denied` JSON for bad
+ * tokens, per-account rate limits (429 + X-RateLimit-* + Retry-After), namespaced XML answers,
+ * `<error>` inside HTTP 200 for bad parameters, recordings streamed in chunks. Tests drive its
+ * sessions (start, chat, end, recordings, surveys) and inject faults (5xx, delays, revoked secrets).
+ */
+
+export interface FakeAccount {
+  clientId: string;
+  clientSecret: string;
+  /** perm_command: full_access | read_only | deny; perm_reporting_support and the others: '1' | '0'. */
+  permissions: Record<string, string>;
+}
+
+export interface FakeApplianceOptions {
+  tokenTtlSeconds?: number;
+  perSecond?: number;
+  perHour?: number;
+  accounts?: FakeAccount[];
+  /** Simulated processing time of a report, ms. */
+  reportLatencyMs?: number;
+}
+
+export interface FakeParticipant {
+  gsnumber: string;
+  type: 'system' | 'customer' | 'representative';
+  name: string;
+}
+
+export interface FakeEvent {
+  type: string;
+  timestamp: number;
+  performedBy?: FakeParticipant;
+  destination?: FakeParticipant;
+  body?: string;
+  filename?: string;
+  filesize?: number;
+  data?: Record<string, string>;
+  /** The API account that sent a chat line through send_chat_message. */
+  apiAccount?: string;
+  systemInformation?: { name: string; fields: string[]; rows: string[][] }[];
+}
+
+export interface FakeRep {
+  id: string;
+  username: string;
+  displayName: string;
+  gsnumber: string;
+  loggedIn: boolean;
+  teams: string[];
+}
+
+export interface FakeSession {
+  lsid: string;
+  lseq: number;
+  externalKey?: string;
+  custom: Record<string, string>;
+  queueId: string;
+  startTime: number;
+  endTime?: number;
+  customer: { name: string; ip: string; os: string; hostname: string; gsnumber: string; inSession: boolean };
+  reps: { rep: FakeRep; owner: boolean; joinedAt: number }[];
+  events: FakeEvent[];
+  recordings: { session?: number; showMyScreen: number[]; commandShell: number[] };
+  surveys: { customer?: Record<string, string>; rep?: Record<string, string> };
+  virtual: boolean;
+}
+
+interface Token {
+  token: string;
+  clientId: string;
+  expiresAt: number;
+}
+
+interface KeyRecord {
+  shortKey: string;
+  queueId: string;
+  externalKey?: string;
+  custom: Record<string, string>;
+  priority?: string;
+  skills?: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+export interface RecordedRequest {
+  at: number;
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  status: number;
+  clientId?: string;
+}
+
+const NOW = () => Math.floor(Date.now() / 1000);
+const FULL_PERMISSIONS: Record<string, string> = {
+  perm_backup: '0',
+  perm_command: 'full_access',
+  perm_configuration: '0',
+  perm_ecm: '0',
+  perm_real_time_state: '1',
+  perm_reporting_archive: '1',
+  perm_reporting_license: '1',
+  perm_reporting_presentation: '1',
+  perm_reporting_support: '1',
+};
+const READ_ONLY_ACTIONS = new Set([
+  'get_logged_in_reps',
+  'set_rep_status',
+  'get_support_teams',
+  'send_chat_message',
+  'create_virtual_customer',
+  'leave_session',
+  'get_session_attributes',
+  'get_appliances',
+  'get_connected_client_list',
+  'get_connected_clients',
+  'check_health',
+  'get_api_info',
+]);
+
+class XmlError extends Error {}
+
+export class FakeAppliance {
+  readonly accounts = new Map<string, FakeAccount>();
+  readonly reps: FakeRep[] = [
+    { id: '1', username: 'admin', displayName: 'Ada Admin', gsnumber: '11', loggedIn: true, teams: ['1'] },
+    { id: '2', username: 'bob', displayName: 'Bob Tech', gsnumber: '12', loggedIn: true, teams: ['1', '2'] },
+    { id: '3', username: 'carol', displayName: 'Carol Away', gsnumber: '13', loggedIn: false, teams: ['2'] },
+  ];
+  readonly teams = [
+    { id: '1', name: 'Service Desk', codeName: 'service_desk', issues: [{ id: '1', title: 'Printing', codeName: 'printing' }] },
+    { id: '2', name: 'Escalations', codeName: 'escalations', issues: [] as { id: string; title: string; codeName: string }[] },
+  ];
+  readonly customFields = new Set(['external_key', 'ticket_id', 'priority_label', 'customer_email', 'custom_field1']);
+  readonly sessions = new Map<string, FakeSession>();
+  readonly keys = new Map<string, KeyRecord>();
+  readonly requests: RecordedRequest[] = [];
+  tokenRequests = 0;
+  rateLimited = 0;
+
+  private server?: Server;
+  private tokens: Token[] = [];
+  private readonly hits = new Map<string, { second: number[]; hour: number[] }>();
+  private faults: { status: number; remaining: number; delayMs?: number; retryAfter?: string }[] = [];
+  private nextLseq = 1000;
+  private readonly options: Required<Omit<FakeApplianceOptions, 'accounts'>>;
+  url = '';
+
+  constructor(options: FakeApplianceOptions = {}) {
+    this.options = {
+      tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+      perSecond: options.perSecond ?? 20,
+      perHour: options.perHour ?? 15_000,
+      reportLatencyMs: options.reportLatencyMs ?? 0,
+    };
+    for (const account of options.accounts ?? [
+      { clientId: 'rsb-client', clientSecret: 'rsb-secret-0123456789', permissions: FULL_PERMISSIONS },
+    ]) {
+      this.accounts.set(account.clientId, { ...account, permissions: { ...FULL_PERMISSIONS, ...account.permissions } });
+    }
+  }
+
+  static readonly FULL_PERMISSIONS = FULL_PERMISSIONS;
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  // --- test controls -----------------------------------------------------------------------------
+
+  /** The next `count` API requests answer `status` (after `delayMs`), as an overloaded appliance would. */
+  failNext(count: number, status: number, options: { delayMs?: number; retryAfter?: string } = {}): void {
+    this.faults.push({ status, remaining: count, ...options });
+  }
+
+  /** "Generate New Client Secret" in /login: every token of the account dies at once. */
+  regenerateSecret(clientId: string): string {
+    const account = this.accounts.get(clientId)!;
+    account.clientSecret = randomBytes(16).toString('hex');
+    this.tokens = this.tokens.filter((t) => t.clientId !== clientId);
+    return account.clientSecret;
+  }
+
+  validTokenCount(clientId: string): number {
+    return this.tokens.filter((t) => t.clientId === clientId && t.expiresAt > Date.now()).length;
+  }
+
+  /** A customer starts a session (full client or click-to-chat), optionally from a session key. */
+  startSession(
+    init: Partial<Pick<FakeSession, 'externalKey' | 'custom' | 'queueId'>> & {
+      customerName?: string;
+      virtual?: boolean;
+      startTime?: number;
+    } = {},
+  ): FakeSession {
+    const lsid = randomUUID().replace(/-/g, '');
+    const start = init.startTime ?? NOW();
+    const session: FakeSession = {
+      lsid,
+      lseq: this.nextLseq++,
+      externalKey: init.externalKey,
+      custom: { ...init.custom },
+      queueId: init.queueId ?? 'general',
+      startTime: start,
+      customer: {
+        name: init.customerName ?? 'Casey Customer',
+        ip: '203.0.113.7',
+        os: 'Windows 11',
+        hostname: 'CASEY-PC',
+        gsnumber: '21',
+        inSession: true,
+      },
+      reps: [],
+      events: [],
+      recordings: { showMyScreen: [], commandShell: [] },
+      surveys: {},
+      virtual: init.virtual ?? false,
+    };
+    session.events.push({ type: 'Session Start', timestamp: start, performedBy: this.customerOf(session) });
+    this.sessions.set(lsid, session);
+    return session;
+  }
+
+  /** A representative accepts or joins the session. */
+  joinRep(lsid: string, repId: string, at = NOW()): void {
+    const session = this.session(lsid);
+    const rep = this.reps.find((r) => r.id === repId)!;
+    const owner = session.reps.length === 0;
+    session.reps.push({ rep, owner, joinedAt: at });
+    session.events.push({
+      type: owner ? 'Conference Owner Changed' : 'Conference Member Added',
+      timestamp: at,
+      performedBy: this.repOf(rep),
+      data: { name: rep.displayName, username: rep.username, user_id: rep.id },
+    });
+  }
+
+  chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW(), apiAccount?: string): void {
+    const session = this.session(lsid);
+    const performedBy =
+      from === 'customer'
+        ? this.customerOf(session)
+        : from === 'system'
+          ? { gsnumber: '0', type: 'system' as const, name: 'System' }
+          : this.repOf(this.reps.find((r) => r.id === from.repId)!);
+    session.events.push({ type: 'Chat Message', timestamp: at, performedBy, body: text, apiAccount });
+  }
+
+  addEvent(lsid: string, event: FakeEvent): void {
+    this.session(lsid).events.push(event);
+  }
+
+  addRecording(lsid: string, kind: 'session' | 'showMyScreen' | 'commandShell', bytes: number): void {
+    const r = this.session(lsid).recordings;
+    if (kind === 'session') r.session = bytes;
+    else r[kind].push(bytes);
+  }
+
+  setSurvey(lsid: string, who: 'customer' | 'rep', answers: Record<string, string>): void {
+    this.session(lsid).surveys[who] = answers;
+  }
+
+  endSession(lsid: string, at = NOW()): void {
+    const session = this.session(lsid);
+    session.endTime = at;
+    session.customer.inSession = false;
+    session.events.push({ type: 'Session End', timestamp: at, performedBy: { gsnumber: '0', type: 'system', name: 'System' } });
+  }
+
+  /** The bytes a recording streams: a deterministic pattern, so a test can check what arrived. */
+  static recordingBytes(lsid: string, kind: string, instance: number, offset: number, length: number): Buffer {
+    const seed = createHash('sha256').update(`${lsid}:${kind}:${instance}`).digest();
+    const out = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; i += 1) out[i] = seed[(offset + i) % seed.length] ^ ((offset + i) & 0xff);
+    return out;
+  }
+
+  // --- HTTP ----------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const body = await readBody(req);
+    const params: Record<string, string> = Object.fromEntries(url.searchParams);
+    if (req.method === 'POST' && /application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) {
+      Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
+    }
+    const record: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, params, status: 0 };
+    this.requests.push(record);
+    // The guide asks clients to close the connection after each call; the fake notes it in the answer.
+    res.setHeader('connection', 'close');
+    const send = (status: number, type: string, payload: string | Buffer, headers: Record<string, string> = {}) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': type, ...headers });
+      res.end(payload);
+    };
+
+    if (url.pathname === '/check_health') return send(200, 'text/plain', 'OK');
+    if (url.pathname === '/oauth2/token') return this.token(req, body, send);
+
+    // Every API endpoint: bearer token, then the account's rate limit.
+    const auth = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
+    const token = auth && this.tokens.find((t) => t.token === auth[1] && t.expiresAt > Date.now());
+    if (!token) {
+      return send(
+        401,
+        'application/json',
+        JSON.stringify({ error: 'access_denied', message: 'The resource owner or authorization server denied the request.' }),
+      );
+    }
+    record.clientId = token.clientId;
+    const limit = this.rateLimit(token.clientId);
+    const rateHeaders = { 'X-RateLimit-Limit': String(this.options.perHour), 'X-RateLimit-Remaining': String(limit.remaining) };
+    if (!limit.ok) {
+      this.rateLimited += 1;
+      return send(429, 'text/plain', 'Too Many Requests', { ...rateHeaders, 'Retry-After': String(limit.retryAfter) });
+    }
+    const fault = this.faults.find((f) => f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (res.destroyed) return;
+      return send(fault.status, 'text/html', `<html><body>${fault.status}</body></html>`, {
+        ...rateHeaders,
+        ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}),
+      });
+    }
+    const account = this.accounts.get(token.clientId)!;
+    try {
+      if (url.pathname === '/api/command') return send(200, 'text/xml; charset=UTF-8', this.command(account, params), rateHeaders);
+      if (url.pathname === '/api/reporting') {
+        if (account.permissions.perm_reporting_support !== '1')
+          return send(404, 'text/html', '<html><body>Document Not Found</body></html>', rateHeaders);
+        if (this.options.reportLatencyMs) await new Promise((r) => setTimeout(r, this.options.reportLatencyMs));
+        return this.reporting(params, rateHeaders, send, res, record);
+      }
+      return send(404, 'text/html', '<html><body>Document Not Found</body></html>', rateHeaders);
+    } catch (error) {
+      if (!(error instanceof XmlError)) throw error;
+      const ns = url.pathname === '/api/reporting' ? NS.reporting : NS.command;
+      return send(200, 'text/xml; charset=UTF-8', document('error', ns, error.message), rateHeaders);
+    }
+  }
+
+  private token(req: IncomingMessage, body: string, send: (s: number, t: string, p: string) => void): void {
+    this.tokenRequests += 1;
+    const basic = /^Basic (\S+)$/i.exec(req.headers.authorization ?? '');
+    const [clientId, secret] = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(/:(.*)/s) : [];
+    const account = clientId ? this.accounts.get(clientId) : undefined;
+    if (!new URLSearchParams(body).get('grant_type')?.includes('client_credentials')) {
+      return send(
+        400,
+        'application/json',
+        JSON.stringify({ error: 'unsupported_grant_type', message: 'The authorization grant type is not supported.' }),
+      );
+    }
+    if (!account || account.clientSecret !== secret) {
+      return send(401, 'application/json', JSON.stringify({ error: 'invalid_client', message: 'Client authentication failed.' }));
+    }
+    const mine = this.tokens.filter((t) => t.clientId === clientId && t.expiresAt > Date.now());
+    // An account holds at most 30 valid tokens: the 31st invalidates the oldest.
+    if (mine.length >= 30) this.tokens = this.tokens.filter((t) => t !== mine[0]);
+    const token: Token = {
+      token: randomBytes(20).toString('base64url'),
+      clientId,
+      expiresAt: Date.now() + this.options.tokenTtlSeconds * 1000,
+    };
+    this.tokens.push(token);
+    send(
+      200,
+      'application/json',
+      JSON.stringify({ access_token: token.token, token_type: 'Bearer', expires_in: this.options.tokenTtlSeconds }),
+    );
+  }
+
+  private rateLimit(clientId: string): { ok: boolean; remaining: number; retryAfter: number } {
+    const now = Date.now();
+    const h = this.hits.get(clientId) ?? { second: [], hour: [] };
+    this.hits.set(clientId, h);
+    h.second = h.second.filter((t) => t > now - 1000);
+    h.hour = h.hour.filter((t) => t > now - 3_600_000);
+    if (h.second.length >= this.options.perSecond) return { ok: false, remaining: this.options.perHour - h.hour.length, retryAfter: 1 };
+    if (h.hour.length >= this.options.perHour)
+      return { ok: false, remaining: 0, retryAfter: Math.ceil((h.hour[0] + 3_600_000 - now) / 1000) };
+    h.second.push(now);
+    h.hour.push(now);
+    return { ok: true, remaining: this.options.perHour - h.hour.length, retryAfter: 0 };
+  }
+
+  // --- command API ---------------------------------------------------------------------------------
+
+  private command(account: FakeAccount, p: Record<string, string>): string {
+    const action = p.action;
+    const perm = account.permissions.perm_command;
+    if (perm === 'deny') throw new XmlError('The API account does not have access to the command API.');
+    if (perm === 'read_only' && !READ_ONLY_ACTIONS.has(action))
+      throw new XmlError('The API account has read-only access to the command API.');
+    const doc = (root: string, children: string | string[], attrs = {}) => document(root, NS.command, children, attrs);
+    const need = (...names: string[]) => {
+      for (const n of names) if (!p[n]) throw new XmlError(`Missing required parameter: ${n}`);
+    };
+
+    switch (action) {
+      case 'get_logged_in_reps':
+        return doc(
+          'logged_in_reps',
+          this.reps
+            .filter((r) => r.loggedIn)
+            .map((r) =>
+              el('rep', { id: r.id }, [
+                el('display_name', {}, r.displayName),
+                el('public_display_name', {}, r.displayName),
+                el('private_display_name', {}, `${r.displayName} (private)`),
+                el('type', {}, 'Normal'),
+                el('direct_link', {}, `<a href="https://support.example.com/?id=${r.id}">${r.displayName}</a>`),
+                el('logged_in_since', { timestamp: NOW() - 3600 }, new Date((NOW() - 3600) * 1000).toISOString()),
+                el('presentation_count', {}, '0'),
+                el(
+                  'support_session_count',
+                  {},
+                  String([...this.sessions.values()].filter((s) => !s.endTime && s.reps.some((x) => x.rep === r)).length),
+                ),
+                el('showing_on_rep_list', {}, '1'),
+              ]),
+            ),
+        );
+      case 'set_rep_status':
+        need('rep_id', 'code_name');
+        if (!this.reps.some((r) => r.id === p.rep_id && r.loggedIn)) throw new XmlError('Representative is not logged in');
+        return doc('success', 'Status set');
+      case 'get_support_teams':
+        return doc(
+          'support_teams',
+          this.teams.map((t) =>
+            el('support_team', { id: t.id }, [
+              el('name', {}, t.name),
+              el(
+                'issues',
+                {},
+                t.issues.map((i) => el('issue', { id: i.id }, [el('title', {}, i.title)])),
+              ),
+              el(
+                'support_session_count',
+                {},
+                String([...this.sessions.values()].filter((s) => !s.endTime && s.queueId === `team:${t.id}`).length),
+              ),
+              ...(p.showmembers === '1'
+                ? [
+                    el(
+                      'members',
+                      {},
+                      this.reps
+                        .filter((r) => r.teams.includes(t.id))
+                        .map((r) =>
+                          el('representative', { id: r.id }, [
+                            el('username', {}, r.username),
+                            el('display_name', {}, r.displayName),
+                            el('public_display_name', {}, r.displayName),
+                            el('private_display_name', {}, r.displayName),
+                          ]),
+                        ),
+                    ),
+                  ]
+                : []),
+            ]),
+          ),
+        );
+      case 'generate_session_key':
+        return this.generateSessionKey(p, doc);
+      case 'join_session': {
+        need('lsid');
+        const session = this.activeSession(p.lsid);
+        const rep = this.reps.find((r) => (p.rep_id ? r.id === p.rep_id : r.username === p.rep_username));
+        if (!rep)
+          throw new XmlError(
+            p.rep_id || p.rep_username ? 'Representative not found' : 'Missing required parameter: rep_id or rep_username',
+          );
+        if (!rep.loggedIn) throw new XmlError('Representative is not logged in');
+        this.joinRep(session.lsid, rep.id);
+        return doc('success', 'Representative successfully added');
+      }
+      case 'transfer_session': {
+        need('lsid', 'queue_id');
+        const session = this.activeSession(p.lsid);
+        this.checkQueue(p.queue_id, false);
+        session.queueId = p.queue_id;
+        session.events.push({ type: 'Session Transferred', timestamp: NOW(), data: { queue: p.queue_id } });
+        return doc('success', 'Successfully transferred');
+      }
+      case 'send_chat_message': {
+        need('body');
+        if (p.lsid && p.team_id) throw new XmlError('lsid and team_id cannot be used together');
+        if (!p.lsid && !p.team_id) throw new XmlError('Missing required parameter: lsid or team_id');
+        if (p.team_id) {
+          if (!this.teams.some((t) => t.id === p.team_id)) throw new XmlError('Invalid team ID');
+          return doc('success', 'Chat message sent');
+        }
+        const session = this.activeSession(p.lsid);
+        const at = p.timestamp ? Number(p.timestamp) : NOW();
+        if (p.timestamp && (!Number.isInteger(at) || at > NOW())) throw new XmlError('The timestamp must be in the past');
+        let from: 'customer' | 'system' | { repId: string } = 'system';
+        if (p.impersonate === 'customer') {
+          if (!session.customer.inSession) throw new XmlError('The customer is not in the session');
+          from = 'customer';
+        } else if (p.impersonate?.startsWith('rep:') || p.impersonate?.startsWith('rep_username:')) {
+          const [kind, value] = p.impersonate.split(/:(.*)/s);
+          const rep = session.reps.find((x) => (kind === 'rep' ? x.rep.id === value : x.rep.username === value));
+          if (!rep) throw new XmlError('The representative is not in the session');
+          from = { repId: rep.rep.id };
+        } else if (p.impersonate) throw new XmlError('Invalid impersonate value');
+        this.chat(session.lsid, from, p.body, at, account.clientId);
+        return doc('success', 'Chat message sent');
+      }
+      case 'create_virtual_customer': {
+        need('short_key', 'name', 'ip_address', 'operating_system', 'computer_name');
+        const key = this.keys.get(p.short_key);
+        if (!key || key.expiresAt < Date.now()) throw new XmlError('Invalid session key');
+        if (key.used) throw new XmlError('Session key has already been used');
+        key.used = true;
+        const session = this.startSession({
+          externalKey: key.externalKey,
+          custom: key.custom,
+          queueId: key.queueId,
+          customerName: p.name,
+          virtual: true,
+        });
+        Object.assign(session.customer, { ip: p.ip_address, os: p.operating_system, hostname: p.computer_name });
+        // The guide documents download_url only: no lsid comes back.
+        const base = `https://support.example.com/api/virtual_customer?key=${p.short_key}`;
+        return doc('create_virtual_customer', [el('download_url', {}, p.chat_url === '1' ? `${base}&c2c=1` : base)]);
+      }
+      case 'leave_session': {
+        need('lsid');
+        const session = this.activeSession(p.lsid);
+        if (p.customer === '1') {
+          if (!session.customer.inSession) throw new XmlError('The customer is not in the session');
+          session.customer.inSession = false;
+          // A virtual customer leaving ends its session, as nobody can reconnect to it.
+          if (session.virtual) this.endSession(session.lsid);
+          return doc('success', 'Customer successfully removed');
+        }
+        if (!p.rep_id && !p.rep_username) throw new XmlError('One of rep_id, rep_username or customer is required');
+        const idx = session.reps.findIndex((x) => (p.rep_id ? x.rep.id === p.rep_id : x.rep.username === p.rep_username));
+        if (idx < 0) throw new XmlError('The representative is not in the session');
+        session.reps.splice(idx, 1);
+        return doc('success', 'Representative successfully removed');
+      }
+      case 'set_session_attributes': {
+        need('lsid');
+        const session = this.activeSession(p.lsid);
+        const custom = this.customParams(p);
+        if (custom.external_key !== undefined) session.externalKey = custom.external_key || undefined;
+        for (const [k, v] of Object.entries(custom)) if (k !== 'external_key') session.custom[k] = v;
+        return doc('success', 'Session attributes were set');
+      }
+      case 'get_session_attributes': {
+        need('lsid');
+        const session = this.activeSession(p.lsid);
+        const attrs = { ...(session.externalKey ? { external_key: session.externalKey } : {}), ...session.custom };
+        return doc(
+          'custom_attributes',
+          Object.entries(attrs).map(([k, v]) => el('custom_attribute', { code_name: k, display_name: k.replace(/_/g, ' ') }, v)),
+        );
+      }
+      case 'terminate_session': {
+        need('lsid');
+        this.endSession(this.activeSession(p.lsid).lsid);
+        return doc('success', 'Successfully terminated');
+      }
+      case 'get_appliances':
+        return doc('appliances', [
+          el('appliance', { id: 'a1b2c3' }, [
+            el('name', {}, 'fake-appliance'),
+            el('public_hostname', {}, 'support.example.com'),
+            el('cluster_role', {}, 'single'),
+            el('failover_role', {}, 'none'),
+            el('accepting_connections', {}, '1'),
+            el('timezone_offset', {}, '0'),
+          ]),
+        ]);
+      case 'get_connected_client_list': {
+        const reps = this.reps.filter((r) => r.loggedIn);
+        const customers = [...this.sessions.values()].filter((s) => s.customer.inSession);
+        return doc('connected_client_list', [
+          el('connected_client_summary', {}, [
+            el('appliance_summary', { id: 'a1b2c3' }, [
+              el('count', { type: 'representative' }, String(reps.length)),
+              el('count', { type: 'support_customer' }, String(customers.length)),
+            ]),
+          ]),
+          ...(p.summary_only === '1'
+            ? []
+            : [
+                ...reps.map((r) => el('connected_client', { type: 'representative', id: `r${r.id}` })),
+                ...customers.map((s) => el('connected_client', { type: 'support_customer', id: `c${s.lseq}` })),
+              ]),
+        ]);
+      }
+      case 'get_connected_clients': {
+        const ids = p.id ? p.id.split(',') : undefined;
+        if (ids && ids.length > 100) throw new XmlError('A maximum of 100 IDs is supported');
+        const reps = this.reps
+          .filter((r) => r.loggedIn && (!ids || ids.includes(`r${r.id}`)))
+          .map((r) =>
+            el('connected_representative', { id: `r${r.id}` }, [
+              el('hostname', {}, `${r.username}-laptop`),
+              el('platform', { id: 'winNT-64' }, 'Windows 11'),
+              el('connected_since', { ts: NOW() - 3600 }, new Date((NOW() - 3600) * 1000).toISOString()),
+              el('user_id', {}, r.id),
+              el('username', {}, r.username),
+            ]),
+          );
+        const customers = [...this.sessions.values()]
+          .filter((s) => s.customer.inSession && (!ids || ids.includes(`c${s.lseq}`)))
+          .map((s) =>
+            el('connected_support_customer', { id: `c${s.lseq}` }, [
+              el('hostname', {}, s.customer.hostname),
+              el('name', {}, s.customer.name),
+              el('lsid', {}, s.lsid),
+            ]),
+          );
+        return doc('connected_clients', [...reps, ...customers]);
+      }
+      case 'check_health':
+        return doc('check_health', [
+          el('appliance', { id: 'a1b2c3' }, 'support.example.com'),
+          el('version', {}, '22.2.1 (build 12345)'),
+          el('success', {}, '1'),
+          el('failover_role', {}, 'none'),
+        ]);
+      case 'set_failover_role':
+        need('role');
+        if (!['primary', 'backup'].includes(p.role)) throw new XmlError('Invalid role');
+        return doc('success', 'Successfully changed role');
+      case 'import_jump_shortcut':
+        need('name', 'group');
+        if (!Object.keys(p).some((k) => /_hostname$/.test(k))) throw new XmlError('Missing required parameter: hostname');
+        return doc('success', 'Jump shortcut imported');
+      case 'get_api_info':
+        return doc('get_api_info', [
+          el('api_version', {}, '1.22.2'),
+          el('company_name', {}, 'example'),
+          el('timestamp', {}, String(NOW())),
+          el(
+            'permissions',
+            {},
+            Object.entries(account.permissions).map(([name, value]) => el('permission', { name, value })),
+          ),
+        ]);
+      default:
+        throw new XmlError(action ? `Invalid action: ${action}` : 'Missing required parameter: action');
+    }
+  }
+
+  private generateSessionKey(p: Record<string, string>, doc: (root: string, children: string | string[]) => string): string {
+    if (p.type !== 'support') throw new XmlError(p.type ? 'Invalid session type' : 'Missing required parameter: type');
+    if (!p.queue_id) throw new XmlError('Missing required parameter: queue_id');
+    const queue = this.checkQueue(p.queue_id, true);
+    const custom = this.customParams(p);
+    if (p['session.priority'] && !['1', '2', '3'].includes(p['session.priority'])) throw new XmlError('Invalid priority');
+    const ttl = p.ttl ? Number(p.ttl) : 86400;
+    if (!Number.isInteger(ttl) || ttl <= 0) throw new XmlError('Invalid ttl');
+    let shortKey: string;
+    do shortKey = String(Math.floor(1_000_000 + Math.random() * 8_999_999));
+    while (this.keys.has(shortKey));
+    const expires = NOW() + ttl;
+    this.keys.set(shortKey, {
+      shortKey,
+      queueId: p.queue_id,
+      externalKey: custom.external_key,
+      custom: Object.fromEntries(Object.entries(custom).filter(([k]) => k !== 'external_key')),
+      priority: p['session.priority'],
+      skills: p['session.skills'],
+      expiresAt: expires * 1000,
+      used: false,
+    });
+    const host = p.url_hostname || 'support.example.com';
+    return doc('session_key', [
+      el('type', {}, 'support'),
+      el('ttl', {}, String(ttl)),
+      el('expires', { timestamp: expires }, new Date(expires * 1000).toISOString()),
+      el('queue', { available: queue.available ? '1' : '0' }, queue.kind),
+      el('queue_id', {}, queue.id),
+      ...(custom.external_key ? [el('external_key', {}, custom.external_key)] : []),
+      el('short_key', {}, shortKey),
+      el('key_url', {}, `https://${host}/?ak=${shortKey}`),
+      el('mail_subject', {}, 'Support Session Invitation'),
+      el('mail_body', {}, `Please click the link to start a support session: https://${host}/?ak=${shortKey}`),
+    ]);
+  }
+
+  private checkQueue(queueId: string, allowGeneral: boolean): { kind: string; id: string; available: boolean } {
+    const [kind, value] = queueId.split(/:(.*)/s);
+    if (kind === 'general' && allowGeneral) return { kind: 'team', id: '1', available: this.reps.some((r) => r.loggedIn) };
+    if (kind === 'team') {
+      const team = this.teams.find((t) => t.id === value);
+      if (team) return { kind: 'team', id: team.id, available: this.reps.some((r) => r.loggedIn && r.teams.includes(team.id)) };
+    }
+    if (kind === 'rep' || kind === 'rep_username') {
+      const rep = this.reps.find((r) => (kind === 'rep' ? r.id === value : r.username === value));
+      if (rep) return { kind: 'rep', id: rep.id, available: rep.loggedIn };
+    }
+    if (kind === 'issue' && allowGeneral) {
+      const team = this.teams.find((t) => t.issues.some((i) => i.codeName === value));
+      if (team) return { kind: 'team', id: team.id, available: this.reps.some((r) => r.loggedIn && r.teams.includes(team.id)) };
+    }
+    throw new XmlError('Invalid queue ID');
+  }
+
+  private customParams(p: Record<string, string>): Record<string, string> {
+    const custom: Record<string, string> = {};
+    let total = 0;
+    for (const [k, v] of Object.entries(p)) {
+      if (!k.startsWith('session.custom.')) continue;
+      const code = k.slice('session.custom.'.length);
+      if (!this.customFields.has(code)) throw new XmlError(`Unknown custom field: ${code}`);
+      if (v.length > 1024) throw new XmlError(`Custom field ${code} exceeds 1024 characters`);
+      total += Buffer.byteLength(v);
+      custom[code] = v;
+    }
+    if (total > 10 * 1024) throw new XmlError('Custom fields exceed 10KB');
+    return custom;
+  }
+
+  // --- reporting API -------------------------------------------------------------------------------
+
+  private reporting(
+    p: Record<string, string>,
+    headers: Record<string, string>,
+    send: (s: number, t: string, b: string | Buffer, h?: Record<string, string>) => void,
+    res: ServerResponse,
+    record: RecordedRequest,
+  ): void {
+    const xml = (root: string, children: string[]) => send(200, 'text/xml; charset=UTF-8', document(root, NS.reporting, children), headers);
+    switch (p.generate_report) {
+      case 'SupportSession': {
+        let sessions: FakeSession[];
+        if (p.lsid) sessions = this.sessions.has(p.lsid) ? [this.sessions.get(p.lsid)!] : [];
+        else if (p.lsids) sessions = p.lsids.split(',').flatMap((l) => (this.sessions.has(l) ? [this.sessions.get(l)!] : []));
+        else sessions = this.window(p);
+        return xml(
+          'session_list',
+          sessions.map((s) => this.sessionXml(s)),
+        );
+      }
+      case 'SupportSessionListing':
+        return xml(
+          'session_summary_list',
+          this.window(p).map((s) =>
+            el('session_summary', { lsid: s.lsid, has_recording: s.recordings.session ? '1' : '0', external_key: s.externalKey }, [
+              el('lseq', {}, String(s.lseq)),
+            ]),
+          ),
+        );
+      case 'SupportSessionSummary': {
+        if (!['rep', 'team', 'site'].includes(p.report_type)) throw new XmlError('Invalid report_type');
+        const sessions = this.window(p);
+        return xml('summary_list', [
+          el('summary', { id: '1', type: p.report_type }, [
+            el('display_name', {}, 'Service Desk'),
+            el('total_sessions', {}, String(sessions.length)),
+            el('avg_duration', {}, '00:05:00'),
+          ]),
+        ]);
+      }
+      case 'SupportCustExitSurvey':
+      case 'SupportRepExitSurvey': {
+        const who = p.generate_report === 'SupportCustExitSurvey' ? 'customer' : 'rep';
+        const sessions = p.lsid ? [this.session(p.lsid)] : this.window(p);
+        return xml(
+          'exit_survey_list',
+          sessions
+            .filter((s) => s.surveys[who])
+            .map((s) =>
+              el('exit_survey', { lsid: s.lsid, ts: s.startTime }, [
+                el('session_type', {}, 'support'),
+                el(
+                  'submitted_by',
+                  { type: who === 'customer' ? 'cust' : 'rep' },
+                  who === 'customer' ? s.customer.name : (s.reps[0]?.rep.displayName ?? ''),
+                ),
+                questionList(s.surveys[who]!),
+              ]),
+            ),
+        );
+      }
+      case 'SupportSessionRecording':
+      case 'ShowMyScreenRecording':
+      case 'CommandShellRecording': {
+        if (!p.lsid) throw new XmlError('Missing required parameter: lsid');
+        const session = this.sessions.get(p.lsid);
+        if (!session) throw new XmlError('Session not found');
+        const kind = p.generate_report;
+        const instance = Number(p.instance ?? 0);
+        const size =
+          kind === 'SupportSessionRecording'
+            ? session.recordings.session
+            : kind === 'ShowMyScreenRecording'
+              ? session.recordings.showMyScreen[instance]
+              : session.recordings.commandShell[instance];
+        if (size === undefined) throw new XmlError('Recording not found');
+        record.status = 200;
+        res.writeHead(200, {
+          ...headers,
+          'content-type': 'video/x-flv',
+          'content-length': String(size),
+          'content-disposition': `attachment; filename="${kind}-${p.lsid}-${instance}.flv"`,
+        });
+        return void recordingStream(p.lsid, kind, instance, size).pipe(res);
+      }
+      case 'Archive': {
+        if (!['state', 'event'].includes(p.type)) throw new XmlError('Invalid archive type');
+        const lines = p.type === 'event' ? '{"event":"truncate_model"}\n{"event":"model_insert","table":"queue"}\n' : '{"queue":null}';
+        return send(200, 'application/x-gzip', gzipSync(lines), headers);
+      }
+      default:
+        throw new XmlError(p.generate_report ? `Invalid report type: ${p.generate_report}` : 'Missing required parameter: generate_report');
+    }
+  }
+
+  private window(p: Record<string, string>): FakeSession[] {
+    if (p.duration === undefined) throw new XmlError('Missing required parameter: duration');
+    const duration = Number(p.duration);
+    const fromDate = (d: string) => Math.floor(Date.parse(`${d}T00:00:00Z`) / 1000);
+    const [field, from, span] = p.start_time
+      ? (['start', Number(p.start_time), duration] as const)
+      : p.end_time
+        ? (['end', Number(p.end_time), duration] as const)
+        : p.start_date
+          ? (['start', fromDate(p.start_date), duration * 86400] as const)
+          : p.end_date
+            ? (['end', fromDate(p.end_date), duration * 86400] as const)
+            : (() => {
+                throw new XmlError('Missing required parameter: start_date, start_time, end_date or end_time');
+              })();
+    const to = span === 0 ? Infinity : from + span;
+    return [...this.sessions.values()].filter((s) => {
+      const t = field === 'start' ? s.startTime : s.endTime;
+      return t !== undefined && t >= from && t < to;
+    });
+  }
+
+  private sessionXml(s: FakeSession): string {
+    const owner = s.reps.find((r) => r.owner);
+    const ended = s.endTime !== undefined;
+    const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', '+00:00');
+    const hhmmss = (sec: number) =>
+      [Math.floor(sec / 3600), Math.floor(sec / 60) % 60, sec % 60].map((n) => String(n).padStart(2, '0')).join(':');
+    const custom = Object.entries(s.custom);
+    const base = 'https://support.example.com/session_download';
+    return el('session', { lsid: s.lsid }, [
+      el('session_type', {}, 'support'),
+      el('lseq', {}, String(s.lseq)),
+      el('start_time', { timestamp: s.startTime }, iso(s.startTime)),
+      ended ? el('end_time', { timestamp: s.endTime }, iso(s.endTime!)) : el('end_time', {}, ''),
+      el('duration', {}, hhmmss((s.endTime ?? NOW()) - s.startTime)),
+      el('public_site', { id: '1' }, 'Default'),
+      ...(s.externalKey ? [el('external_key', {}, s.externalKey)] : []),
+      ...(custom.length
+        ? [
+            el(
+              'custom_attributes',
+              {},
+              custom.map(([k, v]) => el('custom_attribute', { display_name: k.replace(/_/g, ' '), code_name: k }, v)),
+            ),
+          ]
+        : []),
+      ...(ended
+        ? [el('session_chat_view_url', {}, `${base}?lsid=${s.lsid}&view=1`), el('session_chat_download_url', {}, `${base}?lsid=${s.lsid}`)]
+        : []),
+      ...(ended && s.recordings.session
+        ? [
+            el('session_recording_view_url', {}, `${base}?lsid=${s.lsid}&rec=1&view=1`),
+            el('session_recording_download_url', {}, `${base}?lsid=${s.lsid}&rec=1`),
+          ]
+        : []),
+      ...(ended && s.recordings.showMyScreen.length
+        ? [
+            el(
+              'show_my_screen_recordings',
+              {},
+              s.recordings.showMyScreen.map((_, i) =>
+                el('show_my_screen_recording', { instance: i }, [
+                  el('download_url', {}, `${base}?lsid=${s.lsid}&sms=${i}`),
+                  el('view_url', {}, `${base}?lsid=${s.lsid}&sms=${i}&view=1`),
+                ]),
+              ),
+            ),
+          ]
+        : []),
+      ...(ended && s.recordings.commandShell.length
+        ? [
+            el(
+              'command_shell_recordings',
+              {},
+              s.recordings.commandShell.map((_, i) =>
+                el('command_shell_recording', { instance: i + 1 }, [
+                  el('download_url', {}, `${base}?lsid=${s.lsid}&sh=${i}`),
+                  el('view_url', {}, `${base}?lsid=${s.lsid}&sh=${i}&view=1`),
+                ]),
+              ),
+            ),
+          ]
+        : []),
+      el('file_transfer_count', {}, String(s.events.filter((e) => /^File (Upload|Download)$/.test(e.type)).length)),
+      el('file_move_count', {}, '0'),
+      el('file_delete_count', {}, '0'),
+      el('primary_customer', { gsnumber: s.customer.gsnumber }, s.customer.name),
+      ...(owner ? [el('primary_rep', { gsnumber: owner.rep.gsnumber, id: owner.rep.id }, owner.rep.displayName)] : []),
+      el('customer_list', {}, [
+        el('customer', { gsnumber: s.customer.gsnumber }, [
+          el('username', {}, s.customer.name),
+          el('public_ip', {}, s.customer.ip),
+          el('private_ip', {}, '10.0.0.7'),
+          el('hostname', {}, s.customer.hostname),
+          el('os', {}, s.customer.os),
+          el('primary_cust', {}, '1'),
+          el('info', {}, [el('name', {}, s.customer.name)]),
+        ]),
+      ]),
+      el(
+        'rep_list',
+        {},
+        s.reps.map((r) =>
+          el('representative', { gsnumber: r.rep.gsnumber, id: r.rep.id }, [
+            el('username', {}, r.rep.username),
+            el('display_name', {}, r.rep.displayName),
+            el('public_display_name', {}, r.rep.displayName),
+            el('private_display_name', {}, r.rep.displayName),
+            el('session_owner', {}, r.owner ? '1' : '0'),
+            el('primary_rep', {}, r === owner ? '1' : '0'),
+            el('seconds_involved', {}, String(Math.max(0, (s.endTime ?? NOW()) - r.joinedAt))),
+          ]),
+        ),
+      ),
+      el(
+        'team_list',
+        {},
+        s.queueId.startsWith('team:')
+          ? [el('team', { id: s.queueId.slice(5), primary_team: '1' }, this.teams.find((t) => `team:${t.id}` === s.queueId)?.name ?? '')]
+          : [],
+      ),
+      ...(ended && s.surveys.customer
+        ? [el('cust_survey_list', {}, [el('cust_exit_survey', {}, [questionList(s.surveys.customer)])])]
+        : []),
+      ...(ended && s.surveys.rep ? [el('rep_survey_list', {}, [el('rep_exit_survey', {}, [questionList(s.surveys.rep)])])] : []),
+      el('session_details', {}, s.events.map(eventXml)),
+    ]);
+  }
+
+  private session(lsid: string): FakeSession {
+    const s = this.sessions.get(lsid);
+    if (!s) throw new XmlError('Session not found');
+    return s;
+  }
+
+  private activeSession(lsid: string): FakeSession {
+    const s = this.session(lsid);
+    if (s.endTime !== undefined) throw new XmlError('Session is not active');
+    return s;
+  }
+
+  private customerOf(s: FakeSession): FakeParticipant {
+    return { gsnumber: s.customer.gsnumber, type: 'customer', name: s.customer.name };
+  }
+
+  private repOf(rep: FakeRep): FakeParticipant {
+    return { gsnumber: rep.gsnumber, type: 'representative', name: rep.displayName };
+  }
+}
+
+function questionList(answers: Record<string, string>): string {
+  return el(
+    'question_list',
+    {},
+    Object.entries(answers).map(([name, answer], i) =>
+      el('question', { id: String(i + 1) }, [
+        el('name', {}, name),
+        el('type', {}, 'text'),
+        el('label', {}, name.replace(/_/g, ' ')),
+        el('report_header', {}, name),
+        el('answer_list', {}, [el('answer', {}, answer)]),
+      ]),
+    ),
+  );
+}
+
+/** Characters XML 1.0 cannot carry: the appliance sends such a chat line as `<encoded_body>`. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+
+function eventXml(e: FakeEvent): string {
+  const who = (name: string, p?: FakeParticipant) => (p ? [el(name, { gsnumber: p.gsnumber, type: p.type }, p.name)] : []);
+  const body =
+    e.body === undefined
+      ? []
+      : XML_INVALID.test(e.body)
+        ? [el('encoded_body', {}, Buffer.from(e.body, 'utf8').toString('base64'))]
+        : [el('body', {}, e.body)];
+  return el('event', { timestamp: e.timestamp, event_type: e.type, ...(e.apiAccount ? { api_account: e.apiAccount } : {}) }, [
+    ...who('performed_by', e.performedBy),
+    ...who('destination', e.destination),
+    ...body,
+    ...(e.filename ? [el('filename', {}, e.filename)] : []),
+    ...(e.filesize !== undefined ? [el('filesize', {}, String(e.filesize))] : []),
+    ...(e.data
+      ? [
+          el(
+            'data',
+            {},
+            Object.entries(e.data).map(([name, value]) => el('value', { name, value })),
+          ),
+        ]
+      : []),
+    ...(e.systemInformation
+      ? [
+          el(
+            'system_information',
+            {},
+            e.systemInformation.map((c) =>
+              el('category', { name: c.name }, [
+                el(
+                  'description',
+                  {},
+                  c.fields.map((f) => el('field', {}, f)),
+                ),
+                el(
+                  'data',
+                  {},
+                  c.rows.map((r) =>
+                    el(
+                      'row',
+                      {},
+                      r.map((f) => el('field', {}, f)),
+                    ),
+                  ),
+                ),
+              ]),
+            ),
+          ),
+        ]
+      : []),
+  ]);
+}
+
+/** Streams `size` bytes in 64 KiB chunks, generated as they are read: the fake never holds a recording. */
+function recordingStream(lsid: string, kind: string, instance: number, size: number): Readable {
+  let offset = 0;
+  return new Readable({
+    read() {
+      if (offset >= size) return void this.push(null);
+      const length = Math.min(64 * 1024, size - offset);
+      this.push(FakeAppliance.recordingBytes(lsid, kind, instance, offset, length));
+      offset += length;
+    },
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
