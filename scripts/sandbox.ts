@@ -1,30 +1,46 @@
 /**
- * `npm run sandbox`: rs-bridge on this machine in the `all` role, against the local Redis, with
- * settings that need no editing. Anything set in the environment wins over these defaults.
+ * `npm run sandbox`: rs-bridge on this machine in the `all` role, against the local Redis and the
+ * built-in fake vendor servers, with settings that need no editing. Anything set in the environment
+ * wins over these defaults (set BT_SITE_URL to use a real appliance instead of the fake).
  */
 import { run } from '../src/bootstrap';
+import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 
 const SANDBOX_TOKEN = 'sandbox-token-not-for-production';
 
-const defaults: Record<string, string> = {
-  PORT: '3000',
-  HOST: '127.0.0.1',
-  RSB_ROLE: 'all',
-  RSB_REDIS_PREFIX: 'rsb-sandbox',
-  RSB_API_TOKENS: SANDBOX_TOKEN,
-};
-for (const [name, value] of Object.entries(defaults)) if (!process.env[name]) process.env[name] = value;
+async function main(): Promise<void> {
+  const defaults: Record<string, string> = {
+    PORT: '3000',
+    HOST: '127.0.0.1',
+    RSB_ROLE: 'all',
+    RSB_REDIS_PREFIX: 'rsb-sandbox',
+    RSB_API_TOKENS: SANDBOX_TOKEN,
+  };
+  let appliance: FakeAppliance | undefined;
+  if (!process.env.BT_SITE_URL) {
+    appliance = await new FakeAppliance().start(Number(process.env.SANDBOX_APPLIANCE_PORT ?? 3101));
+    Object.assign(defaults, { BT_SITE_URL: appliance.url, BT_CLIENT_ID: 'rsb-client', BT_CLIENT_SECRET: 'rsb-secret-0123456789' });
+  }
+  for (const [name, value] of Object.entries(defaults)) if (!process.env[name]) process.env[name] = value;
 
-const base = `http://${process.env.HOST}:${process.env.PORT}`;
-process.stderr.write(
-  [
-    '',
-    'rs-bridge sandbox',
-    `  health:     curl ${base}/healthz   and   curl ${base}/readyz`,
-    `  API:        curl -H 'Authorization: Bearer ${process.env.RSB_API_TOKENS === SANDBOX_TOKEN ? SANDBOX_TOKEN : '<your token>'}' ${base}/api/v1/status`,
-    '  stop:       Ctrl+C',
-    '',
-  ].join('\n') + '\n',
-);
+  const base = `http://${process.env.HOST}:${process.env.PORT}`;
+  const token = process.env.RSB_API_TOKENS === SANDBOX_TOKEN ? SANDBOX_TOKEN : '<your token>';
+  process.stderr.write(
+    [
+      '',
+      'rs-bridge sandbox',
+      `  health:     curl ${base}/healthz   and   curl ${base}/readyz`,
+      `  API:        curl -H 'Authorization: Bearer ${token}' ${base}/api/v1/status`,
+      appliance
+        ? `  appliance:  fake BeyondTrust appliance at ${appliance.url} (client rsb-client / rsb-secret-0123456789), e.g.\n` +
+          `              T=$(curl -s -u rsb-client:rsb-secret-0123456789 -d grant_type=client_credentials ${appliance.url}/oauth2/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')\n` +
+          `              curl -H "Authorization: Bearer $T" '${appliance.url}/api/command?action=generate_session_key&type=support&queue_id=general'`
+        : `  appliance:  ${process.env.BT_SITE_URL}`,
+      '  stop:       Ctrl+C',
+      '',
+    ].join('\n') + '\n',
+  );
+  run();
+}
 
-run();
+void main();

@@ -1,6 +1,6 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateIf } from 'class-validator';
 import { EnvVar } from './env-var.decorator';
-import { ToInt, ToList } from './transforms';
+import { IntVar, ToList } from './transforms';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -14,10 +14,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 export class Environment {
   @EnvVar({ description: 'HTTP port the API listens on.' })
-  @ToInt()
-  @IsInt({ message: 'an integer from 1 to 65535' })
-  @Min(1, { message: 'an integer from 1 to 65535' })
-  @Max(65535, { message: 'an integer from 1 to 65535' })
+  @IntVar(1, 65535)
   PORT = 3000;
 
   @EnvVar({ description: 'Address the HTTP server binds to (0.0.0.0 in containers, 127.0.0.1 to stay local).' })
@@ -66,10 +63,7 @@ export class Environment {
   @EnvVar({
     description: 'On SIGTERM, how long running jobs may take to finish before the worker stops anyway (they are then retried).',
   })
-  @ToInt()
-  @IsInt({ message: 'an integer from 0 to 3600000 (milliseconds)' })
-  @Min(0, { message: 'an integer from 0 to 3600000 (milliseconds)' })
-  @Max(3_600_000, { message: 'an integer from 0 to 3600000 (milliseconds)' })
+  @IntVar(0, 3600000, 'milliseconds')
   RSB_SHUTDOWN_TIMEOUT_MS = 30_000;
 
   // --- BeyondTrust Remote Support appliance ------------------------------------------------------
@@ -96,25 +90,16 @@ export class Environment {
   BT_CLIENT_SECRET?: string;
 
   @EnvVar({ description: 'Requests per second to the appliance, shared by every pod (the appliance allows 20 per API account).' })
-  @ToInt()
-  @IsInt({ message: 'an integer from 1 to 1000' })
-  @Min(1, { message: 'an integer from 1 to 1000' })
-  @Max(1000, { message: 'an integer from 1 to 1000' })
+  @IntVar(1, 1000)
   BT_RATE_LIMIT_PER_SECOND = 20;
 
   @EnvVar({ description: 'Requests per hour to the appliance, shared by every pod (the appliance allows 15000 per API account).' })
-  @ToInt()
-  @IsInt({ message: 'an integer from 1 to 1000000' })
-  @Min(1, { message: 'an integer from 1 to 1000000' })
-  @Max(1_000_000, { message: 'an integer from 1 to 1000000' })
+  @IntVar(1, 1000000)
   BT_RATE_LIMIT_PER_HOUR = 15_000;
 
   @EnvVar({
     description: 'Timeout of one request to the appliance, in milliseconds (recording downloads: time to first byte and between bytes).',
   })
-  @ToInt()
-  @IsInt({ message: 'an integer from 100 to 600000 (milliseconds)' })
-  @Min(100, { message: 'an integer from 100 to 600000 (milliseconds)' })
-  @Max(600_000, { message: 'an integer from 100 to 600000 (milliseconds)' })
+  @IntVar(100, 600000, 'milliseconds')
   BT_TIMEOUT_MS = 30_000;
 }

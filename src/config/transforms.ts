@@ -1,4 +1,5 @@
 import { Transform } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
 
 /** Whole-number strings become numbers; anything else stays a string so the error can show it. */
 export const ToInt = (): PropertyDecorator =>
@@ -22,3 +23,10 @@ export const ToBool = (): PropertyDecorator =>
     if (['0', 'false', 'no', 'off'].includes(v)) return false;
     return value;
   });
+
+/** A whole number within bounds, read from its string; one message says what is expected. */
+export function IntVar(min: number, max: number, unit?: string): PropertyDecorator {
+  const message = `an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}`;
+  const decorators = [ToInt(), IsInt({ message }), Min(min, { message }), Max(max, { message })];
+  return (target, key) => decorators.forEach((decorate) => decorate(target, key));
+}

@@ -1,7 +1,7 @@
 import { BeyondTrustClient } from '../../../src/beyondtrust/beyondtrust.client';
 import { BeyondTrustApiError } from '../../../src/beyondtrust/beyondtrust.errors';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
-import { ClientHarness } from './support';
+import { ClientHarness, withAccount } from './support';
 
 describe('BeyondTrust command API against the fake appliance', () => {
   let fake: FakeAppliance;
@@ -198,21 +198,12 @@ describe('BeyondTrust command API against the fake appliance', () => {
   });
 
   describe('a read-only API account', () => {
-    it('may read but gets the appliance error for a full-access command', async () => {
-      const readOnly = await new FakeAppliance({
-        accounts: [{ clientId: 'rsb-client', clientSecret: 'rsb-secret-0123456789', permissions: { perm_command: 'read_only' } }],
-      }).start();
-      const h = new ClientHarness(readOnly);
-      try {
-        const client = h.client();
+    it('may read but gets the appliance error for a full-access command', () =>
+      withAccount({ perm_command: 'read_only' }, async (client) => {
         await expect(client.command.getLoggedInReps()).resolves.toHaveLength(2);
         await expect(client.command.generateSessionKey({ queueId: 'general' })).rejects.toThrow(
           'The API account has read-only access to the command API.',
         );
-      } finally {
-        await h.close();
-        await readOnly.stop();
-      }
-    });
+      }));
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BeyondTrustClient } from '../../../src/beyondtrust/beyondtrust.client';
 import { BeyondTrustApiError } from '../../../src/beyondtrust/beyondtrust.errors';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
-import { ClientHarness } from './support';
+import { ClientHarness, withAccount } from './support';
 
 const sha = async (stream: NodeJS.ReadableStream) => {
   const hash = createHash('sha256');
@@ -145,16 +145,8 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
     ).toEqual({ event: 'truncate_model' });
   });
 
-  it('says clearly when the API account may not read support session reports', async () => {
-    const noReports = await new FakeAppliance({
-      accounts: [{ clientId: 'rsb-client', clientSecret: 'rsb-secret-0123456789', permissions: { perm_reporting_support: '0' } }],
-    }).start();
-    const h = new ClientHarness(noReports);
-    try {
-      await expect(h.client().reporting.supportSession('x')).rejects.toThrow(/refused the request: .*Document Not Found/);
-    } finally {
-      await h.close();
-      await noReports.stop();
-    }
-  });
+  it('says clearly when the API account may not read support session reports', () =>
+    withAccount({ perm_reporting_support: '0' }, async (client) => {
+      await expect(client.reporting.supportSession('x')).rejects.toThrow(/refused the request: .*Document Not Found/);
+    }));
 });

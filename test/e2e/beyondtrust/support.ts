@@ -33,3 +33,15 @@ export class ClientHarness {
     await deleteKeys(this.prefix);
   }
 }
+
+/** Runs `fn` with a client of an API account holding other permissions, on an appliance of its own. */
+export async function withAccount(permissions: Record<string, string>, fn: (client: BeyondTrustClient) => Promise<void>): Promise<void> {
+  const fake = await new FakeAppliance({ accounts: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, permissions }] }).start();
+  const harness = new ClientHarness(fake);
+  try {
+    await fn(harness.client());
+  } finally {
+    await harness.close();
+    await fake.stop();
+  }
+}

@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { WebSocket, WebSocketServer } from 'ws';
 import { document, el, NS } from './xml-writer';
 
 /**
@@ -73,6 +74,8 @@ export interface FakeSession {
   surveys: { customer?: Record<string, string>; rep?: Record<string, string> };
   virtual: boolean;
 }
+
+type Row = Record<string, unknown>;
 
 interface Token {
   token: string;
@@ -148,6 +151,11 @@ export class FakeAppliance {
   rateLimited = 0;
 
   private server?: Server;
+  private wss?: WebSocketServer;
+  /** Real-time state API subscribers that finished authenticate + subscribe. */
+  private readonly subscribers = new Set<WebSocket>();
+  /** Lets a test see the reassembly of split frames: big messages are sent in two parts. */
+  splitRealtimeMessagesOver = 400;
   private tokens: Token[] = [];
   private readonly hits = new Map<string, { second: number[]; hour: number[] }>();
   private faults: { status: number; remaining: number; delayMs?: number; retryAfter?: string }[] = [];
@@ -173,6 +181,12 @@ export class FakeAppliance {
 
   async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.wss = new WebSocketServer({
+      server: this.server,
+      path: '/nw',
+      handleProtocols: (protocols) => (protocols.has('ingredi%20state%20api') ? 'ingredi%20state%20api' : false),
+    });
+    this.wss.on('connection', (socket) => this.realtime(socket));
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -180,6 +194,8 @@ export class FakeAppliance {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    for (const client of this.wss?.clients ?? []) client.terminate();
+    this.wss?.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
@@ -237,6 +253,7 @@ export class FakeAppliance {
     };
     session.events.push({ type: 'Session Start', timestamp: start, performedBy: this.customerOf(session) });
     this.sessions.set(lsid, session);
+    this.publish({ insert: { support_session: { [String(session.lseq)]: this.sessionRow(session) } } });
     return session;
   }
 
@@ -246,6 +263,13 @@ export class FakeAppliance {
     const rep = this.reps.find((r) => r.id === repId)!;
     const owner = session.reps.length === 0;
     session.reps.push({ rep, owner, joinedAt: at });
+    this.publish({
+      insert: {
+        representative_support_session: {
+          [`${session.lseq}-${rep.id}`]: { representative_id: Number(rep.id), support_session_id: session.lseq, created_timestamp: at },
+        },
+      },
+    });
     session.events.push({
       type: owner ? 'Conference Owner Changed' : 'Conference Member Added',
       timestamp: at,
@@ -283,7 +307,104 @@ export class FakeAppliance {
     const session = this.session(lsid);
     session.endTime = at;
     session.customer.inSession = false;
+    this.publish({
+      delete: {
+        support_session: [String(session.lseq)],
+        representative_support_session: session.reps.map((r) => `${session.lseq}-${r.rep.id}`),
+      },
+    });
     session.events.push({ type: 'Session End', timestamp: at, performedBy: { gsnumber: '0', type: 'system', name: 'System' } });
+  }
+
+  /** Ends every real-time connection, as an appliance restart would. */
+  dropRealtimeConnections(): void {
+    for (const client of this.wss?.clients ?? []) client.terminate();
+  }
+
+  // --- real-time state API -------------------------------------------------------------------------
+
+  private realtime(socket: WebSocket): void {
+    let phase: 'auth' | 'subscribe' | 'streaming' = 'auth';
+    let buffer = '';
+    socket.on('message', (data: Buffer) => {
+      buffer += data.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const message = JSON.parse(line) as { type: string; credentials?: { bearer_token?: string }; tables?: 'all' | string[] };
+        if (phase === 'auth' && message.type === 'authenticate') {
+          const token = this.tokens.find((t) => t.token === message.credentials?.bearer_token && t.expiresAt > Date.now());
+          const allowed = token && this.accounts.get(token.clientId)?.permissions.perm_real_time_state === '1';
+          this.sendRealtime(
+            socket,
+            allowed
+              ? { type: 'authenticate_response', success: true }
+              : { type: 'authenticate_response', success: false, reason: token ? 'permission denied' : 'invalid token' },
+          );
+          if (allowed) phase = 'subscribe';
+        } else if (phase === 'subscribe' && message.type === 'subscribe') {
+          this.sendRealtime(socket, { type: 'subscribe_response', timestamp: NOW(), success: true });
+          phase = 'streaming';
+          this.subscribers.add(socket);
+          // A new subscriber gets a full copy of the tables, then the updates.
+          const active = [...this.sessions.values()].filter((x) => x.endTime === undefined);
+          this.sendRealtime(socket, {
+            type: 'model_update',
+            insert: {
+              representative: Object.fromEntries(
+                this.reps
+                  .filter((r) => r.loggedIn)
+                  .map((r) => [
+                    r.id,
+                    { user_id: Number(r.id), username: r.username, public_display_name: r.displayName, routing_available: 1 },
+                  ]),
+              ),
+              support_session: Object.fromEntries(active.map((x) => [String(x.lseq), this.sessionRow(x)])),
+              representative_support_session: Object.fromEntries(
+                active.flatMap((x) =>
+                  x.reps.map((r) => [
+                    `${x.lseq}-${r.rep.id}`,
+                    { representative_id: Number(r.rep.id), support_session_id: x.lseq, created_timestamp: r.joinedAt },
+                  ]),
+                ),
+              ),
+            },
+          });
+        } else {
+          socket.close(1008, 'protocol violation');
+        }
+      }
+    });
+    socket.on('close', () => this.subscribers.delete(socket));
+  }
+
+  private sessionRow(s: FakeSession): Row {
+    return {
+      lsid: s.lsid,
+      created_timestamp: s.startTime,
+      customer_name: s.customer.name,
+      queue_entry_timestamp: s.startTime,
+      estimated_pickup_timestamp: s.startTime + 120,
+      priority: 2,
+      start_method: s.virtual ? 'session_key' : 'rep_list',
+    };
+  }
+
+  private publish(update: Record<string, unknown>): void {
+    for (const socket of this.subscribers) this.sendRealtime(socket, { type: 'model_update', ...update });
+  }
+
+  /** Binary frames, newline-terminated; large messages split over two frames as the guide warns. */
+  private sendRealtime(socket: WebSocket, message: unknown): void {
+    const text = `${JSON.stringify(message)}\n`;
+    if (text.length > this.splitRealtimeMessagesOver) {
+      const half = Math.floor(text.length / 2);
+      socket.send(Buffer.from(text.slice(0, half)), { binary: true });
+      socket.send(Buffer.from(text.slice(half)), { binary: true });
+    } else {
+      socket.send(Buffer.from(text), { binary: true });
+    }
   }
 
   /** The bytes a recording streams: a deterministic pattern, so a test can check what arrived. */
