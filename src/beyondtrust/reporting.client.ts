@@ -1,14 +1,19 @@
 import { createGunzip } from 'node:zlib';
 import { BeyondTrustApiError } from './beyondtrust.errors';
 import {
+  ArchiveListing,
   ExitSurvey,
+  LicenseUsageInterval,
   Participant,
+  PresentationSessionReport,
   RecordingLink,
   SessionEvent,
   SessionListingEntry,
+  SessionRepresentative,
   SessionSummary,
   SupportSessionReport,
   SurveyAnswer,
+  TeamActivity,
   TimeWindow,
 } from './reporting.types';
 import { BeyondTrustTransport, Params, RecordingStream } from './transport';
@@ -99,6 +104,42 @@ function mapQuestions(node: unknown): SurveyAnswer[] {
 const recordings = (node: unknown): RecordingLink[] =>
   list(node).map((r) => ({ instance: int(attr(r, 'instance')) ?? 0, downloadUrl: text_(r.download_url), viewUrl: text_(r.view_url) }));
 
+const mapRepresentative = (r: XmlNode): SessionRepresentative => ({
+  id: attr(r, 'id') ?? '',
+  gsnumber: attr(r, 'gsnumber'),
+  username: text_(r.username),
+  publicDisplayName: text_(r.public_display_name),
+  privateDisplayName: text_(r.private_display_name ?? r.display_name),
+  sessionOwner: bool(r.session_owner),
+  primaryRep: bool(r.primary_rep),
+  secondsInvolved: int(r.seconds_involved),
+  publicIp: optText(r.public_ip),
+  privateIp: optText(r.private_ip),
+  hostname: optText(r.hostname),
+  os: optText(r.os),
+});
+
+export function mapPresentationSession(s: XmlNode): PresentationSessionReport {
+  return {
+    lsid: attr(s, 'lsid') ?? '',
+    lseq: int(s.lseq),
+    startTime: timestamp(s.start_time),
+    endTime: text_(s.end_time) || attr(s.end_time, 'timestamp') ? timestamp(s.end_time) : undefined,
+    duration: optText(s.duration),
+    chatViewUrl: optText(s.session_chat_view_url),
+    chatDownloadUrl: optText(s.session_chat_download_url),
+    recordingViewUrl: optText(s.session_recording_view_url),
+    recordingDownloadUrl: optText(s.session_recording_download_url),
+    attendees: list(child(s, 'attendee_list').attendee).map((a) => ({
+      gsnumber: attr(a, 'gsnumber'),
+      username: text_(a.username),
+      publicIp: optText(a.public_ip),
+    })),
+    presenters: list(child(s, 'rep_list').representative).map(mapRepresentative),
+    events: list(child(s, 'session_details').event).map(mapEvent),
+  };
+}
+
 export function mapSupportSession(s: XmlNode): SupportSessionReport {
   return {
     lsid: attr(s, 'lsid') ?? '',
@@ -137,20 +178,7 @@ export function mapSupportSession(s: XmlNode): SupportSessionReport {
       primary: bool(c.primary_cust),
       info: Object.fromEntries(Object.entries(child(c, 'info')).map(([k, v]) => [k, text_(v)])),
     })),
-    reps: list(child(s, 'rep_list').representative).map((r) => ({
-      id: attr(r, 'id') ?? '',
-      gsnumber: attr(r, 'gsnumber'),
-      username: text_(r.username),
-      publicDisplayName: text_(r.public_display_name),
-      privateDisplayName: text_(r.private_display_name ?? r.display_name),
-      sessionOwner: bool(r.session_owner),
-      primaryRep: bool(r.primary_rep),
-      secondsInvolved: int(r.seconds_involved),
-      publicIp: optText(r.public_ip),
-      privateIp: optText(r.private_ip),
-      hostname: optText(r.hostname),
-      os: optText(r.os),
-    })),
+    reps: list(child(s, 'rep_list').representative).map(mapRepresentative),
     teams: list(child(s, 'team_list').team).map((t) => ({
       id: attr(t, 'id') ?? '',
       name: text_(t),
@@ -235,12 +263,73 @@ export class BeyondTrustReportingClient {
     }));
   }
 
-  /** Reports this project does not model field by field yet: the parsed XML under the root element. */
-  async raw(
-    name: 'SupportTeam' | 'PresentationSession' | 'PresentationSessionListing' | 'LicenseUsage' | 'ArchiveListing',
-    params: Params,
-  ): Promise<{ root: string; node: XmlNode }> {
-    return this.transport.xml('reporting', { generate_report: name, ...params }, name, true);
+  /** Activity within support teams (all teams, or one by `teamId`). */
+  async supportTeam(window: TimeWindow, teamId?: number | string): Promise<TeamActivity[]> {
+    const name = 'SupportTeam';
+    const node = await this.report(name, { ...windowParams(window, name), team_id: teamId }, 'team_activity_list');
+    return list(node.team_activity).map((t) => ({
+      id: attr(t, 'id') ?? '',
+      name: attr(t, 'name') ?? '',
+      loggedInRepresentatives: list(child(t, 'logged_in_representatives').representative).map((r) => ({
+        id: attr(r, 'id') ?? '',
+        gsnumber: attr(r, 'gsnumber'),
+        publicDisplayName: text_(r.public_display_name),
+        privateDisplayName: text_(r.private_display_name ?? r.display_name),
+        publicIp: optText(r.public_ip),
+        privateIp: optText(r.private_ip),
+      })),
+      events: list(child(t, 'events').event).map((e) => ({
+        ...mapEvent(e),
+        destinations: list(child(e, 'destinations').destination).map((d) => participant(d)!),
+      })),
+    }));
+  }
+
+  async presentationSessions(select: { lsid: string } | { lsids: string[] } | TimeWindow): Promise<PresentationSessionReport[]> {
+    const name = 'PresentationSession';
+    const params: Params =
+      'lsid' in select ? { lsid: select.lsid } : 'lsids' in select ? { lsids: select.lsids.join(',') } : windowParams(select, name);
+    const node = await this.report(name, params, 'session_list');
+    return list(node.session).map(mapPresentationSession);
+  }
+
+  async presentationSessionListing(window: TimeWindow): Promise<{ lsid: string; hasRecording: boolean }[]> {
+    const name = 'PresentationSessionListing';
+    const node = await this.report(name, windowParams(window, name), 'presentation_summary_list');
+    return list(node.presentation_summary).map((p) => ({ lsid: attr(p, 'lsid') ?? '', hasRecording: attr(p, 'has_recording') === '1' }));
+  }
+
+  /** Peak license usage (logged when 90% of licenses are in use), grouped by hour, day or month. */
+  async licenseUsage(
+    window: { startDate: string; duration: number } | { startTime: number; duration: number },
+    groupBy: 'hour' | 'day' | 'month',
+  ): Promise<LicenseUsageInterval[]> {
+    const name = 'LicenseUsage';
+    const node = await this.report(name, { ...windowParams(window, name), group_by: groupBy }, 'license_usage');
+    return list(child(node, 'license_time_intervals').license_time_interval).map((i) => ({
+      timestamp: int(attr(i, 'timestamp')),
+      datetime: attr(i, 'datetime'),
+      counts: list(i.license_count).map((c) => ({
+        licenseType: attr(c, 'license_type') ?? '',
+        reason: attr(c, 'reason'),
+        count: int(c) ?? 0,
+      })),
+    }));
+  }
+
+  /** The state and event archives available for a day (index them with `archive`). */
+  async archiveListing(date: string): Promise<ArchiveListing> {
+    const name = 'ArchiveListing';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new BeyondTrustApiError('date must be YYYY-MM-DD', name);
+    const node = await this.report(name, { date }, 'archives');
+    return {
+      state: list(node.state_archive).map((a) => ({
+        index: int(a.index) ?? 0,
+        time: timestamp(a.time),
+        eventArchiveIndex: int(a.event_archive_index),
+      })),
+      event: list(node.event_archive).map((a) => ({ index: int(a.index) ?? 0, time: timestamp(a.time), endTime: timestamp(a.end_time) })),
+    };
   }
 
   // --- streams: recordings and archives are never held in memory ---------------------------------

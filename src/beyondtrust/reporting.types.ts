@@ -131,3 +131,43 @@ export interface ExitSurvey {
   primaryTeam?: { id?: string; name: string };
   questions: SurveyAnswer[];
 }
+
+export interface TeamActivity {
+  id: string;
+  name: string;
+  loggedInRepresentatives: {
+    id: string;
+    gsnumber?: string;
+    publicDisplayName: string;
+    privateDisplayName: string;
+    publicIp?: string;
+    privateIp?: string;
+  }[];
+  events: (SessionEvent & { destinations: Participant[] })[];
+}
+
+export interface PresentationSessionReport {
+  lsid: string;
+  lseq?: number;
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  duration?: string;
+  chatViewUrl?: string;
+  chatDownloadUrl?: string;
+  recordingViewUrl?: string;
+  recordingDownloadUrl?: string;
+  attendees: { gsnumber?: string; username: string; publicIp?: string }[];
+  presenters: SessionRepresentative[];
+  events: SessionEvent[];
+}
+
+export interface LicenseUsageInterval {
+  timestamp?: number;
+  datetime?: string;
+  counts: { licenseType: string; reason?: string; count: number }[];
+}
+
+export interface ArchiveListing {
+  state: { index: number; time?: Timestamp; eventArchiveIndex?: number }[];
+  event: { index: number; time?: Timestamp; endTime?: Timestamp }[];
+}

@@ -43,6 +43,10 @@ const REPEATED = new Set([
   'attendee',
   'presenter',
   'appliance_summary',
+  'presentation_summary',
+  'license_time_interval',
+  'license_count',
+  'destination',
   'count',
   'ip',
 ]);

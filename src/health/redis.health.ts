@@ -26,7 +26,6 @@ export function redisSettingWarnings(info: string): string[] {
 export class RedisHealthIndicator {
   private readonly logger = new Logger('Readiness');
   private lastUp: boolean | undefined;
-  private ready?: Promise<void>;
   private settings?: { at: number; warnings: string[] };
 
   constructor(
@@ -38,7 +37,7 @@ export class RedisHealthIndicator {
     const indicator = this.indicators.check('redis');
     try {
       const pong = await Promise.race([
-        this.whenConnected().then(() => this.redis.connection.ping()),
+        this.redis.connection.ping(),
         new Promise<never>((_, reject) =>
           setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS).unref(),
         ),
@@ -62,20 +61,6 @@ export class RedisHealthIndicator {
     if (warnings.join() !== this.settings?.warnings.join()) for (const w of warnings) this.logger.warn(`Redis: ${w}`);
     this.settings = { at: Date.now(), warnings };
     return warnings;
-  }
-
-  /** Right after boot or a reconnect the connection may still be handshaking: wait for it, within the timeout. */
-  private whenConnected(): Promise<void> {
-    const connection = this.redis.connection;
-    if (connection.status === 'ready') return Promise.resolve();
-    // One listener however many probes wait, or an outage would pile up listeners.
-    this.ready ??= new Promise((resolve) =>
-      connection.once('ready', () => {
-        this.ready = undefined;
-        resolve();
-      }),
-    );
-    return this.ready;
   }
 
   /** Logs changes only: a probe every few seconds must not flood the log while Redis is away. */

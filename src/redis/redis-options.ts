@@ -7,7 +7,9 @@ export type RedisPurpose = 'queue' | 'command';
  * - `queue`: BullMQ queues and workers. Offline queue off, so a producer (a webhook) fails at once
  *   while Redis is down and can answer 503; no per-request retry cap, as BullMQ's blocking
  *   connections require.
- * - `command`: short commands (health checks, stores). Fails fast too, with a bounded retry.
+ * - `command`: short commands (stores, the appliance token and rate limiter, health). Commands wait for
+ *   the first connection at boot, and fail after one reconnect attempt (a few hundred ms) during an
+ *   outage, so callers never hang.
  */
 export function redisOptions(url: string, purpose: RedisPurpose): RedisOptions {
   const parsed = new URL(url);
@@ -24,5 +26,5 @@ export function redisOptions(url: string, purpose: RedisPurpose): RedisOptions {
     // Reconnect forever, backing off to 5 s: Redis coming back must heal the process by itself.
     retryStrategy: (times: number) => Math.min(times * 200, 5_000),
   };
-  return purpose === 'queue' ? { ...base, maxRetriesPerRequest: null } : { ...base, maxRetriesPerRequest: 1, lazyConnect: false };
+  return purpose === 'queue' ? { ...base, maxRetriesPerRequest: null } : { ...base, enableOfflineQueue: true, maxRetriesPerRequest: 1 };
 }

@@ -17,7 +17,7 @@ export class RedisService implements OnApplicationShutdown {
     this.client.on('error', () => undefined);
   }
 
-  /** The connection for short commands; it fails fast (never queues) while Redis is unreachable. */
+  /** The connection for short commands: waits for the first connection, fails fast while Redis is away. */
   get connection(): Redis {
     return this.client;
   }

@@ -145,8 +145,69 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
     ).toEqual({ event: 'truncate_model' });
   });
 
+  it('reports team activity, presentations, license usage and the archive listing', async () => {
+    const teams = await sut.reporting.supportTeam({ startTime: t0 - 1, duration: 0 }, 1);
+    expect(teams).toEqual([
+      expect.objectContaining({
+        id: '1',
+        name: 'Service Desk',
+        loggedInRepresentatives: [expect.objectContaining({ id: '1' }), expect.objectContaining({ id: '2' })],
+        events: [
+          expect.objectContaining({
+            type: 'Session Transferred to Queue',
+            destinations: [{ gsnumber: '11', name: 'Ada Admin', type: undefined }],
+          }),
+        ],
+      }),
+    ]);
+
+    fake.presentations.set('p1', {
+      lsid: 'p1',
+      lseq: 7,
+      startTime: t0,
+      endTime: t0 + 60,
+      presenterId: '2',
+      attendees: [{ name: 'Dana', ip: '198.51.100.9' }],
+      recording: 5_000,
+    });
+    const [presentation] = await sut.reporting.presentationSessions({ lsid: 'p1' });
+    expect(presentation).toMatchObject({
+      lsid: 'p1',
+      lseq: 7,
+      endTime: { unix: t0 + 60 },
+      attendees: [{ username: 'Dana', publicIp: '198.51.100.9' }],
+      presenters: [{ id: '2', username: 'bob' }],
+    });
+    expect(await sut.reporting.presentationSessionListing({ startTime: t0 - 1, duration: 0 })).toEqual([
+      { lsid: 'p1', hasRecording: true },
+    ]);
+    const recording = await sut.reporting.presentationSessionRecording('p1');
+    expect((await sha(recording.stream)).bytes).toBe(5_000);
+
+    fake.licenseUsage.push({ timestamp: t0, counts: [{ type: 'representative', reason: 'login', count: 9 }] });
+    expect(await sut.reporting.licenseUsage({ startDate: '2000-01-01', duration: 0 }, 'day')).toEqual([
+      {
+        timestamp: t0,
+        datetime: new Date(t0 * 1000).toISOString(),
+        counts: [{ licenseType: 'representative', reason: 'login', count: 9 }],
+      },
+    ]);
+    expect((await sha((await sut.reporting.endpointLicenseUsage()).stream)).bytes).toBe(4_096);
+
+    const archives = await sut.reporting.archiveListing('2024-01-01');
+    expect(archives.state).toEqual([{ index: 1, time: { iso: '2024-01-01T00:00:00.000Z', unix: 1704067200 }, eventArchiveIndex: 1 }]);
+    expect(archives.event[0]).toMatchObject({ index: 1, endTime: { unix: 1704067800 } });
+  });
+
   it('says clearly when the API account may not read support session reports', () =>
     withAccount({ perm_reporting_support: '0' }, async (client) => {
       await expect(client.reporting.supportSession('x')).rejects.toThrow(/refused the request: .*Document Not Found/);
+    }));
+
+  it('needs the archive permission for archives and the license permission for license reports', () =>
+    withAccount({ perm_reporting_archive: '0', perm_reporting_license: '0' }, async (client) => {
+      await expect(client.reporting.archiveListing('2024-01-01')).rejects.toThrow(/Document Not Found/);
+      await expect(client.reporting.licenseUsage({ startDate: '2024-01-01', duration: 0 }, 'day')).rejects.toThrow(/Document Not Found/);
+      await expect(client.reporting.supportSessionListing({ startTime: 0, duration: 0 })).resolves.toEqual([]);
     }));
 });

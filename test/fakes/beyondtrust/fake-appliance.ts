@@ -130,6 +130,16 @@ const READ_ONLY_ACTIONS = new Set([
   'get_api_info',
 ]);
 
+const REPORT_PERMISSION: Record<string, string> = {
+  PresentationSession: 'perm_reporting_presentation',
+  PresentationSessionListing: 'perm_reporting_presentation',
+  PresentationSessionRecording: 'perm_reporting_presentation',
+  LicenseUsage: 'perm_reporting_license',
+  EndpointLicenseUsage: 'perm_reporting_license',
+  ArchiveListing: 'perm_reporting_archive',
+  Archive: 'perm_reporting_archive',
+};
+
 class XmlError extends Error {}
 
 export class FakeAppliance {
@@ -146,6 +156,20 @@ export class FakeAppliance {
   readonly customFields = new Set(['external_key', 'ticket_id', 'priority_label', 'customer_email', 'custom_field1']);
   readonly sessions = new Map<string, FakeSession>();
   readonly keys = new Map<string, KeyRecord>();
+  readonly presentations = new Map<
+    string,
+    {
+      lsid: string;
+      lseq: number;
+      startTime: number;
+      endTime?: number;
+      presenterId: string;
+      attendees: { name: string; ip: string }[];
+      recording?: number;
+    }
+  >();
+  /** Peak license usage rows, as LicenseUsage reports them. */
+  readonly licenseUsage: { timestamp: number; counts: { type: string; reason?: string; count: number }[] }[] = [];
   readonly requests: RecordedRequest[] = [];
   tokenRequests = 0;
   rateLimited = 0;
@@ -468,8 +492,8 @@ export class FakeAppliance {
     try {
       if (url.pathname === '/api/command') return send(200, 'text/xml; charset=UTF-8', this.command(account, params), rateHeaders);
       if (url.pathname === '/api/reporting') {
-        if (account.permissions.perm_reporting_support !== '1')
-          return send(404, 'text/html', '<html><body>Document Not Found</body></html>', rateHeaders);
+        const needed = REPORT_PERMISSION[params.generate_report] ?? 'perm_reporting_support';
+        if (account.permissions[needed] !== '1') return send(404, 'text/html', '<html><body>Document Not Found</body></html>', rateHeaders);
         if (this.options.reportLatencyMs) await new Promise((r) => setTimeout(r, this.options.reportLatencyMs));
         return this.reporting(params, rateHeaders, send, res, record);
       }
@@ -922,6 +946,136 @@ export class FakeAppliance {
               ]),
             ),
         );
+      }
+      case 'SupportTeam': {
+        const sessions = this.window(p);
+        const teams = this.teams.filter((t) => !p.team_id || t.id === p.team_id);
+        return xml(
+          'team_activity_list',
+          teams.map((t) =>
+            el('team_activity', { id: t.id, name: t.name }, [
+              el(
+                'logged_in_representatives',
+                {},
+                this.reps
+                  .filter((r) => r.loggedIn && r.teams.includes(t.id))
+                  .map((r) =>
+                    el('representative', { gsnumber: r.gsnumber, id: r.id }, [
+                      el('display_name', {}, r.displayName),
+                      el('public_display_name', {}, r.displayName),
+                      el('private_display_name', {}, r.displayName),
+                    ]),
+                  ),
+              ),
+              el(
+                'events',
+                {},
+                sessions
+                  .filter((x) => x.queueId === `team:${t.id}`)
+                  .map((x) =>
+                    el('event', { timestamp: x.startTime, event_type: 'Session Transferred to Queue' }, [
+                      el('performed_by', { gsnumber: '0', type: 'system' }, 'System'),
+                      el(
+                        'destinations',
+                        {},
+                        x.reps.map((r) => el('destination', { gsnumber: r.rep.gsnumber }, r.rep.displayName)),
+                      ),
+                    ]),
+                  ),
+              ),
+            ]),
+          ),
+        );
+      }
+      case 'PresentationSession':
+      case 'PresentationSessionListing': {
+        let presentations = [...this.presentations.values()];
+        if (p.lsid) presentations = presentations.filter((x) => x.lsid === p.lsid);
+        else if (p.lsids) presentations = presentations.filter((x) => p.lsids.split(',').includes(x.lsid));
+        else {
+          const from = Number(p.start_time ?? p.end_time ?? 0);
+          presentations = presentations.filter((x) => (p.end_time ? (x.endTime ?? -1) : x.startTime) >= from);
+        }
+        if (p.generate_report === 'PresentationSessionListing') {
+          return xml(
+            'presentation_summary_list',
+            presentations.map((x) => el('presentation_summary', { lsid: x.lsid, has_recording: x.recording ? '1' : '0' })),
+          );
+        }
+        return xml(
+          'session_list',
+          presentations.map((x) => {
+            const rep = this.reps.find((r) => r.id === x.presenterId)!;
+            return el('session', { lsid: x.lsid }, [
+              el('session_type', {}, 'presentation'),
+              el('lseq', {}, String(x.lseq)),
+              el('start_time', { timestamp: x.startTime }, new Date(x.startTime * 1000).toISOString()),
+              x.endTime ? el('end_time', { timestamp: x.endTime }, new Date(x.endTime * 1000).toISOString()) : el('end_time', {}, ''),
+              el(
+                'attendee_list',
+                {},
+                x.attendees.map((a, i) =>
+                  el('attendee', { gsnumber: String(40 + i) }, [el('username', {}, a.name), el('public_ip', {}, a.ip)]),
+                ),
+              ),
+              el('rep_list', {}, [
+                el('representative', { gsnumber: rep.gsnumber, id: rep.id }, [
+                  el('username', {}, rep.username),
+                  el('public_display_name', {}, rep.displayName),
+                  el('private_display_name', {}, rep.displayName),
+                ]),
+              ]),
+              el('session_details', {}, [
+                el('event', { timestamp: x.startTime, event_type: 'Presentation Started' }, [
+                  el('performed_by', { gsnumber: rep.gsnumber, type: 'representative' }, rep.displayName),
+                ]),
+              ]),
+            ]);
+          }),
+        );
+      }
+      case 'LicenseUsage':
+        if (!['hour', 'day', 'month'].includes(p.group_by)) throw new XmlError('Invalid group_by');
+        return xml('license_usage', [
+          el(
+            'license_time_intervals',
+            {},
+            this.licenseUsage.map((u) =>
+              el(
+                'license_time_interval',
+                { timestamp: u.timestamp, datetime: new Date(u.timestamp * 1000).toISOString() },
+                u.counts.map((c) => el('license_count', { license_type: c.type, reason: c.reason }, String(c.count))),
+              ),
+            ),
+          ),
+        ]);
+      case 'ArchiveListing': {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(p.date ?? '')) throw new XmlError('Invalid date');
+        const day = Math.floor(Date.parse(`${p.date}T00:00:00Z`) / 1000);
+        const at = (t: number) => new Date(t * 1000).toISOString();
+        return xml('archives', [
+          el('state_archive', {}, [el('time', { timestamp: day }, at(day)), el('index', {}, '1'), el('event_archive_index', {}, '1')]),
+          el('event_archive', {}, [
+            el('time', { timestamp: day }, at(day)),
+            el('end_time', { timestamp: day + 600 }, at(day + 600)),
+            el('index', {}, '1'),
+          ]),
+        ]);
+      }
+      case 'PresentationSessionRecording':
+      case 'EndpointLicenseUsage': {
+        const presentation = p.generate_report === 'PresentationSessionRecording' ? this.presentations.get(p.lsid) : undefined;
+        const size = p.generate_report === 'EndpointLicenseUsage' ? 4_096 : presentation?.recording;
+        if (size === undefined) throw new XmlError(p.lsid ? 'Recording not found' : 'Missing required parameter: lsid');
+        record.status = 200;
+        const type = p.generate_report === 'EndpointLicenseUsage' ? 'application/zip' : 'video/x-flv';
+        res.writeHead(200, {
+          ...headers,
+          'content-type': type,
+          'content-length': String(size),
+          'content-disposition': `attachment; filename="${p.generate_report}.${type === 'application/zip' ? 'zip' : 'flv'}"`,
+        });
+        return void recordingStream(p.lsid ?? 'license', p.generate_report, 0, size).pipe(res);
       }
       case 'SupportSessionRecording':
       case 'ShowMyScreenRecording':

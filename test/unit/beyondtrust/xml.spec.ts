@@ -32,6 +32,49 @@ describe('parseApplianceXml', () => {
     expect(call).toThrow('Invalid date');
   });
 
+  // Every answer the guide says "will contain an <error> element describing the problem".
+  it.each([
+    ['get_logged_in_reps', 'logged_in_reps'],
+    ['get_support_teams', 'support_teams'],
+    ['get_session_attributes', 'custom_attributes'],
+    ['get_appliances', 'appliances'],
+    ['get_connected_client_list', 'connected_client_list'],
+    ['get_connected_clients', 'connected_clients'],
+    ['SupportSession', 'session_list'],
+    ['SupportSessionListing', 'session_summary_list'],
+    ['SupportSessionSummary', 'summary_list'],
+    ['SupportCustExitSurvey', 'exit_survey_list'],
+    ['SupportTeam', 'team_activity_list'],
+    ['PresentationSessionListing', 'presentation_summary_list'],
+    ['LicenseUsage', 'license_usage'],
+    ['ArchiveListing', 'archives'],
+  ])('%s: an <error> inside <%s> is an exception naming the operation', (operation, root) => {
+    const error = (() => {
+      try {
+        parseApplianceXml(
+          `<${root} xmlns="https://www.beyondtrust.com/namespaces/API/x"><error>Something went wrong</error></${root}>`,
+          operation,
+        );
+      } catch (e) {
+        return e as BeyondTrustApiError;
+      }
+    })();
+    expect(error).toBeInstanceOf(BeyondTrustApiError);
+    expect(error).toMatchObject({ message: 'Something went wrong', operation, retryable: false });
+  });
+
+  it.each([
+    'set_rep_status',
+    'join_session',
+    'transfer_session',
+    'set_session_attributes',
+    'terminate_session',
+    'set_failover_role',
+    'import_jump_shortcut',
+  ])('%s: a root <error> (instead of <success>) is an exception', (operation) => {
+    expect(() => parseApplianceXml('<error>Session not found</error>', operation)).toThrow(new BeyondTrustApiError('Session not found'));
+  });
+
   it('refuses a DOCTYPE, so entity expansion never starts', () => {
     const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><session_list>&lol2;</session_list>`;
     expect(() => parseApplianceXml(bomb)).toThrow(BeyondTrustResponseError);

@@ -72,6 +72,43 @@ describe('loadConfig', () => {
     );
   });
 
+  describe('BeyondTrust variables', () => {
+    it('are optional together: no BT_SITE_URL, no BeyondTrust', () => {
+      expect(loadConfig({}).env).toMatchObject({
+        BT_SITE_URL: undefined,
+        BT_RATE_LIMIT_PER_SECOND: 20,
+        BT_RATE_LIMIT_PER_HOUR: 15000,
+        BT_TIMEOUT_MS: 30000,
+      });
+    });
+
+    it('require the client ID and secret once BT_SITE_URL is set, without showing the secret', () => {
+      const error = problemsOf({ BT_SITE_URL: 'https://support.example.com' });
+      expect(error.problems.map((p) => p.variable).sort()).toEqual(['BT_CLIENT_ID', 'BT_CLIENT_SECRET']);
+      expect(error.message).toContain(
+        'BT_CLIENT_SECRET: expected the API account client secret (required when BT_SITE_URL is set); found nothing (not set)',
+      );
+    });
+
+    it('refuse a site URL without a scheme and limits outside their ranges', () => {
+      const error = problemsOf({
+        BT_SITE_URL: 'support.example.com',
+        BT_CLIENT_ID: 'id',
+        BT_CLIENT_SECRET: 's',
+        BT_RATE_LIMIT_PER_SECOND: '0',
+        BT_TIMEOUT_MS: '5',
+      });
+      expect(error.problems.map((p) => p.variable).sort()).toEqual(['BT_RATE_LIMIT_PER_SECOND', 'BT_SITE_URL', 'BT_TIMEOUT_MS']);
+      expect(error.message).toContain('BT_TIMEOUT_MS: expected an integer from 100 to 600000 (milliseconds); found "5"');
+    });
+
+    it('count the client secret among the secrets to redact', () => {
+      expect(
+        loadConfig({ BT_SITE_URL: 'https://s.example.com', BT_CLIENT_ID: 'id', BT_CLIENT_SECRET: 'bt-secret-value' }).secrets,
+      ).toContain('bt-secret-value');
+    });
+  });
+
   describe('RSB_RULES_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rsb-rules-'));
 

@@ -20,7 +20,10 @@ describe('redisOptions', () => {
     const queue = redisOptions('redis://127.0.0.1:6379', 'queue');
     expect(queue.enableOfflineQueue).toBe(false);
     expect(queue.maxRetriesPerRequest).toBeNull();
-    expect(redisOptions('redis://127.0.0.1:6379', 'command').enableOfflineQueue).toBe(false);
+  });
+
+  it('lets short commands wait for the first connection but give up after one retry in an outage', () => {
+    expect(redisOptions('redis://127.0.0.1:6379', 'command')).toMatchObject({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
   });
 
   it('keeps reconnecting with a bounded backoff', () => {
