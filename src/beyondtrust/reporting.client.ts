@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { BeyondTrustApiError } from './beyondtrust.errors';
 import {
@@ -353,6 +354,21 @@ export class BeyondTrustReportingClient {
 
   endpointLicenseUsage(params: Params = {}): Promise<RecordingStream> {
     return this.transport.stream({ generate_report: 'EndpointLicenseUsage', ...params }, 'EndpointLicenseUsage');
+  }
+
+  /** The system state snapshot of a state archive: one JSON object of tables (null when empty). */
+  async archiveState(date: string, index: number): Promise<Record<string, unknown>> {
+    const { stream } = await this.archive('state', date, index);
+    let text = '';
+    for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  /** The events of an event archive, oldest first, one JSON object a line, read as they are gunzipped. */
+  async *archiveEvents(date: string, index: number): AsyncGenerator<Record<string, unknown>> {
+    const { stream } = await this.archive('event', date, index);
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    for await (const line of lines) if (line.trim()) yield JSON.parse(line) as Record<string, unknown>;
   }
 
   /** A gzipped state or event archive, gunzipped on the fly: JSON (state) or JSON lines (events). */

@@ -143,6 +143,10 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
         .split('\n')
         .map((l) => JSON.parse(l) as { event: string })[0],
     ).toEqual({ event: 'truncate_model' });
+    const events: Record<string, unknown>[] = [];
+    for await (const event of sut.reporting.archiveEvents('2024-01-01', 1)) events.push(event);
+    expect(events).toEqual([{ event: 'truncate_model' }, { event: 'model_insert', table: 'queue' }]);
+    expect(await sut.reporting.archiveState('2024-01-01', 1)).toEqual({ queue: null });
   });
 
   it('reports team activity, presentations, license usage and the archive listing', async () => {
