@@ -10,6 +10,9 @@ import { ErrorFilter } from './http/error.filter';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
+import { SessionsWorkerModule } from './sessions/sessions.module';
+import { TicketsModule } from './tickets/tickets.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
 
@@ -28,11 +31,12 @@ const infrastructure = (config: AppConfig): Imports => [
   LifecycleModule,
   HealthModule,
   BeyondTrustModule,
+  TicketsModule,
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */
-const apiModules: Imports = [AdminModule];
-const workerModules: Imports = [];
+const apiModules: Imports = [AdminModule, WebhooksModule];
+const workerModules: Imports = [SessionsWorkerModule];
 
 @Module({})
 export class AppModule {

@@ -102,4 +102,56 @@ export class Environment {
   })
   @IntVar(100, 600000, 'milliseconds')
   BT_TIMEOUT_MS = 30_000;
+
+  // --- Inbound webhooks ------------------------------------------------------------------------------
+
+  @EnvVar({ description: 'How far a signed webhook timestamp may be from our clock, in seconds, before it is refused as a replay.' })
+  @IntVar(10, 86400, 'seconds')
+  RSB_WEBHOOK_TOLERANCE_SECONDS = 300;
+
+  @EnvVar({ description: 'Largest webhook body accepted, in bytes; larger ones get 413.' })
+  @IntVar(1024, 1048576, 'bytes')
+  RSB_WEBHOOK_MAX_BYTES = 262_144;
+
+  // --- Zendesk -------------------------------------------------------------------------------------
+
+  @EnvVar({
+    description: 'Zendesk account URL (https://example.zendesk.com). Unset disables Zendesk: /webhooks/zendesk answers 404.',
+    example: '',
+  })
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['https', 'http'] },
+    { message: 'an http(s) URL such as https://example.zendesk.com' },
+  )
+  ZENDESK_BASE_URL?: string;
+
+  @EnvVar({ description: 'Zendesk agent email for API token authentication (with ZENDESK_API_TOKEN).', example: '' })
+  @ValidateIf((env: Environment) => env.ZENDESK_BASE_URL !== undefined && env.ZENDESK_OAUTH_TOKEN === undefined)
+  @IsString({ message: 'the agent email for ZENDESK_API_TOKEN (or set ZENDESK_OAUTH_TOKEN)' })
+  ZENDESK_EMAIL?: string;
+
+  @EnvVar({ description: 'Zendesk API token (Admin Center > Apps and integrations > Zendesk API).', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => env.ZENDESK_BASE_URL !== undefined && env.ZENDESK_OAUTH_TOKEN === undefined)
+  @IsString({ message: 'a Zendesk API token (or set ZENDESK_OAUTH_TOKEN)' })
+  ZENDESK_API_TOKEN?: string;
+
+  @EnvVar({ description: 'Zendesk OAuth access token, instead of ZENDESK_EMAIL + ZENDESK_API_TOKEN.', sensitive: true, example: '' })
+  @IsOptional()
+  @IsString({ message: 'a Zendesk OAuth access token' })
+  ZENDESK_OAUTH_TOKEN?: string;
+
+  @EnvVar({ description: 'Signing secret of the Zendesk webhook (required with ZENDESK_BASE_URL).', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => env.ZENDESK_BASE_URL !== undefined)
+  @IsString({ message: 'the webhook signing secret (required when ZENDESK_BASE_URL is set)' })
+  ZENDESK_WEBHOOK_SECRET?: string;
+
+  @EnvVar({
+    description: 'The previous Zendesk signing secret, still accepted while a rotation is under way.',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @IsString({ message: 'the previous webhook signing secret' })
+  ZENDESK_WEBHOOK_SECRET_PREVIOUS?: string;
 }

@@ -38,8 +38,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     return { variable: error.property, expected, found: describeFound(plain[error.property], meta?.sensitive ?? false) };
   });
 
-  const { rules, problem } = loadRulesFile(env.RSB_RULES_FILE);
+  const { rules, problem, problems: ruleProblems } = loadRulesFile(env.RSB_RULES_FILE);
   if (problem) problems.push(problem);
+  if (ruleProblems) problems.push(...ruleProblems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return { env, rules, secrets: secretValues(env) };

@@ -112,10 +112,69 @@ describe('loadConfig', () => {
   describe('RSB_RULES_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rsb-rules-'));
 
-    it('loads a YAML mapping', () => {
+    it('loads a rules file over the defaults', () => {
       const path = join(dir, 'ok.yaml');
-      writeFileSync(path, 'routing:\n  default: general\n');
-      expect(loadConfig({ RSB_RULES_FILE: path }).rules).toEqual({ routing: { default: 'general' } });
+      writeFileSync(
+        path,
+        [
+          'routing:',
+          '  default: team:1',
+          '  rules:',
+          '    - match: { system: zendesk, priorities: [urgent], tags: [vip] }',
+          '      queue: team:2',
+          '      priority: 1',
+          'fields:',
+          '  ticket_id: "{{ ticket.id }}"',
+          'sessionKey:',
+          '  externalKey: "ZD-{{ ticket.number }}"',
+          '  ttl: 3600',
+        ].join('\n'),
+      );
+      const { rules } = loadConfig({ RSB_RULES_FILE: path });
+      expect(rules.routing.default).toBe('team:1');
+      expect(rules.routing.rules[0]).toMatchObject({
+        match: { system: 'zendesk', priorities: ['urgent'], tags: ['vip'] },
+        queue: 'team:2',
+        priority: 1,
+      });
+      expect(rules.fields).toEqual({ ticket_id: '{{ ticket.id }}' });
+      expect(rules.sessionKey).toMatchObject({ externalKey: 'ZD-{{ ticket.number }}', ttl: 3600 });
+      // Sections not given keep their defaults.
+      expect(rules.writeBack.publicReply).toContain('{{ key.url }}');
+      expect(rules.triggers.zendeskTags).toEqual({ remote_support: 'session.requested' });
+    });
+
+    it('names every problem in the rules: bad queue, unknown section, broken Liquid, unknown action', () => {
+      const path = join(dir, 'bad-rules.yaml');
+      writeFileSync(
+        path,
+        [
+          'routing:',
+          '  default: somewhere',
+          '  rules:',
+          '    - match: { system: jira }',
+          '      queue: team:x',
+          'routng: {}',
+          'writeBack:',
+          '  publicReply: "{% if %}"',
+          'triggers:',
+          '  zendeskTags: { remote: session.exploded }',
+        ].join('\n'),
+      );
+      const error = problemsOf({ RSB_RULES_FILE: path });
+      const variables = error.problems.map((p) => p.variable);
+      expect(variables).toEqual(
+        expect.arrayContaining([
+          'RSB_RULES_FILE (routing.default)',
+          'RSB_RULES_FILE (routing.rules.0.match.system)',
+          'RSB_RULES_FILE (routing.rules.0.queue)',
+          'RSB_RULES_FILE (routng)',
+          'RSB_RULES_FILE (writeBack.publicReply)',
+          'RSB_RULES_FILE (triggers.zendeskTags.remote)',
+        ]),
+      );
+      expect(error.message).toContain('RSB_RULES_FILE (routing.default): expected a queue: general, team:<id>');
+      expect(error.message).toMatch(/writeBack.publicReply\): expected valid Liquid/);
     });
 
     it('stops the boot when the file is missing, with the other problems', () => {

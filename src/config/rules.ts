@@ -1,0 +1,143 @@
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { Liquid } from 'liquidjs';
+
+export const TICKET_SYSTEMS = ['zendesk', 'servicenow', 'generic'] as const;
+export type TicketSystemName = (typeof TICKET_SYSTEMS)[number];
+export const TICKET_ACTIONS = ['session.requested', 'cobrowse.requested', 'jump.requested'] as const;
+export type TicketAction = (typeof TICKET_ACTIONS)[number];
+export const QUEUE_ID = /^(general|team:\d+|rep:\d+|rep_username:\S+|issue:\S+)$/;
+const QUEUE_MESSAGE = 'a queue: general, team:<id>, rep:<id>, rep_username:<name> or issue:<code>';
+
+/** What a routing rule looks at. Every criterion given must hold; lists match when any value does (tags: all). */
+export class RoutingMatch {
+  @IsOptional() @IsIn(TICKET_SYSTEMS, { message: `one of ${TICKET_SYSTEMS.join(', ')}` }) system?: TicketSystemName;
+  @IsOptional() @IsArray({ message: 'a list of group names' }) @IsString({ each: true }) groups?: string[];
+  @IsOptional() @IsArray({ message: 'a list of priorities' }) @IsString({ each: true }) priorities?: string[];
+  @IsOptional() @IsArray({ message: 'a list of tags (all must be on the ticket)' }) @IsString({ each: true }) tags?: string[];
+  @IsOptional() @IsObject({ message: 'a mapping of custom field name to value' }) fields?: Record<string, string>;
+}
+
+export class RoutingRule {
+  @IsOptional() @IsString() name?: string;
+  @ValidateNested() @Type(() => RoutingMatch) match: RoutingMatch = new RoutingMatch();
+  @Matches(QUEUE_ID, { message: QUEUE_MESSAGE }) queue!: string;
+  @IsOptional() @IsInt({ message: 'a session priority: 1 (high), 2 or 3' }) @Min(1) @Max(3) priority?: 1 | 2 | 3;
+  @IsOptional() @IsArray({ message: 'a list of skill code names' }) @IsString({ each: true }) skills?: string[];
+}
+
+export class RoutingRules {
+  @Matches(QUEUE_ID, { message: QUEUE_MESSAGE }) default = 'general';
+  @IsArray() @ValidateNested({ each: true }) @Type(() => RoutingRule) rules: RoutingRule[] = [];
+  /** Ticket priority → session priority, when no rule sets one. */
+  @IsObject() priorities: Record<string, 1 | 2 | 3> = { urgent: 1, high: 1, normal: 2, low: 3 };
+}
+
+export class SessionKeyRules {
+  /** Liquid: the external key that ties the session back to the ticket. */
+  @IsString() externalKey = '{{ ticket.number }}';
+  @IsOptional() @IsInt({ message: 'seconds the key stays valid' }) @Min(60) ttl?: number;
+  @IsOptional() @IsString() urlHostname?: string;
+}
+
+export class ZendeskWriteBack {
+  /** Zendesk custom field id → Liquid value. */
+  @IsOptional() @IsObject() customFields?: Record<string, string>;
+  /** Added with additional_tags (never replacing the ticket's tags). */
+  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[];
+}
+
+const DEFAULT_PUBLIC_REPLY = `To start your remote support session, open {{ key.url }}
+or go to {{ key.site }} and enter the code {{ key.shortKey }}.
+The link is valid until {{ key.expiresAt | date: "%Y-%m-%d %H:%M UTC", "UTC" }}.`;
+
+const DEFAULT_INTERNAL_NOTE = `Remote support session key {{ key.shortKey }} created for queue {{ key.queue }}
+({% if key.available %}a representative is available{% else %}no representative is available right now{% endif %}).
+Key URL: {{ key.url }}
+External key: {{ key.externalKey }} · valid until {{ key.expiresAt | date: "%Y-%m-%d %H:%M UTC", "UTC" }}`;
+
+const DEFAULT_FAILURE_NOTE = `rs-bridge could not create a remote support session key: {{ error.message }}
+Nothing was sent to the customer. Fix the cause (routing rules, the queue, the appliance) and request the session again.`;
+
+export class WriteBackRules {
+  /** Liquid; an empty string sends no public reply. */
+  @IsString() publicReply = DEFAULT_PUBLIC_REPLY;
+  /** Liquid; an empty string writes no internal note. */
+  @IsString() internalNote = DEFAULT_INTERNAL_NOTE;
+  @IsString() failureNote = DEFAULT_FAILURE_NOTE;
+  @ValidateNested() @Type(() => ZendeskWriteBack) zendesk = new ZendeskWriteBack();
+}
+
+export class TriggerRules {
+  /** For Zendesk event subscriptions: a tag added to a ticket → the action it asks for. */
+  @IsObject() zendeskTags: Record<string, TicketAction> = { remote_support: 'session.requested' };
+}
+
+/** The rules file (RSB_RULES_FILE). Every section is optional; the defaults make a working setup. */
+export class Rules {
+  @ValidateNested() @Type(() => RoutingRules) routing = new RoutingRules();
+  @ValidateNested() @Type(() => SessionKeyRules) sessionKey = new SessionKeyRules();
+  /** session.custom code name → Liquid value from the ticket. */
+  @IsObject() fields: Record<string, string> = {};
+  @ValidateNested() @Type(() => WriteBackRules) writeBack = new WriteBackRules();
+  @ValidateNested() @Type(() => TriggerRules) triggers = new TriggerRules();
+}
+
+export const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+
+function flatten(errors: ValidationError[], path = ''): { path: string; message: string }[] {
+  return errors.flatMap((e) => {
+    const here = path ? `${path}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ path: here, message }));
+    return [...own, ...flatten(e.children ?? [], here)];
+  });
+}
+
+/** Validates the parsed YAML and every Liquid template in it; returns the rules or the problems. */
+export function validateRules(raw: Record<string, unknown>): { rules: Rules; problems: { path: string; message: string }[] } {
+  const rules = plainToInstance(Rules, raw, { exposeDefaultValues: true });
+  const problems = flatten(validateSync(rules, { forbidUnknownValues: false }));
+  const known = new Set(Object.keys(new Rules()));
+  for (const key of Object.keys(raw))
+    if (!known.has(key)) problems.push({ path: key, message: `an unknown section (known: ${[...known].join(', ')})` });
+  for (const [code, value] of Object.entries(rules.fields ?? {})) {
+    if (!/^[A-Za-z0-9_]+$/.test(code)) problems.push({ path: `fields.${code}`, message: 'a custom field code name (letters, digits, _)' });
+    if (typeof value !== 'string') problems.push({ path: `fields.${code}`, message: 'a Liquid template string' });
+  }
+  for (const [action, tag] of Object.entries(rules.triggers?.zendeskTags ?? {}).map(([t, a]) => [a, t])) {
+    if (!(TICKET_ACTIONS as readonly string[]).includes(action))
+      problems.push({ path: `triggers.zendeskTags.${tag}`, message: `one of ${TICKET_ACTIONS.join(', ')}` });
+  }
+  const templates: [string, unknown][] = [
+    ['sessionKey.externalKey', rules.sessionKey?.externalKey],
+    ['writeBack.publicReply', rules.writeBack?.publicReply],
+    ['writeBack.internalNote', rules.writeBack?.internalNote],
+    ['writeBack.failureNote', rules.writeBack?.failureNote],
+    ...Object.entries(rules.fields ?? {}).map(([k, v]) => [`fields.${k}`, v] as [string, unknown]),
+    ...Object.entries(rules.writeBack?.zendesk?.customFields ?? {}).map(
+      ([k, v]) => [`writeBack.zendesk.customFields.${k}`, v] as [string, unknown],
+    ),
+  ];
+  for (const [path, template] of templates) {
+    if (typeof template !== 'string') continue;
+    try {
+      liquid.parse(template);
+    } catch (error) {
+      problems.push({ path, message: `valid Liquid (${(error as Error).message.split('\n')[0]})` });
+    }
+  }
+  return { rules, problems };
+}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { RedisService } from '../redis/redis.service';
+
+/** A ticket ↔ external key ↔ short key link: what the session-end flow reads to find the ticket. */
+export interface SessionLink {
+  system: string;
+  ticketId: string;
+  ticketNumber: string;
+  ticketUrl?: string;
+  externalKey: string;
+  shortKey: string;
+  createdAt: string;
+}
+
+/** Links live long after the key expires: a session may end days after it started. */
+const LINK_TTL_SECONDS = 90 * 24 * 3600;
+
+@Injectable()
+export class LinkStore {
+  constructor(private readonly redis: RedisService) {}
+
+  async record(link: SessionLink): Promise<void> {
+    const ticketKey = this.redis.key('link', 'ticket', link.system, link.ticketId);
+    await this.redis.connection
+      .multi()
+      .set(this.redis.key('link', 'ext', link.externalKey), JSON.stringify(link), 'EX', LINK_TTL_SECONDS)
+      .lpush(ticketKey, JSON.stringify(link))
+      .ltrim(ticketKey, 0, 49)
+      .expire(ticketKey, LINK_TTL_SECONDS)
+      .exec();
+  }
+
+  async byExternalKey(externalKey: string): Promise<SessionLink | undefined> {
+    const raw = await this.redis.connection.get(this.redis.key('link', 'ext', externalKey));
+    return raw ? (JSON.parse(raw) as SessionLink) : undefined;
+  }
+
+  /** Newest first. */
+  async byTicket(system: string, ticketId: string): Promise<SessionLink[]> {
+    const raws = await this.redis.connection.lrange(this.redis.key('link', 'ticket', system, ticketId), 0, -1);
+    return raws.map((r) => JSON.parse(r) as SessionLink);
+  }
+}

@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
+import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
+import { SessionKey } from '../beyondtrust/command.types';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { liquid } from '../config/rules';
+import { TicketEvent } from '../tickets/ticket-event';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
+import { TicketWriter } from '../tickets/ticket-writer';
+import { TicketsService } from '../tickets/tickets.service';
+import { DeliveryStore } from './delivery.store';
+import { LinkStore } from './link.store';
+import { route, Route } from './routing';
+
+export interface SessionKeyOutcome {
+  /** The key given to the customer, or undefined when the appliance refused to create one. */
+  key?: SessionKey & { route: Route };
+  /** The appliance's reason, when it refused; it has been written to the ticket as an internal note. */
+  failure?: string;
+}
+
+/** What has been done for a delivery, in the delivery store. */
+const STEP = {
+  key: 'key',
+  failure: 'failure',
+  publicReply: 'publicReply',
+  internalNote: 'internalNote',
+  failureNote: 'failureNote',
+} as const;
+
+/**
+ * Flow 1, ticket → session key: route the ticket to a queue, create the key with the ticket's external
+ * key and custom fields, write it back to the ticket, and link ticket ↔ external key ↔ short key.
+ * Every step is recorded after it succeeds, so running the same delivery again does nothing twice.
+ */
+@Injectable()
+export class SessionKeyService {
+  private readonly logger = new Logger('SessionKey');
+
+  constructor(
+    private readonly beyondtrust: BeyondTrustService,
+    private readonly tickets: TicketsService,
+    private readonly deliveries: DeliveryStore,
+    private readonly links: LinkStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async handle(event: TicketEvent): Promise<SessionKeyOutcome> {
+    const writer = this.tickets.writer(event.system);
+    if (!writer) throw new TicketSystemError(event.system, 'this ticket system is not configured', false);
+    const done = await this.deliveries.get(event.system, event.deliveryId);
+    const context = { ticket: { ...event.ticket, system: event.system } };
+
+    let key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as SessionKeyOutcome['key']) : undefined;
+    let failure = done[STEP.failure];
+    if (!key && failure === undefined) {
+      try {
+        key = await this.createKey(event, context);
+        await this.deliveries.mark(event.system, event.deliveryId, STEP.key, JSON.stringify(key));
+        await this.links.record({
+          system: event.system,
+          ticketId: event.ticket.id,
+          ticketNumber: event.ticket.number,
+          ticketUrl: event.ticket.url,
+          externalKey: key!.externalKey ?? '',
+          shortKey: key!.shortKey,
+          createdAt: new Date().toISOString(),
+        });
+      } catch (error) {
+        // The appliance said no (unknown queue, bad field): tell the agent on the ticket, do not retry.
+        if (!(error instanceof BeyondTrustError) || error.retryable) throw error;
+        failure = error.message;
+        await this.deliveries.mark(event.system, event.deliveryId, STEP.failure, failure);
+      }
+    }
+
+    const rules = this.config.rules.writeBack;
+    if (key) {
+      const values = { ...context, key: this.keyContext(key) };
+      await this.step(done, event, STEP.publicReply, writer, async () => {
+        const body = (await liquid.parseAndRender(rules.publicReply, values)).trim();
+        return body ? { comment: { body, public: true } } : undefined;
+      });
+      await this.step(done, event, STEP.internalNote, writer, async () => {
+        const body = (await liquid.parseAndRender(rules.internalNote, values)).trim();
+        const fields: Record<string, string> = {};
+        if (event.system === 'zendesk') {
+          for (const [id, template] of Object.entries(rules.zendesk.customFields ?? {}))
+            fields[id] = await liquid.parseAndRender(template, values);
+        }
+        const addTags = event.system === 'zendesk' ? rules.zendesk.tags : undefined;
+        if (!body && !Object.keys(fields).length && !addTags?.length) return undefined;
+        return { comment: body ? { body, public: false } : undefined, fields, addTags };
+      });
+      this.logger.log(`${event.system} ticket ${event.ticket.number}: session key ${key.shortKey} in ${key.route.queueId}`);
+      return { key };
+    }
+
+    await this.step(done, event, STEP.failureNote, writer, async () => ({
+      comment: {
+        body: (await liquid.parseAndRender(rules.failureNote, { ...context, error: { message: failure } })).trim(),
+        public: false,
+      },
+    }));
+    this.logger.warn(`${event.system} ticket ${event.ticket.number}: no session key: ${failure}`);
+    return { failure };
+  }
+
+  private async createKey(event: TicketEvent, context: object): Promise<SessionKeyOutcome['key']> {
+    const rules = this.config.rules;
+    const chosen = route(event, rules);
+    const externalKey = (await liquid.parseAndRender(rules.sessionKey.externalKey, context)).trim();
+    const custom: Record<string, string> = {};
+    for (const [code, template] of Object.entries(rules.fields)) {
+      const value = (await liquid.parseAndRender(template, context)).trim();
+      if (value) custom[code] = value;
+    }
+    const key = await this.beyondtrust.command.generateSessionKey({
+      queueId: chosen.queueId,
+      externalKey: externalKey || undefined,
+      custom,
+      priority: chosen.priority,
+      skills: chosen.skills,
+      ttl: rules.sessionKey.ttl,
+      urlHostname: rules.sessionKey.urlHostname,
+    });
+    return { ...key, externalKey: key.externalKey ?? externalKey, route: chosen };
+  }
+
+  private keyContext(key: NonNullable<SessionKeyOutcome['key']>) {
+    return {
+      shortKey: key.shortKey,
+      url: key.keyUrl,
+      site: new URL(key.keyUrl).host,
+      expiresAt: key.expires?.iso ?? '',
+      ttl: key.ttl,
+      queue: key.route.queueId,
+      queueType: key.queue.type,
+      available: key.queue.available,
+      externalKey: key.externalKey,
+      rule: key.route.rule,
+    };
+  }
+
+  /** One write on the ticket, done at most once per delivery. */
+  private async step(
+    done: Record<string, string>,
+    event: TicketEvent,
+    step: string,
+    writer: TicketWriter,
+    build: () => Promise<Parameters<TicketWriter['update']>[1] | undefined>,
+  ): Promise<void> {
+    if (done[step]) return;
+    const update = await build();
+    if (update) await writer.update(event.ticket.id, update);
+    await this.deliveries.mark(event.system, event.deliveryId, step);
+  }
+}

@@ -1,0 +1,41 @@
+import type { AxiosResponse } from 'axios';
+import { TicketSystemError } from './ticket-system.errors';
+
+/** One retry policy for every ticket system: 429 waits Retry-After, 5xx and no answer retry, 4xx gives up. */
+export function ticketSystemError(system: string, response: AxiosResponse | undefined, error?: Error): TicketSystemError {
+  if (!response)
+    return new TicketSystemError(system, `no answer (${(error as { code?: string })?.code ?? error?.message ?? 'unknown'})`, true);
+  const status = response.status;
+  const message = describe(response.data) || `HTTP ${status}`;
+  if (status === 429) {
+    const seconds = Number(response.headers['retry-after']);
+    return new TicketSystemError(
+      system,
+      `rate limited (HTTP 429): ${message}`,
+      true,
+      429,
+      Number.isFinite(seconds) ? seconds * 1000 : 60_000,
+    );
+  }
+  if (status >= 500 || status === 408) return new TicketSystemError(system, `HTTP ${status}: ${message}`, true, status);
+  return new TicketSystemError(system, `HTTP ${status}: ${message}`, false, status);
+}
+
+/** The vendor's own words, from the JSON error shapes Zendesk and ServiceNow use, or plain text. */
+function describe(body: unknown): string {
+  if (typeof body === 'string') {
+    try {
+      return describe(JSON.parse(body));
+    } catch {
+      return body.trim().slice(0, 300);
+    }
+  }
+  if (!body || typeof body !== 'object') return '';
+  const b = body as { error?: unknown; description?: string; details?: unknown };
+  if (b.error && typeof b.error === 'object') {
+    const e = b.error as { message?: string; detail?: string };
+    return [e.message, e.detail].filter(Boolean).join(': ');
+  }
+  const details = b.details ? ` ${JSON.stringify(b.details).slice(0, 300)}` : '';
+  return [b.error, b.description].filter(Boolean).join(': ') + details;
+}

@@ -1,0 +1,207 @@
+import { HttpStatus } from '@nestjs/common';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Rules } from '../../config/rules';
+import { ApiError } from '../../http/api-error';
+import { TicketEvent } from '../ticket-event';
+
+/**
+ * Inbound Zendesk webhooks: signature check, validation and normalisation into a TicketEvent.
+ * Two payload kinds arrive at the same URL: the body an admin writes into a trigger's webhook action
+ * (the recommended template is in docs/zendesk.md) and Zendesk's event-subscription envelope.
+ */
+
+const HEADER = {
+  signature: 'x-zendesk-webhook-signature',
+  timestamp: 'x-zendesk-webhook-signature-timestamp',
+  invocation: 'x-zendesk-webhook-invocation-id',
+} as const;
+
+/** base64(HMAC-SHA256(secret, timestamp + raw body)); either configured secret may match (rotation). */
+export function verifyZendeskSignature(
+  rawBody: Buffer,
+  headers: IncomingHttpHeaders,
+  secrets: string[],
+  toleranceSeconds: number,
+  now = Date.now(),
+): void {
+  const signature = String(headers[HEADER.signature] ?? '');
+  const timestamp = String(headers[HEADER.timestamp] ?? '');
+  if (!signature || !timestamp) {
+    throw new ApiError(
+      HttpStatus.UNAUTHORIZED,
+      'invalid_signature',
+      'X-Zendesk-Webhook-Signature and X-Zendesk-Webhook-Signature-Timestamp are required',
+    );
+  }
+  const presented = Buffer.from(signature, 'base64');
+  let valid = false;
+  for (const secret of secrets) {
+    const expected = createHmac('sha256', secret).update(timestamp).update(rawBody).digest();
+    valid = (expected.length === presented.length && timingSafeEqual(expected, presented)) || valid;
+  }
+  if (!valid)
+    throw new ApiError(
+      HttpStatus.UNAUTHORIZED,
+      'invalid_signature',
+      'The Zendesk webhook signature does not match the configured signing secret',
+    );
+  // Checked after the signature, so an attacker learns nothing about our clock from unsigned requests.
+  const sent = Date.parse(timestamp);
+  if (!Number.isFinite(sent) || Math.abs(now - sent) > toleranceSeconds * 1000) {
+    throw new ApiError(
+      HttpStatus.UNAUTHORIZED,
+      'stale_timestamp',
+      `The webhook timestamp ${timestamp} is more than ${toleranceSeconds} s from our clock; replays are refused`,
+    );
+  }
+}
+
+const splitTags = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value);
+const blankToUndefined = ({ value }: { value: unknown }) => (value === '' || value === '-' ? undefined : value);
+
+class ZendeskRequester {
+  @IsOptional() @IsString() @MaxLength(255) name?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsEmail({}, { message: 'requester.email must be an email address' }) email?: string;
+}
+
+class ZendeskTriggerTicket {
+  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
+  @Matches(/^\d+$/, { message: 'ticket.id must be the numeric Zendesk ticket id ({{ticket.id}})' })
+  id!: string;
+  @IsOptional() @IsString() url?: string;
+  @IsOptional() @IsString() @MaxLength(1024) subject?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsString() priority?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsString() group?: string;
+  @Transform(splitTags)
+  @IsOptional()
+  @IsString({ each: true, message: 'ticket.tags must be a list or a space-separated string' })
+  tags?: string[];
+  @IsOptional() @ValidateNested() @Type(() => ZendeskRequester) requester?: ZendeskRequester;
+  @IsOptional() @IsObject({ message: 'ticket.custom_fields must be an object of field name to value' }) custom_fields?: Record<
+    string,
+    unknown
+  >;
+}
+
+export class ZendeskTriggerBody {
+  @IsIn(['session.requested'], { message: 'action must be session.requested' })
+  action!: 'session.requested';
+  @ValidateNested() @Type(() => ZendeskTriggerTicket) ticket!: ZendeskTriggerTicket;
+}
+
+class ZendeskEventDetail {
+  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
+  @Matches(/^\d+$/, { message: 'detail.id must be the ticket id' })
+  id!: string;
+  @IsOptional() @IsString() subject?: string;
+  @IsOptional() @IsString() priority?: string;
+  @Transform(({ value }) => (value === null || value === undefined ? undefined : String(value)))
+  @IsOptional()
+  @IsString()
+  group_id?: string;
+  @IsOptional() @IsString({ each: true }) tags?: string[];
+}
+
+export class ZendeskEventEnvelope {
+  @Matches(/^zen:event-type:ticket\.[a-z_]+$/, { message: 'type must be a zen:event-type:ticket.* event' }) type!: string;
+  @IsString() id!: string;
+  @ValidateNested() @Type(() => ZendeskEventDetail) detail!: ZendeskEventDetail;
+  @IsOptional() @IsObject() event?: { tags_added?: string[] } & Record<string, unknown>;
+}
+
+function problems(errors: ValidationError[], path = ''): string[] {
+  return errors.flatMap((e) => {
+    const here = path ? `${path}.${e.property}` : e.property;
+    return [
+      ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${here}: ${m}`)),
+      ...problems(e.children ?? [], here),
+    ];
+  });
+}
+
+function validated<T extends object>(cls: new () => T, body: unknown): T {
+  const instance = plainToInstance(cls, body);
+  const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: false });
+  if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
+  return instance;
+}
+
+export type Normalised = { event: TicketEvent } | { ignored: string };
+
+/** Turns a verified Zendesk body into a TicketEvent, or says why it asks for nothing. */
+export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, baseUrl: string, rules: Rules): Normalised {
+  const deliveryId = String(headers[HEADER.invocation] ?? '');
+  if (!deliveryId) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'X-Zendesk-Webhook-Invocation-Id is required');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
+  }
+  const ticketUrl = (id: string) => `${baseUrl.replace(/\/$/, '')}/agent/tickets/${id}`;
+
+  if (typeof (body as { type?: unknown }).type === 'string') {
+    const envelope = validated(ZendeskEventEnvelope, body);
+    const tags =
+      envelope.type === 'zen:event-type:ticket.tags_changed'
+        ? (envelope.event?.tags_added ?? [])
+        : envelope.type === 'zen:event-type:ticket.created'
+          ? (envelope.detail.tags ?? [])
+          : [];
+    const action = tags.map((t) => rules.triggers.zendeskTags[t]).find(Boolean);
+    if (!action) return { ignored: `${envelope.type} carries no tag mapped in triggers.zendeskTags` };
+    const d = envelope.detail;
+    return {
+      event: {
+        system: 'zendesk',
+        deliveryId,
+        action,
+        ticket: {
+          id: d.id,
+          number: d.id,
+          url: ticketUrl(d.id),
+          subject: d.subject,
+          priority: d.priority?.toLowerCase(),
+          group: d.group_id,
+          tags: d.tags ?? [],
+          fields: {},
+        },
+      },
+    };
+  }
+
+  const trigger = validated(ZendeskTriggerBody, body);
+  const t = trigger.ticket;
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(t.custom_fields ?? {}))
+    if (value !== null && value !== undefined) fields[name] = String(value);
+  return {
+    event: {
+      system: 'zendesk',
+      deliveryId,
+      action: trigger.action,
+      ticket: {
+        id: t.id,
+        number: t.id,
+        url: t.url || ticketUrl(t.id),
+        subject: t.subject,
+        requester: t.requester ? { name: t.requester.name, email: t.requester.email } : undefined,
+        priority: t.priority?.toLowerCase(),
+        group: t.group,
+        tags: t.tags ?? [],
+        fields,
+      },
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { QUEUES } from '../queues';
+import { ZendeskWebhookController } from './zendesk-webhook.controller';
+
+const controllers = [ZendeskWebhookController];
+
+/** Inbound webhooks: verify, validate, enqueue, 202. */
+@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents })], controllers })
+export class WebhooksModule {}

@@ -1,0 +1,44 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { ApiError } from '../http/api-error';
+import { QUEUES } from '../queues';
+import { TicketsService } from '../tickets/tickets.service';
+import { normaliseZendesk, verifyZendeskSignature } from '../tickets/zendesk/zendesk.webhook';
+import { enqueueTicketEvent } from './enqueue';
+import { checkBodySize } from './raw-body';
+
+@Controller('webhooks')
+export class ZendeskWebhookController {
+  constructor(
+    private readonly tickets: TicketsService,
+    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Verify the signature on the raw body, validate, normalise, enqueue, answer 202: nothing slow here. */
+  @Post('zendesk')
+  @HttpCode(HttpStatus.ACCEPTED)
+  async receive(
+    @Req() req: FastifyRequest & { rawBody?: Buffer },
+    @Headers() headers: IncomingHttpHeaders,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const env = this.config.env;
+    if (!this.tickets.zendesk || !env.ZENDESK_BASE_URL)
+      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Zendesk is not configured (set ZENDESK_BASE_URL)');
+    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
+    verifyZendeskSignature(raw, headers, this.tickets.zendeskSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS);
+    const normalised = normaliseZendesk(body, headers, env.ZENDESK_BASE_URL, this.config.rules);
+    if ('ignored' in normalised) {
+      void reply.status(HttpStatus.OK);
+      return { ignored: normalised.ignored };
+    }
+    return { jobId: await enqueueTicketEvent(this.queue, normalised.event) };
+  }
+}

@@ -1,0 +1,256 @@
+import { Queue } from 'bullmq';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QUEUES } from '../../../src/queues';
+import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { RunningApp, startApp } from '../../support/app';
+import { until } from '../../support/child';
+import { json } from '../../support/http';
+import { REDIS_URL } from '../../support/redis';
+
+const RULES = `
+routing:
+  default: team:1
+  rules:
+    - name: vip printers
+      match: { system: zendesk, tags: [vip], fields: { product: printer } }
+      queue: team:2
+      priority: 1
+      skills: [printers]
+fields:
+  ticket_id: "{{ ticket.id }}"
+  customer_email: "{{ ticket.requester.email }}"
+sessionKey:
+  externalKey: "ZD-{{ ticket.number }}"
+  ttl: 3600
+writeBack:
+  zendesk:
+    customFields: { "360000111": "{{ key.shortKey }}" }
+    tags: [rsb_key_sent]
+`;
+
+const triggerBody = (id: string, extra: Record<string, unknown> = {}) => ({
+  action: 'session.requested',
+  ticket: {
+    id,
+    url: `https://example.zendesk.com/agent/tickets/${id}`,
+    subject: 'Printer on fire',
+    priority: 'High',
+    group: 'Tier 2',
+    tags: 'vip printers',
+    requester: { name: 'Casey Customer', email: 'casey@example.com' },
+    custom_fields: { product: 'printer' },
+    ...extra,
+  },
+});
+
+describe('Zendesk ticket → BeyondTrust session key', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+  let queue: Queue;
+  let hook: string;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    const dir = mkdtempSync(join(tmpdir(), 'rsb-zd-'));
+    writeFileSync(join(dir, 'rules.yaml'), RULES);
+    sut = await startApp({
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      ZENDESK_WEBHOOK_SECRET_PREVIOUS: 'zd-old-secret-0123456789',
+      RSB_RULES_FILE: join(dir, 'rules.yaml'),
+      RSB_WEBHOOK_MAX_BYTES: '4096',
+    });
+    queue = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    hook = `${sut.url}/webhooks/zendesk`;
+  });
+  afterAll(async () => {
+    await queue.close();
+    await sut.close();
+    await zendesk.stop();
+    await appliance.stop();
+  });
+
+  const keyRequests = () => appliance.requests.filter((r) => r.params.action === 'generate_session_key');
+  const jobCount = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
+
+  it('creates the key with the routed queue, external key and mapped fields, and writes it back', async () => {
+    const ticket = zendesk.createTicket('101');
+    const res = await zendesk.sendWebhook(hook, triggerBody('101'));
+    expect(res.status).toBe(202);
+    expect((await json(res)).jobId).toMatch(/^zendesk-[0-9a-f]{32}$/);
+
+    await until(async () => ticket.comments.length === 2, 15_000, 'the key on the ticket');
+    expect(keyRequests()).toHaveLength(1);
+    expect(keyRequests()[0].params).toMatchObject({
+      type: 'support',
+      queue_id: 'team:2',
+      'session.custom.external_key': 'ZD-101',
+      'session.custom.ticket_id': '101',
+      'session.custom.customer_email': 'casey@example.com',
+      'session.priority': '1',
+      'session.skills': 'printers',
+      ttl: '3600',
+    });
+    const shortKey = [...appliance.keys.values()].find((k) => k.externalKey === 'ZD-101')!.shortKey;
+    const [reply, note] = ticket.comments;
+    expect(reply.public).toBe(true);
+    expect(reply.body).toContain(`enter the code ${shortKey}`);
+    expect(reply.body).toContain(`?ak=${shortKey}`);
+    expect(note.public).toBe(false);
+    expect(note.body).toContain(`Remote support session key ${shortKey} created for queue team:2`);
+    expect(note.body).toContain('a representative is available');
+    expect(ticket.customFields).toEqual({ '360000111': shortKey });
+    expect(ticket.tags).toEqual(['rsb_key_sent']);
+  });
+
+  it('does nothing twice when the same delivery arrives again', async () => {
+    const ticket = zendesk.createTicket('102');
+    const invocationId = 'inv-102';
+    const first = await json(await zendesk.sendWebhook(hook, triggerBody('102'), { invocationId }));
+    await until(async () => ticket.comments.length === 2, 15_000, 'the first delivery');
+    const again = await zendesk.sendWebhook(hook, triggerBody('102'), { invocationId });
+    expect(again.status).toBe(202);
+    expect((await json(again)).jobId).toBe(first.jobId);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '102')).toHaveLength(1);
+    expect(ticket.comments).toHaveLength(2);
+  });
+
+  it('creates a new key for a new request on the same ticket', async () => {
+    const ticket = zendesk.createTicket('103');
+    await zendesk.sendWebhook(hook, triggerBody('103'));
+    await until(async () => ticket.comments.length === 2, 15_000, 'the first key');
+    await zendesk.sendWebhook(hook, triggerBody('103'));
+    await until(async () => ticket.comments.length === 4, 15_000, 'the second key');
+    expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '103')).toHaveLength(2);
+  });
+
+  it('routes by the default queue and accepts the previous secret during a rotation', async () => {
+    const ticket = zendesk.createTicket('104');
+    const res = await zendesk.sendWebhook(hook, triggerBody('104', { tags: '', custom_fields: {} }), {
+      secret: 'zd-old-secret-0123456789',
+    });
+    expect(res.status).toBe(202);
+    await until(async () => ticket.comments.length === 2, 15_000, 'the key');
+    expect(keyRequests().pop()!.params.queue_id).toBe('team:1');
+  });
+
+  it('accepts the event-subscription envelope when a mapped tag is added, and ignores other events', async () => {
+    const ticket = zendesk.createTicket('105');
+    const envelope = (type: string, event: object) => ({
+      type,
+      account_id: 12514403,
+      id: `evt-${type}`,
+      time: new Date().toISOString(),
+      zendesk_event_version: '2022-11-06',
+      subject: 'zen:ticket:105',
+      detail: { id: '105', subject: 'VPN down', priority: 'NORMAL', group_id: '77', tags: ['remote_support'] },
+      event,
+    });
+    const ignored = await zendesk.sendWebhook(hook, envelope('zen:event-type:ticket.status_changed', { current: 'open' }));
+    expect(ignored.status).toBe(200);
+    expect((await json(ignored)).ignored).toMatch(/no tag mapped/);
+    const res = await zendesk.sendWebhook(
+      hook,
+      envelope('zen:event-type:ticket.tags_changed', { tags_added: ['remote_support'], tags_removed: [] }),
+    );
+    expect(res.status).toBe(202);
+    await until(async () => ticket.comments.length === 2, 15_000, 'the key');
+    expect(keyRequests().pop()!.params).toMatchObject({ 'session.custom.external_key': 'ZD-105', 'session.priority': '2' });
+  });
+
+  it('writes the appliance error to the ticket as an internal note instead of losing it', async () => {
+    const ticket = zendesk.createTicket('106');
+    appliance.teams.splice(1, 1); // team:2 disappears: the routed queue no longer exists
+    try {
+      await zendesk.sendWebhook(hook, triggerBody('106'));
+      await until(async () => ticket.comments.length === 1, 15_000, 'the failure note');
+    } finally {
+      appliance.teams.push({ id: '2', name: 'Escalations', codeName: 'escalations', issues: [] });
+    }
+    expect(ticket.comments[0]).toEqual({
+      public: false,
+      body: expect.stringContaining('could not create a remote support session key: Invalid queue ID'),
+    });
+  });
+
+  it('retries through a Zendesk outage and a 429, posting each comment once', async () => {
+    const ticket = zendesk.createTicket('107');
+    zendesk.failNext(2, 503);
+    zendesk.failNext(1, 429, '1');
+    await zendesk.sendWebhook(hook, triggerBody('107'));
+    await until(async () => ticket.comments.length === 2, 30_000, 'the key after the outage');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ticket.comments.map((c) => c.public)).toEqual([true, false]);
+    expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '107')).toHaveLength(1);
+  });
+
+  describe('bad requests get a 4xx and enqueue nothing', () => {
+    it.each([
+      ['a bad signature', () => zendesk.sendWebhook(hook, triggerBody('1'), { signature: 'AAAA' }), 401, 'invalid_signature'],
+      ['a wrong secret', () => zendesk.sendWebhook(hook, triggerBody('1'), { secret: 'not-the-secret' }), 401, 'invalid_signature'],
+      [
+        'a stale timestamp',
+        () => zendesk.sendWebhook(hook, triggerBody('1'), { timestamp: '2020-01-01T00:00:00Z' }),
+        401,
+        'stale_timestamp',
+      ],
+      ['malformed JSON', () => zendesk.sendWebhook(hook, undefined, { rawBody: '{"action": ' }), 400, 'bad_request'],
+      [
+        'missing fields',
+        () => zendesk.sendWebhook(hook, { action: 'session.requested', ticket: { subject: 'x' } }),
+        400,
+        'validation_failed',
+      ],
+      ['an unknown action', () => zendesk.sendWebhook(hook, { ...triggerBody('1'), action: 'coffee.requested' }), 400, 'validation_failed'],
+      [
+        'an oversized body',
+        () => zendesk.sendWebhook(hook, triggerBody('1', { subject: 'x'.repeat(900), custom_fields: { notes: 'y'.repeat(4000) } })),
+        413,
+        'payload_too_large',
+      ],
+    ])('%s', async (_name, send, status, code) => {
+      const before = await jobCount();
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect((await json(res)).error.code).toBe(code);
+      expect(await jobCount()).toBe(before);
+    });
+
+    it('lists every invalid field', async () => {
+      const res = await zendesk.sendWebhook(hook, {
+        action: 'session.requested',
+        ticket: { id: 'abc', requester: { email: 'not-an-email' } },
+      });
+      expect((await json(res)).error.details).toEqual(
+        expect.arrayContaining([
+          'ticket.id must be the numeric Zendesk ticket id ({{ticket.id}})',
+          'requester.email must be an email address',
+        ]),
+      );
+    });
+  });
+});
+
+describe('Zendesk webhooks when Zendesk is not configured', () => {
+  it('answer 404', async () => {
+    const sut = await startApp();
+    try {
+      const res = await new FakeZendesk().sendWebhook(`${sut.url}/webhooks/zendesk`, triggerBody('1'));
+      expect(res.status).toBe(404);
+      expect((await json(res)).error.message).toMatch(/ZENDESK_BASE_URL/);
+    } finally {
+      await sut.close();
+    }
+  });
+});

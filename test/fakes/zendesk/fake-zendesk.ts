@@ -1,0 +1,137 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/**
+ * Zendesk on loopback, as its documentation describes the parts rs-bridge uses: the Tickets API
+ * (`PUT /api/v2/tickets/{id}.json` with a comment, custom_fields, additional_tags), Basic
+ * `email/token:api_token` or Bearer auth, RecordNotFound 404, the 5,000-comment 422, and 429
+ * `text/plain` with Retry-After. It also signs and sends webhooks the way Zendesk does.
+ */
+
+export interface FakeComment {
+  body: string;
+  public: boolean;
+}
+
+export interface FakeTicket {
+  id: string;
+  comments: FakeComment[];
+  customFields: Record<string, unknown>;
+  tags: string[];
+}
+
+export class FakeZendesk {
+  readonly email = 'agent@example.com';
+  readonly apiToken = 'zd-api-token-0123456789';
+  readonly webhookSecret = 'zd-webhook-secret-0123456789';
+  readonly tickets = new Map<string, FakeTicket>();
+  readonly requests: { method: string; path: string; status: number; body?: unknown }[] = [];
+  commentLimit = 5_000;
+  url = '';
+  private server?: Server;
+  private faults: { status: number; remaining: number; retryAfter?: string }[] = [];
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  createTicket(id: string, tags: string[] = []): FakeTicket {
+    const ticket: FakeTicket = { id, comments: [], customFields: {}, tags: [...tags] };
+    this.tickets.set(id, ticket);
+    return ticket;
+  }
+
+  /** The next `count` API calls answer `status` (503 for an outage, 429 with Retry-After). */
+  failNext(count: number, status: number, retryAfter?: string): void {
+    this.faults.push({ status, remaining: count, retryAfter });
+  }
+
+  /** Signs and POSTs a webhook with the five x-zendesk-* headers Zendesk sends. */
+  async sendWebhook(
+    target: string,
+    body: unknown,
+    options: { secret?: string; timestamp?: string; invocationId?: string; rawBody?: string; signature?: string } = {},
+  ): Promise<Response> {
+    const raw = options.rawBody ?? JSON.stringify(body);
+    const timestamp = options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const signature =
+      options.signature ??
+      createHmac('sha256', options.secret ?? this.webhookSecret)
+        .update(timestamp + raw)
+        .digest('base64');
+    return fetch(target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Zendesk Webhook',
+        'x-zendesk-account-id': '12514403',
+        'x-zendesk-webhook-id': '01GK8E6BKWMJZD2T8Y5AXJQMG5',
+        'x-zendesk-webhook-invocation-id': options.invocationId ?? randomUUID(),
+        'x-zendesk-webhook-signature': signature,
+        'x-zendesk-webhook-signature-timestamp': timestamp,
+      },
+      body: raw,
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const record: FakeZendesk['requests'][number] = { method: req.method ?? '', path: req.url ?? '', status: 0 };
+    this.requests.push(record);
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      res.end(JSON.stringify(body));
+    };
+
+    const auth = req.headers.authorization ?? '';
+    const basic = `Basic ${Buffer.from(`${this.email}/token:${this.apiToken}`).toString('base64')}`;
+    if (auth !== basic && auth !== 'Bearer zd-oauth-token-0123456789') return json(401, { error: "Couldn't authenticate you" });
+
+    const fault = this.faults.find((f) => f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      record.status = fault.status;
+      if (fault.status === 429) {
+        res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': fault.retryAfter ?? '1' });
+        return void res.end('Too many requests');
+      }
+      return json(fault.status, { error: 'ServiceUnavailable', description: 'Try again later' });
+    }
+
+    const match = /^\/api\/v2\/tickets\/(\d+)\.json$/.exec(req.url ?? '');
+    if (req.method === 'PUT' && match) {
+      const ticket = this.tickets.get(match[1]);
+      if (!ticket) return json(404, { error: 'RecordNotFound', description: 'Not found' });
+      const body = JSON.parse(text) as {
+        ticket: { comment?: FakeComment; custom_fields?: { id: number; value: unknown }[]; additional_tags?: string[]; tags?: string[] };
+      };
+      record.body = body;
+      const update = body.ticket;
+      if (update.comment && ticket.comments.length >= this.commentLimit) {
+        return json(422, {
+          error: 'RecordInvalid',
+          description: 'Record validation errors',
+          details: { base: [{ description: 'Ticket exceeds the limit of 5,000 comments' }] },
+        });
+      }
+      if (update.comment) ticket.comments.push({ body: update.comment.body, public: update.comment.public !== false });
+      for (const f of update.custom_fields ?? []) ticket.customFields[String(f.id)] = f.value;
+      for (const t of update.additional_tags ?? []) if (!ticket.tags.includes(t)) ticket.tags.push(t);
+      if (update.tags) ticket.tags = [...update.tags];
+      return json(200, { ticket: { id: Number(ticket.id), tags: ticket.tags } });
+    }
+    return json(404, { error: 'InvalidEndpoint', description: 'Not found' });
+  }
+}
