@@ -5,6 +5,7 @@
  */
 import { run } from '../src/bootstrap';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
+import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 
 const SANDBOX_TOKEN = 'sandbox-token-not-for-production';
 
@@ -21,6 +22,17 @@ async function main(): Promise<void> {
     appliance = await new FakeAppliance().start(Number(process.env.SANDBOX_APPLIANCE_PORT ?? 3101));
     Object.assign(defaults, { BT_SITE_URL: appliance.url, BT_CLIENT_ID: 'rsb-client', BT_CLIENT_SECRET: 'rsb-secret-0123456789' });
   }
+  let zendesk: FakeZendesk | undefined;
+  if (!process.env.ZENDESK_BASE_URL) {
+    zendesk = await new FakeZendesk().start(Number(process.env.SANDBOX_ZENDESK_PORT ?? 3102));
+    zendesk.autoCreateTickets = true;
+    Object.assign(defaults, {
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+    });
+  }
   for (const [name, value] of Object.entries(defaults)) if (!process.env[name]) process.env[name] = value;
 
   const base = `http://${process.env.HOST}:${process.env.PORT}`;
@@ -36,6 +48,9 @@ async function main(): Promise<void> {
           `              T=$(curl -s -u rsb-client:rsb-secret-0123456789 -d grant_type=client_credentials ${appliance.url}/oauth2/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')\n` +
           `              curl -H "Authorization: Bearer $T" '${appliance.url}/api/command?action=generate_session_key&type=support&queue_id=general'`
         : `  appliance:  ${process.env.BT_SITE_URL}`,
+      zendesk
+        ? `  zendesk:    fake Zendesk at ${zendesk.url}; fire a signed sample ticket and see what lands on it:\n              npm run sandbox:ticket`
+        : `  zendesk:    ${process.env.ZENDESK_BASE_URL}`,
       '  stop:       Ctrl+C',
       '',
     ].join('\n') + '\n',

@@ -28,13 +28,15 @@ export class FakeZendesk {
   readonly tickets = new Map<string, FakeTicket>();
   readonly requests: { method: string; path: string; status: number; body?: unknown }[] = [];
   commentLimit = 5_000;
+  /** The sandbox lets any ticket id exist; tests create tickets explicitly and get 404 otherwise. */
+  autoCreateTickets = false;
   url = '';
   private server?: Server;
   private faults: { status: number; remaining: number; retryAfter?: string }[] = [];
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
@@ -110,9 +112,18 @@ export class FakeZendesk {
       return json(fault.status, { error: 'ServiceUnavailable', description: 'Try again later' });
     }
 
+    const comments = /^\/api\/v2\/tickets\/(\d+)\/comments\.json$/.exec(req.url ?? '');
+    if (req.method === 'GET' && comments) {
+      const ticket = this.tickets.get(comments[1]);
+      if (!ticket) return json(404, { error: 'RecordNotFound', description: 'Not found' });
+      return json(200, {
+        comments: ticket.comments.map((c, i) => ({ id: i + 1, body: c.body, public: c.public })),
+        count: ticket.comments.length,
+      });
+    }
     const match = /^\/api\/v2\/tickets\/(\d+)\.json$/.exec(req.url ?? '');
     if (req.method === 'PUT' && match) {
-      const ticket = this.tickets.get(match[1]);
+      const ticket = this.tickets.get(match[1]) ?? (this.autoCreateTickets ? this.createTicket(match[1]) : undefined);
       if (!ticket) return json(404, { error: 'RecordNotFound', description: 'Not found' });
       const body = JSON.parse(text) as {
         ticket: { comment?: FakeComment; custom_fields?: { id: number; value: unknown }[]; additional_tags?: string[]; tags?: string[] };

@@ -1,0 +1,39 @@
+/**
+ * `npm run sandbox:ticket [ticket id]`: sends a signed Zendesk webhook to the running sandbox, as Zendesk
+ * would, then prints what rs-bridge wrote on the (fake) ticket.
+ */
+import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
+
+async function main(): Promise<void> {
+  const bridge = process.env.SANDBOX_URL ?? 'http://127.0.0.1:3000';
+  const zendeskUrl = process.env.SANDBOX_ZENDESK_URL ?? 'http://127.0.0.1:3102';
+  const id = process.argv[2] ?? String(Math.floor(1000 + Math.random() * 9000));
+  const signer = new FakeZendesk();
+  const res = await signer.sendWebhook(`${bridge}/webhooks/zendesk`, {
+    action: 'session.requested',
+    ticket: {
+      id,
+      subject: 'Sandbox: printer on fire',
+      priority: 'high',
+      tags: 'remote_support',
+      requester: { name: 'Casey Customer', email: 'casey@example.com' },
+    },
+  });
+  console.log(`POST ${bridge}/webhooks/zendesk -> ${res.status} ${await res.text()}`);
+  const auth = `Basic ${Buffer.from(`${signer.email}/token:${signer.apiToken}`).toString('base64')}`;
+  for (let i = 0; i < 50; i += 1) {
+    const comments = await fetch(`${zendeskUrl}/api/v2/tickets/${id}/comments.json`, { headers: { authorization: auth } });
+    if (comments.ok) {
+      const body = (await comments.json()) as { comments: { body: string; public: boolean }[] };
+      if (body.comments.length >= 2) {
+        for (const c of body.comments) console.log(`\n--- ${c.public ? 'public reply' : 'internal note'} on ticket ${id} ---\n${c.body}`);
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.log(`Nothing on ticket ${id} yet: see the sandbox's log.`);
+  process.exitCode = 1;
+}
+
+void main();
