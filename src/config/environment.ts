@@ -154,4 +154,51 @@ export class Environment {
   @IsOptional()
   @IsString({ message: 'the previous webhook signing secret' })
   ZENDESK_WEBHOOK_SECRET_PREVIOUS?: string;
+
+  // --- ServiceNow ----------------------------------------------------------------------------------
+
+  @EnvVar({
+    description: 'ServiceNow instance URL (https://example.service-now.com). Unset disables ServiceNow: /webhooks/servicenow answers 404.',
+    example: '',
+  })
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['https', 'http'] },
+    { message: 'an http(s) URL such as https://example.service-now.com' },
+  )
+  SERVICENOW_INSTANCE_URL?: string;
+
+  @EnvVar({ description: 'ServiceNow user for Basic authentication (with SERVICENOW_PASSWORD), or the OAuth user.', example: '' })
+  @ValidateIf((env: Environment) => env.SERVICENOW_INSTANCE_URL !== undefined && env.SERVICENOW_CLIENT_ID === undefined)
+  @IsString({ message: 'a ServiceNow user (or set SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET)' })
+  SERVICENOW_USERNAME?: string;
+
+  @EnvVar({ description: 'Password of SERVICENOW_USERNAME.', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => env.SERVICENOW_INSTANCE_URL !== undefined && env.SERVICENOW_CLIENT_ID === undefined)
+  @IsString({ message: 'the password of SERVICENOW_USERNAME (or set SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET)' })
+  SERVICENOW_PASSWORD?: string;
+
+  @EnvVar({ description: 'OAuth client ID (System OAuth > Application Registry), instead of Basic authentication.', example: '' })
+  @IsOptional()
+  @IsString({ message: 'an OAuth client ID' })
+  SERVICENOW_CLIENT_ID?: string;
+
+  @EnvVar({ description: 'OAuth client secret of SERVICENOW_CLIENT_ID.', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => env.SERVICENOW_CLIENT_ID !== undefined)
+  @IsString({ message: 'the OAuth client secret (required with SERVICENOW_CLIENT_ID)' })
+  SERVICENOW_CLIENT_SECRET?: string;
+
+  @EnvVar({
+    description: 'Secret the ServiceNow Business Rule authenticates with (Basic password, X-RSB-Webhook-Secret header or HMAC key).',
+    sensitive: true,
+    example: '',
+  })
+  @ValidateIf((env: Environment) => env.SERVICENOW_INSTANCE_URL !== undefined)
+  @IsString({ message: 'the webhook secret (required when SERVICENOW_INSTANCE_URL is set)' })
+  @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
+  SERVICENOW_WEBHOOK_SECRET?: string;
+
+  @EnvVar({ description: 'ServiceNow table whose records are the tickets.' })
+  @Matches(/^[a-z0-9_]{1,80}$/, { message: 'a table name such as incident' })
+  SERVICENOW_TABLE = 'incident';
 }

@@ -43,7 +43,7 @@ export class RoutingRules {
   @Matches(QUEUE_ID, { message: QUEUE_MESSAGE }) default = 'general';
   @IsArray() @ValidateNested({ each: true }) @Type(() => RoutingRule) rules: RoutingRule[] = [];
   /** Ticket priority → session priority, when no rule sets one. */
-  @IsObject() priorities: Record<string, 1 | 2 | 3> = { urgent: 1, high: 1, normal: 2, low: 3 };
+  @IsObject() priorities: Record<string, 1 | 2 | 3> = { urgent: 1, critical: 1, high: 1, normal: 2, moderate: 2, low: 3, planning: 3 };
 }
 
 export class SessionKeyRules {
@@ -72,6 +72,11 @@ External key: {{ key.externalKey }} · valid until {{ key.expiresAt | date: "%Y-
 const DEFAULT_FAILURE_NOTE = `rs-bridge could not create a remote support session key: {{ error.message }}
 Nothing was sent to the customer. Fix the cause (routing rules, the queue, the appliance) and request the session again.`;
 
+export class ServiceNowWriteBack {
+  /** Record field → Liquid value, set with the internal note. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+}
+
 export class WriteBackRules {
   /** Liquid; an empty string sends no public reply. */
   @IsString() publicReply = DEFAULT_PUBLIC_REPLY;
@@ -79,6 +84,7 @@ export class WriteBackRules {
   @IsString() internalNote = DEFAULT_INTERNAL_NOTE;
   @IsString() failureNote = DEFAULT_FAILURE_NOTE;
   @ValidateNested() @Type(() => ZendeskWriteBack) zendesk = new ZendeskWriteBack();
+  @ValidateNested() @Type(() => ServiceNowWriteBack) servicenow = new ServiceNowWriteBack();
 }
 
 export class TriggerRules {
@@ -129,6 +135,9 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     ...Object.entries(rules.fields ?? {}).map(([k, v]) => [`fields.${k}`, v] as [string, unknown]),
     ...Object.entries(rules.writeBack?.zendesk?.customFields ?? {}).map(
       ([k, v]) => [`writeBack.zendesk.customFields.${k}`, v] as [string, unknown],
+    ),
+    ...Object.entries(rules.writeBack?.servicenow?.fields ?? {}).map(
+      ([k, v]) => [`writeBack.servicenow.fields.${k}`, v] as [string, unknown],
     ),
   ];
   for (const [path, template] of templates) {

@@ -85,10 +85,9 @@ export class SessionKeyService {
       await this.step(done, event, STEP.internalNote, writer, async () => {
         const body = (await liquid.parseAndRender(rules.internalNote, values)).trim();
         const fields: Record<string, string> = {};
-        if (event.system === 'zendesk') {
-          for (const [id, template] of Object.entries(rules.zendesk.customFields ?? {}))
-            fields[id] = await liquid.parseAndRender(template, values);
-        }
+        const fieldTemplates =
+          event.system === 'zendesk' ? rules.zendesk.customFields : event.system === 'servicenow' ? rules.servicenow.fields : undefined;
+        for (const [id, template] of Object.entries(fieldTemplates ?? {})) fields[id] = await liquid.parseAndRender(template, values);
         const addTags = event.system === 'zendesk' ? rules.zendesk.tags : undefined;
         if (!body && !Object.keys(fields).length && !addTags?.length) return undefined;
         return { comment: body ? { body, public: false } : undefined, fields, addTags };

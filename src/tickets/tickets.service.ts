@@ -3,12 +3,14 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
 import { TicketWriter } from './ticket-writer';
+import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';
 
 /** The configured ticket systems; a system whose variables are absent is disabled. */
 @Injectable()
 export class TicketsService {
   readonly zendesk?: ZendeskClient;
+  readonly servicenow?: ServiceNowClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const env = config.env;
@@ -20,6 +22,16 @@ export class TicketsService {
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
       });
     }
+    if (env.SERVICENOW_INSTANCE_URL) {
+      this.servicenow = new ServiceNowClient({
+        instanceUrl: env.SERVICENOW_INSTANCE_URL,
+        table: env.SERVICENOW_TABLE,
+        username: env.SERVICENOW_USERNAME,
+        password: env.SERVICENOW_PASSWORD,
+        clientId: env.SERVICENOW_CLIENT_ID,
+        clientSecret: env.SERVICENOW_CLIENT_SECRET,
+      });
+    }
   }
 
   enabled(system: TicketSystemName): boolean {
@@ -27,7 +39,9 @@ export class TicketsService {
   }
 
   writer(system: TicketSystemName): TicketWriter | undefined {
-    return system === 'zendesk' ? this.zendesk : undefined;
+    if (system === 'zendesk') return this.zendesk;
+    if (system === 'servicenow') return this.servicenow;
+    return undefined;
   }
 
   zendeskSecrets(): string[] {

@@ -1,9 +1,10 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { QUEUES } from '../queues';
+import { ServiceNowWebhookController } from './servicenow-webhook.controller';
 import { ZendeskWebhookController } from './zendesk-webhook.controller';
 
-const controllers = [ZendeskWebhookController];
+const controllers = [ZendeskWebhookController, ServiceNowWebhookController];
 
 /** Inbound webhooks: verify, validate, enqueue, 202. */
 @Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents })], controllers })

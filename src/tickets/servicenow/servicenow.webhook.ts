@@ -1,0 +1,124 @@
+import { HttpStatus } from '@nestjs/common';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ApiError } from '../../http/api-error';
+import { TicketEvent } from '../ticket-event';
+
+export const SECRET_HEADER = 'x-rsb-webhook-secret';
+export const SIGNATURE_HEADER = 'x-rsb-signature';
+
+const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * A Business Rule authenticates one of three ways, whichever its admin can set up: Basic auth with the
+ * secret as password, the secret in X-RSB-Webhook-Secret, or X-RSB-Signature = base64(HMAC-SHA256) of
+ * the raw body (what CertificateEncryption.generateMac produces). Compared in constant time.
+ */
+export function verifyServiceNowRequest(rawBody: Buffer, headers: IncomingHttpHeaders, secret: string): void {
+  const signature = headers[SIGNATURE_HEADER];
+  if (typeof signature === 'string') {
+    const expected = createHmac('sha256', secret).update(rawBody).digest();
+    if (same(expected, Buffer.from(signature, 'base64'))) return;
+    throw new ApiError(
+      HttpStatus.UNAUTHORIZED,
+      'invalid_signature',
+      'X-RSB-Signature does not match the body signed with SERVICENOW_WEBHOOK_SECRET',
+    );
+  }
+  const header = headers[SECRET_HEADER];
+  if (typeof header === 'string') {
+    if (same(digest(header), digest(secret))) return;
+    throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'X-RSB-Webhook-Secret is not SERVICENOW_WEBHOOK_SECRET');
+  }
+  const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '');
+  if (basic) {
+    const password = Buffer.from(basic[1], 'base64').toString('utf8').split(/:(.*)/s)[1] ?? '';
+    if (same(digest(password), digest(secret))) return;
+    throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'The Basic auth password is not SERVICENOW_WEBHOOK_SECRET');
+  }
+  throw new ApiError(
+    HttpStatus.UNAUTHORIZED,
+    'unauthenticated',
+    'Authenticate with X-RSB-Signature, X-RSB-Webhook-Secret or Basic auth (see docs/servicenow.md)',
+  );
+}
+
+const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+class ServiceNowCaller {
+  @IsOptional() @IsString() @MaxLength(255) name?: string;
+  @Transform(blank) @IsOptional() @IsEmail({}, { message: 'caller.email must be an email address' }) email?: string;
+}
+
+export class ServiceNowBody {
+  @IsIn(['session.requested'], { message: 'action must be session.requested' }) action!: 'session.requested';
+  @IsString({ message: 'delivery_id must be a unique id per request (gs.generateGUID())' }) @MaxLength(128) delivery_id!: string;
+  @Matches(/^[0-9a-f]{32}$/, { message: 'sys_id must be the record sys_id (32 hex characters)' }) sys_id!: string;
+  @IsString({ message: 'number must be the record number (INC0012345)' }) @MaxLength(40) number!: string;
+  @IsOptional() @IsString() table?: string;
+  @IsOptional() @IsString() @MaxLength(1024) short_description?: string;
+  @Transform(blank) @IsOptional() @IsString() priority?: string;
+  @Transform(blank) @IsOptional() @IsString() assignment_group?: string;
+  @IsOptional() @IsString({ each: true }) tags?: string[];
+  @IsOptional() @ValidateNested() @Type(() => ServiceNowCaller) caller?: ServiceNowCaller;
+  @IsOptional() @IsObject({ message: 'fields must be an object of field name to value' }) fields?: Record<string, unknown>;
+}
+
+function problems(errors: ValidationError[], path = ''): string[] {
+  return errors.flatMap((e) => {
+    const here = path ? `${path}.${e.property}` : e.property;
+    return [
+      ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${here}: ${m}`)),
+      ...problems(e.children ?? [], here),
+    ];
+  });
+}
+
+/** "1 - Critical" → "critical": the label, as the routing rules and priority map name it. */
+const priorityLabel = (value?: string) =>
+  value
+    ?.replace(/^\s*\d+\s*-\s*/, '')
+    .trim()
+    .toLowerCase() || undefined;
+
+export function normaliseServiceNow(body: unknown, instanceUrl: string, table: string): TicketEvent {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
+  const b = plainToInstance(ServiceNowBody, body);
+  const errors = validateSync(b, { whitelist: true, forbidUnknownValues: false });
+  if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
+  if (b.table && b.table !== table)
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `table ${b.table} is not the configured SERVICENOW_TABLE (${table})`);
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(b.fields ?? {})) if (value !== null && value !== undefined) fields[name] = String(value);
+  return {
+    system: 'servicenow',
+    deliveryId: b.delivery_id,
+    action: b.action,
+    ticket: {
+      id: b.sys_id,
+      number: b.number,
+      url: `${instanceUrl.replace(/\/$/, '')}/nav_to.do?uri=${table}.do?sys_id=${b.sys_id}`,
+      subject: b.short_description,
+      requester: b.caller ? { name: b.caller.name, email: b.caller.email } : undefined,
+      priority: priorityLabel(b.priority),
+      group: b.assignment_group,
+      tags: b.tags ?? [],
+      fields,
+    },
+  };
+}

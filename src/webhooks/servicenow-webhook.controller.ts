@@ -1,0 +1,36 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { ApiError } from '../http/api-error';
+import { QUEUES } from '../queues';
+import { normaliseServiceNow, verifyServiceNowRequest } from '../tickets/servicenow/servicenow.webhook';
+import { TicketsService } from '../tickets/tickets.service';
+import { enqueueTicketEvent } from './enqueue';
+import { checkBodySize } from './raw-body';
+
+@Controller('webhooks')
+export class ServiceNowWebhookController {
+  constructor(
+    private readonly tickets: TicketsService,
+    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** A Business Rule's request: authenticate, validate, normalise, enqueue, 202. */
+  @Post('servicenow')
+  @HttpCode(HttpStatus.ACCEPTED)
+  async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {
+    const env = this.config.env;
+    if (!this.tickets.servicenow || !env.SERVICENOW_INSTANCE_URL || !env.SERVICENOW_WEBHOOK_SECRET) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'ServiceNow is not configured (set SERVICENOW_INSTANCE_URL)');
+    }
+    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
+    verifyServiceNowRequest(raw, headers, env.SERVICENOW_WEBHOOK_SECRET);
+    const event = normaliseServiceNow(body, env.SERVICENOW_INSTANCE_URL, env.SERVICENOW_TABLE);
+    return { jobId: await enqueueTicketEvent(this.queue, event) };
+  }
+}
