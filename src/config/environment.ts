@@ -201,4 +201,16 @@ export class Environment {
   @EnvVar({ description: 'ServiceNow table whose records are the tickets.' })
   @Matches(/^[a-z0-9_]{1,80}$/, { message: 'a table name such as incident' })
   SERVICENOW_TABLE = 'incident';
+
+  // --- Any other ticket system ---------------------------------------------------------------------
+
+  @EnvVar({
+    description:
+      'Standard Webhooks secret of POST /webhooks/generic and of the callbacks rs-bridge sends back (whsec_... or 16+ characters). Unset disables it.',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
+  GENERIC_WEBHOOK_SECRET?: string;
 }

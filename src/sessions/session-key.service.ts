@@ -152,7 +152,7 @@ export class SessionKeyService {
   ): Promise<void> {
     if (done[step]) return;
     const update = await build();
-    if (update) await writer.update(event.ticket.id, update);
+    if (update) await writer.update(event.ticket.id, update, { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl });
     await this.deliveries.mark(event.system, event.deliveryId, step);
   }
 }

@@ -6,6 +6,8 @@ export interface TicketEvent {
   /** The sender's id for this delivery: a redelivery carries the same one. */
   deliveryId: string;
   action: TicketAction;
+  /** Generic systems: where rs-bridge sends what it would write on the ticket. */
+  callbackUrl?: string;
   ticket: {
     /** The id the system's API uses (Zendesk ticket id, ServiceNow sys_id). */
     id: string;

@@ -7,7 +7,14 @@ export interface TicketUpdate {
   addTags?: string[];
 }
 
+/** Which delivery and which of its steps a write belongs to, for writers that need it (callbacks). */
+export interface WriteContext {
+  deliveryId: string;
+  step: string;
+  callbackUrl?: string;
+}
+
 export interface TicketWriter {
   readonly system: string;
-  update(ticketId: string, update: TicketUpdate): Promise<void>;
+  update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
 import { TicketWriter } from './ticket-writer';
+import { CallbackWriter } from './generic/callback.writer';
 import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';
 
@@ -11,6 +12,7 @@ import { ZendeskClient } from './zendesk/zendesk.client';
 export class TicketsService {
   readonly zendesk?: ZendeskClient;
   readonly servicenow?: ServiceNowClient;
+  readonly generic?: CallbackWriter;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const env = config.env;
@@ -22,6 +24,7 @@ export class TicketsService {
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
       });
     }
+    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET);
     if (env.SERVICENOW_INSTANCE_URL) {
       this.servicenow = new ServiceNowClient({
         instanceUrl: env.SERVICENOW_INSTANCE_URL,
@@ -41,7 +44,7 @@ export class TicketsService {
   writer(system: TicketSystemName): TicketWriter | undefined {
     if (system === 'zendesk') return this.zendesk;
     if (system === 'servicenow') return this.servicenow;
-    return undefined;
+    return this.generic;
   }
 
   zendeskSecrets(): string[] {

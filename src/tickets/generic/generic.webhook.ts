@@ -1,0 +1,82 @@
+import { HttpStatus } from '@nestjs/common';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  MaxLength,
+  ValidateNested,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { ApiError } from '../../http/api-error';
+import { TicketEvent } from '../ticket-event';
+
+const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+class GenericRequester {
+  @IsOptional() @IsString() @MaxLength(255) name?: string;
+  @Transform(blank) @IsOptional() @IsEmail({}, { message: 'ticket.requester.email must be an email address' }) email?: string;
+}
+
+class GenericTicket {
+  @IsString({ message: 'ticket.id must be the ticket id in your system' }) @MaxLength(128) id!: string;
+  @IsOptional() @IsString() @MaxLength(128) number?: string;
+  @IsOptional() @IsUrl({ require_tld: false }, { message: 'ticket.url must be a URL' }) url?: string;
+  @IsOptional() @IsString() @MaxLength(1024) subject?: string;
+  @IsOptional() @IsString() priority?: string;
+  @IsOptional() @IsString() group?: string;
+  @IsOptional() @IsString({ each: true, message: 'ticket.tags must be a list of strings' }) tags?: string[];
+  @IsOptional() @ValidateNested() @Type(() => GenericRequester) requester?: GenericRequester;
+  @IsOptional() @IsObject({ message: 'ticket.fields must be an object of field name to value' }) fields?: Record<string, unknown>;
+}
+
+/** The documented body for any other ticket system (docs/generic.md). */
+export class GenericBody {
+  @IsIn(['session.requested'], { message: 'action must be session.requested' }) action!: 'session.requested';
+  @ValidateNested() @Type(() => GenericTicket) ticket!: GenericTicket;
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
+  callbackUrl?: string;
+}
+
+function problems(errors: ValidationError[], path = ''): string[] {
+  return errors.flatMap((e) => {
+    const here = path ? `${path}.${e.property}` : e.property;
+    return [
+      ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${here}: ${m}`)),
+      ...problems(e.children ?? [], here),
+    ];
+  });
+}
+
+export function normaliseGeneric(body: unknown, deliveryId: string): TicketEvent {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
+  const b = plainToInstance(GenericBody, body);
+  const errors = validateSync(b, { whitelist: true, forbidUnknownValues: false });
+  if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
+  const t = b.ticket;
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(t.fields ?? {})) if (value !== null && value !== undefined) fields[name] = String(value);
+  return {
+    system: 'generic',
+    deliveryId,
+    action: b.action,
+    callbackUrl: b.callbackUrl,
+    ticket: {
+      id: t.id,
+      number: t.number ?? t.id,
+      url: t.url,
+      subject: t.subject,
+      requester: t.requester ? { name: t.requester.name, email: t.requester.email } : undefined,
+      priority: t.priority?.toLowerCase(),
+      group: t.group,
+      tags: t.tags ?? [],
+      fields,
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { ApiError } from '../http/api-error';
+import { verifyStandardWebhook } from '../http/standard-webhooks';
+import { QUEUES } from '../queues';
+import { normaliseGeneric } from '../tickets/generic/generic.webhook';
+import { enqueueTicketEvent } from './enqueue';
+import { checkBodySize } from './raw-body';
+
+@Controller('webhooks')
+export class GenericWebhookController {
+  constructor(
+    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Any other system, signed the Standard Webhooks way; webhook-id is the delivery id. */
+  @Post('generic')
+  @HttpCode(HttpStatus.ACCEPTED)
+  async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {
+    const env = this.config.env;
+    if (!env.GENERIC_WEBHOOK_SECRET)
+      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)');
+    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
+    const verified = verifyStandardWebhook(env.GENERIC_WEBHOOK_SECRET, headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
+    if (!verified.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, verified.code, verified.message);
+    return { jobId: await enqueueTicketEvent(this.queue, normaliseGeneric(body, verified.id)) };
+  }
+}
