@@ -10,7 +10,7 @@ import { ErrorFilter } from './http/error.filter';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
-import { SessionsWorkerModule } from './sessions/sessions.module';
+import { SessionsApiModule, SessionsWorkerModule } from './sessions/sessions.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -35,7 +35,7 @@ const infrastructure = (config: AppConfig): Imports => [
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */
-const apiModules: Imports = [AdminModule, WebhooksModule];
+const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule];
 const workerModules: Imports = [SessionsWorkerModule];
 
 @Module({})

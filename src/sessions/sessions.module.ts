@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStore } from './delivery.store';
 import { LinkStore } from './link.store';
+import { SessionKeyController } from './session-key.controller';
 import { SessionKeyService } from './session-key.service';
 import { TicketEventsProcessor } from './ticket-events.processor';
 
@@ -13,3 +14,7 @@ export class SessionsModule {}
 
 @Module({ imports: [SessionsModule], providers: processors })
 export class SessionsWorkerModule {}
+
+/** The synchronous API for in-ticket buttons (api role). */
+@Module({ imports: [SessionsModule], controllers: [SessionKeyController] })
+export class SessionsApiModule {}
