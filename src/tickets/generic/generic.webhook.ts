@@ -1,19 +1,7 @@
-import { HttpStatus } from '@nestjs/common';
-import { plainToInstance, Transform, Type } from 'class-transformer';
-import {
-  IsEmail,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUrl,
-  MaxLength,
-  ValidateNested,
-  validateSync,
-  ValidationError,
-} from 'class-validator';
-import { ApiError } from '../../http/api-error';
+import { Transform, Type } from 'class-transformer';
+import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { TicketEvent } from '../ticket-event';
+import { validatedBody } from '../validate-body';
 
 const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -43,22 +31,8 @@ export class GenericBody {
   callbackUrl?: string;
 }
 
-function problems(errors: ValidationError[], path = ''): string[] {
-  return errors.flatMap((e) => {
-    const here = path ? `${path}.${e.property}` : e.property;
-    return [
-      ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${here}: ${m}`)),
-      ...problems(e.children ?? [], here),
-    ];
-  });
-}
-
 export function normaliseGeneric(body: unknown, deliveryId: string): TicketEvent {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
-  const b = plainToInstance(GenericBody, body);
-  const errors = validateSync(b, { whitelist: true, forbidUnknownValues: false });
-  if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
+  const b = validatedBody(GenericBody, body);
   const t = b.ticket;
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(t.fields ?? {})) if (value !== null && value !== undefined) fields[name] = String(value);

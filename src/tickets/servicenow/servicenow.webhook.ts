@@ -1,21 +1,11 @@
 import { HttpStatus } from '@nestjs/common';
-import { plainToInstance, Transform, Type } from 'class-transformer';
-import {
-  IsEmail,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-  validateSync,
-  ValidationError,
-} from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../../http/api-error';
 import { TicketEvent } from '../ticket-event';
+import { validatedBody } from '../validate-body';
 
 export const SECRET_HEADER = 'x-rsb-webhook-secret';
 export const SIGNATURE_HEADER = 'x-rsb-signature';
@@ -78,16 +68,6 @@ export class ServiceNowBody {
   @IsOptional() @IsObject({ message: 'fields must be an object of field name to value' }) fields?: Record<string, unknown>;
 }
 
-function problems(errors: ValidationError[], path = ''): string[] {
-  return errors.flatMap((e) => {
-    const here = path ? `${path}.${e.property}` : e.property;
-    return [
-      ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${here}: ${m}`)),
-      ...problems(e.children ?? [], here),
-    ];
-  });
-}
-
 /** "1 - Critical" → "critical": the label, as the routing rules and priority map name it. */
 const priorityLabel = (value?: string) =>
   value
@@ -96,11 +76,7 @@ const priorityLabel = (value?: string) =>
     .toLowerCase() || undefined;
 
 export function normaliseServiceNow(body: unknown, instanceUrl: string, table: string): TicketEvent {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
-  const b = plainToInstance(ServiceNowBody, body);
-  const errors = validateSync(b, { whitelist: true, forbidUnknownValues: false });
-  if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
+  const b = validatedBody(ServiceNowBody, body);
   if (b.table && b.table !== table)
     throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `table ${b.table} is not the configured SERVICENOW_TABLE (${table})`);
   const fields: Record<string, string> = {};

@@ -1,22 +1,12 @@
 import { HttpStatus } from '@nestjs/common';
-import { plainToInstance, Transform, Type } from 'class-transformer';
-import {
-  IsEmail,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-  validateSync,
-  ValidationError,
-} from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules } from '../../config/rules';
 import { ApiError } from '../../http/api-error';
 import { TicketEvent } from '../ticket-event';
+import { validatedBody } from '../validate-body';
 
 /**
  * Inbound Zendesk webhooks: signature check, validation and normalisation into a TicketEvent.
@@ -123,23 +113,6 @@ export class ZendeskEventEnvelope {
   @IsOptional() @IsObject() event?: { tags_added?: string[] } & Record<string, unknown>;
 }
 
-function problems(errors: ValidationError[], path = ''): string[] {
-  return errors.flatMap((e) => {
-    const here = path ? `${path}.${e.property}` : e.property;
-    return [
-      ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${here}: ${m}`)),
-      ...problems(e.children ?? [], here),
-    ];
-  });
-}
-
-function validated<T extends object>(cls: new () => T, body: unknown): T {
-  const instance = plainToInstance(cls, body);
-  const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: false });
-  if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
-  return instance;
-}
-
 export type Normalised = { event: TicketEvent } | { ignored: string };
 
 /** Turns a verified Zendesk body into a TicketEvent, or says why it asks for nothing. */
@@ -152,7 +125,7 @@ export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, ba
   const ticketUrl = (id: string) => `${baseUrl.replace(/\/$/, '')}/agent/tickets/${id}`;
 
   if (typeof (body as { type?: unknown }).type === 'string') {
-    const envelope = validated(ZendeskEventEnvelope, body);
+    const envelope = validatedBody(ZendeskEventEnvelope, body);
     const tags =
       envelope.type === 'zen:event-type:ticket.tags_changed'
         ? (envelope.event?.tags_added ?? [])
@@ -181,7 +154,7 @@ export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, ba
     };
   }
 
-  const trigger = validated(ZendeskTriggerBody, body);
+  const trigger = validatedBody(ZendeskTriggerBody, body);
   const t = trigger.ticket;
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(t.custom_fields ?? {}))
