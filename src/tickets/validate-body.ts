@@ -23,3 +23,10 @@ export function validatedBody<T extends object>(cls: new () => T, body: unknown)
   if (errors.length) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body is invalid.', problems(errors));
   return instance;
 }
+
+/** Custom field values as the routing rules and templates see them: text, with empty values left out. */
+export function fieldStrings(fields: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields ?? {})) if (value !== null && value !== undefined) out[name] = String(value);
+  return out;
+}

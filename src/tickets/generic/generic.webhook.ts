@@ -1,7 +1,7 @@
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { TicketEvent } from '../ticket-event';
-import { validatedBody } from '../validate-body';
+import { fieldStrings, validatedBody } from '../validate-body';
 
 const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -34,8 +34,7 @@ export class GenericBody {
 export function normaliseGeneric(body: unknown, deliveryId: string): TicketEvent {
   const b = validatedBody(GenericBody, body);
   const t = b.ticket;
-  const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(t.fields ?? {})) if (value !== null && value !== undefined) fields[name] = String(value);
+  const fields = fieldStrings(t.fields);
   return {
     system: 'generic',
     deliveryId,

@@ -5,7 +5,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../../http/api-error';
 import { TicketEvent } from '../ticket-event';
-import { validatedBody } from '../validate-body';
+import { fieldStrings, validatedBody } from '../validate-body';
 
 export const SECRET_HEADER = 'x-rsb-webhook-secret';
 export const SIGNATURE_HEADER = 'x-rsb-signature';
@@ -79,8 +79,7 @@ export function normaliseServiceNow(body: unknown, instanceUrl: string, table: s
   const b = validatedBody(ServiceNowBody, body);
   if (b.table && b.table !== table)
     throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `table ${b.table} is not the configured SERVICENOW_TABLE (${table})`);
-  const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(b.fields ?? {})) if (value !== null && value !== undefined) fields[name] = String(value);
+  const fields = fieldStrings(b.fields);
   return {
     system: 'servicenow',
     deliveryId: b.delivery_id,

@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Rules } from '../../config/rules';
 import { ApiError } from '../../http/api-error';
 import { TicketEvent } from '../ticket-event';
-import { validatedBody } from '../validate-body';
+import { fieldStrings, validatedBody } from '../validate-body';
 
 /**
  * Inbound Zendesk webhooks: signature check, validation and normalisation into a TicketEvent.
@@ -156,9 +156,7 @@ export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, ba
 
   const trigger = validatedBody(ZendeskTriggerBody, body);
   const t = trigger.ticket;
-  const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(t.custom_fields ?? {}))
-    if (value !== null && value !== undefined) fields[name] = String(value);
+  const fields = fieldStrings(t.custom_fields);
   return {
     event: {
       system: 'zendesk',
