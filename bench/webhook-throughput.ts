@@ -4,7 +4,8 @@
  * - constant arrival rate (RATE req/s): p50/p99 of the 202 and any non-2xx;
  * - saturation (as fast as CONNECTIONS connections go): throughput; the ratio app/bare is the figure
  *   (target >= 0.7).
- * Run: npx ts-node --transpile-only bench/webhook-throughput.ts [rate] [seconds]
+ * Run: npm run bench:webhooks -- [rate] [seconds] (the app runs from dist/, as in the container image;
+ * BENCH_APP_ENTRY=src/main.ts runs it under ts-node instead).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -21,7 +22,8 @@ const SECRET = 'bench-zendesk-secret-0123456789';
 const ROOT = join(__dirname, '..');
 
 async function start(entry: string, env: Record<string, string> & { PORT: string }): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, entry)], {
+  const args = entry.endsWith('.js') ? [join(ROOT, entry)] : ['-r', 'ts-node/register/transpile-only', join(ROOT, entry)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', REDIS_URL, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -95,7 +97,7 @@ async function load(url: string, rate?: number) {
 async function main(): Promise<void> {
   const appPrefix = uniquePrefix('bench-app');
   const barePrefix = uniquePrefix('bench-bare');
-  const app = await start('src/main.ts', {
+  const app = await start(process.env.BENCH_APP_ENTRY ?? 'src/main.ts', {
     PORT: '3201',
     HOST: '127.0.0.1',
     RSB_ROLE: 'api',

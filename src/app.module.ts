@@ -1,5 +1,6 @@
 import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ReportingApiModule, ReportingWorkerModule } from './reporting/reporting.module';
 import { AdminModule } from './admin/admin.module';
 import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
@@ -35,8 +36,8 @@ const infrastructure = (config: AppConfig): Imports => [
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */
-const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule];
-const workerModules: Imports = [SessionsWorkerModule];
+const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule, ReportingApiModule];
+const workerModules: Imports = [SessionsWorkerModule, ReportingWorkerModule];
 
 @Module({})
 export class AppModule {

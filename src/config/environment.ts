@@ -12,6 +12,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * Every environment variable rs-bridge reads. The property name is the variable's name (a contract:
  * never rename one). Each validator's message says what is expected; the loader adds what was found.
  */
+/** An IPv4 or IPv6 address with an optional prefix length. */
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
+
 export class Environment {
   @EnvVar({ description: 'HTTP port the API listens on.' })
   @IntVar(1, 65535)
@@ -102,6 +105,67 @@ export class Environment {
   })
   @IntVar(100, 600000, 'milliseconds')
   BT_TIMEOUT_MS = 30_000;
+
+  // --- Session end → ticket --------------------------------------------------------------------------
+
+  @EnvVar({
+    description:
+      "Shared token of the appliance's outbound events (POST /webhooks/beyondtrust): the outbound_event_token form field, the token query parameter or the X-RSB-Events-Token header. Unset disables the endpoint (404).",
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a token of at least 16 characters' })
+  BT_EVENTS_TOKEN?: string;
+
+  @EnvVar({
+    description: 'Comma-separated addresses or CIDRs allowed to POST outbound events (the appliance); empty allows any source.',
+    example: '',
+  })
+  @ToList()
+  @Matches(CIDR, { each: true, message: 'IPv4/IPv6 addresses or CIDRs such as 10.0.0.0/8' })
+  BT_EVENTS_ALLOWED_IPS: string[] = [];
+
+  @EnvVar({
+    description: 'Seconds between polls of SupportSessionListing for ended sessions (the backstop for lost events); 0 disables polling.',
+  })
+  @IntVar(0, 86400, 'seconds')
+  BT_POLL_INTERVAL_SECONDS = 60;
+
+  @EnvVar({ description: 'How far each poll reaches back before its cursor, in seconds, so a session recorded late is not missed.' })
+  @IntVar(0, 86400, 'seconds')
+  BT_POLL_OVERLAP_SECONDS = 300;
+
+  @EnvVar({
+    description:
+      'Largest file uploaded to a ticket, in bytes; a larger recording is linked instead. Unset: 50 MiB for Zendesk, 1 GiB (the instance default) for ServiceNow.',
+    example: '',
+  })
+  @IsOptional()
+  @IntVar(1024, 10737418240, 'bytes')
+  RSB_MAX_ATTACHMENT_BYTES?: number;
+
+  @EnvVar({
+    description:
+      'Ticket system in which to create a ticket for an ended session whose external key resolves to no ticket: off, zendesk or servicenow.',
+  })
+  @IsIn(['off', 'zendesk', 'servicenow'], { message: 'one of off, zendesk, servicenow' })
+  RSB_AUTO_CREATE: 'off' | 'zendesk' | 'servicenow' = 'off';
+
+  @EnvVar({
+    description:
+      'With RSB_AUTO_CREATE on, only sessions whose external key contains this text create a ticket; empty: every unlinked session.',
+    example: '',
+  })
+  @IsOptional()
+  @IsString()
+  RSB_AUTO_CREATE_TRIGGER?: string;
+
+  @EnvVar({
+    description: 'How long a session-end job keeps retrying (exponential backoff with jitter) before it stays in the failed set, in hours.',
+  })
+  @IntVar(1, 168, 'hours')
+  RSB_SESSION_RETRY_HOURS = 24;
 
   // --- Inbound webhooks ------------------------------------------------------------------------------
 

@@ -38,6 +38,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     return { variable: error.property, expected, found: describeFound(plain[error.property], meta?.sensitive ?? false) };
   });
 
+  const autoCreateIn = { zendesk: 'ZENDESK_BASE_URL', servicenow: 'SERVICENOW_INSTANCE_URL' } as const;
+  if (env.RSB_AUTO_CREATE && env.RSB_AUTO_CREATE !== 'off' && !plain[autoCreateIn[env.RSB_AUTO_CREATE]]) {
+    problems.push({
+      variable: 'RSB_AUTO_CREATE',
+      expected: `a configured ticket system (set ${autoCreateIn[env.RSB_AUTO_CREATE]} or use off)`,
+      found: env.RSB_AUTO_CREATE,
+    });
+  }
   const { rules, problem, problems: ruleProblems } = loadRulesFile(env.RSB_RULES_FILE);
   if (problem) problems.push(problem);
   if (ruleProblems) problems.push(...ruleProblems);

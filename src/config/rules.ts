@@ -14,6 +14,15 @@ import {
   ValidationError,
 } from 'class-validator';
 import { Liquid } from 'liquidjs';
+import {
+  DEFAULT_NOTE_HTML,
+  DEFAULT_NOTE_TEXT,
+  DEFAULT_RECORDING_LINK,
+  DEFAULT_SURVEY_TEXT,
+  DEFAULT_TICKET_SUBJECT,
+  DEFAULT_TRANSCRIPT_HTML,
+  DEFAULT_TRANSCRIPT_TEXT,
+} from './session-end-templates';
 
 export const TICKET_SYSTEMS = ['zendesk', 'servicenow', 'generic'] as const;
 export type TicketSystemName = (typeof TICKET_SYSTEMS)[number];
@@ -87,6 +96,23 @@ export class WriteBackRules {
   @ValidateNested() @Type(() => ServiceNowWriteBack) servicenow = new ServiceNowWriteBack();
 }
 
+/** Flow 2: what an ended session writes on its ticket (Liquid; see src/config/session-end-templates.ts). */
+export class SessionEndRules {
+  /** Internal note for systems that show HTML (Zendesk html_body). */
+  @IsString() noteHtml = DEFAULT_NOTE_HTML;
+  /** Internal note for text systems (ServiceNow work notes, generic callbacks). */
+  @IsString() noteText = DEFAULT_NOTE_TEXT;
+  /** The attached transcript file: .html for Zendesk, .txt elsewhere. */
+  @IsString() transcriptHtml = DEFAULT_TRANSCRIPT_HTML;
+  @IsString() transcriptText = DEFAULT_TRANSCRIPT_TEXT;
+  /** A survey that arrives after the note was written. */
+  @IsString() surveyNote = DEFAULT_SURVEY_TEXT;
+  /** A recording that is linked instead of attached. */
+  @IsString() recordingLink = DEFAULT_RECORDING_LINK;
+  /** Subject of a ticket created for an unlinked session (RSB_AUTO_CREATE). */
+  @IsString() ticketSubject = DEFAULT_TICKET_SUBJECT;
+}
+
 export class TriggerRules {
   /** For Zendesk event subscriptions: a tag added to a ticket → the action it asks for. */
   @IsObject() zendeskTags: Record<string, TicketAction> = { remote_support: 'session.requested' };
@@ -100,9 +126,12 @@ export class Rules {
   @IsObject() fields: Record<string, string> = {};
   @ValidateNested() @Type(() => WriteBackRules) writeBack = new WriteBackRules();
   @ValidateNested() @Type(() => TriggerRules) triggers = new TriggerRules();
+  @ValidateNested() @Type(() => SessionEndRules) sessionEnd = new SessionEndRules();
 }
 
 export const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+/** For HTML templates: every output is escaped, so a chat line cannot inject markup into a ticket. */
+export const liquidHtml = new Liquid({ strictFilters: true, ownPropertyOnly: true, outputEscape: 'escape' });
 
 function flatten(errors: ValidationError[], path = ''): { path: string; message: string }[] {
   return errors.flatMap((e) => {
@@ -132,6 +161,7 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     ['writeBack.publicReply', rules.writeBack?.publicReply],
     ['writeBack.internalNote', rules.writeBack?.internalNote],
     ['writeBack.failureNote', rules.writeBack?.failureNote],
+    ...Object.entries(rules.sessionEnd ?? {}).map(([k, v]) => [`sessionEnd.${k}`, v] as [string, unknown]),
     ...Object.entries(rules.fields ?? {}).map(([k, v]) => [`fields.${k}`, v] as [string, unknown]),
     ...Object.entries(rules.writeBack?.zendesk?.customFields ?? {}).map(
       ([k, v]) => [`writeBack.zendesk.customFields.${k}`, v] as [string, unknown],

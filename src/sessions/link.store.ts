@@ -7,6 +7,8 @@ export interface SessionLink {
   ticketId: string;
   ticketNumber: string;
   ticketUrl?: string;
+  /** Generic systems: where the session's transcript is sent when it ends. */
+  callbackUrl?: string;
   externalKey: string;
   shortKey: string;
   createdAt: string;

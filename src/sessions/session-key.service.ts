@@ -63,6 +63,7 @@ export class SessionKeyService {
           ticketId: event.ticket.id,
           ticketNumber: event.ticket.number,
           ticketUrl: event.ticket.url,
+          callbackUrl: event.callbackUrl,
           externalKey: key!.externalKey ?? '',
           shortKey: key!.shortKey,
           createdAt: new Date().toISOString(),

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** What the session flows write on a ticket; each ticket system implements it its own way. */
 export interface TicketUpdate {
   comment?: { body: string; public: boolean };
@@ -14,7 +16,45 @@ export interface WriteContext {
   callbackUrl?: string;
 }
 
+/** A file to attach, opened only when it is sent (so a retry opens it again) and streamed, never held. */
+export interface TicketFile {
+  filename: string;
+  contentType: string;
+  open(): Promise<{ stream: Readable; length?: number }>;
+}
+
+/**
+ * An internal note, optionally with files. `marker` is a text unique to this write (it appears in the
+ * note) so that a write interrupted after it landed can be recognised instead of repeated.
+ */
+export interface TicketNote {
+  text: string;
+  /** Systems that show HTML (Zendesk) get this instead of `text`. */
+  html?: string;
+  marker: string;
+  files?: TicketFile[];
+}
+
+export interface NewTicket {
+  subject: string;
+  description: string;
+}
+
+export interface CreatedTicket {
+  id: string;
+  number: string;
+  url?: string;
+}
+
 export interface TicketWriter {
   readonly system: string;
+  /** Largest file this system accepts by default (0: it takes no files; links are written instead). */
+  readonly defaultMaxAttachmentBytes: number;
+  /** Longest note this system keeps; longer notes are split. */
+  readonly maxNoteLength: number;
   update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
+  addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void>;
+  /** Whether a note carrying this marker (or a file of this name, when given) is already on the ticket. */
+  hasWritten(ticketId: string, marker: string, filename?: string, context?: WriteContext): Promise<boolean>;
+  createTicket?(ticket: NewTicket): Promise<CreatedTicket>;
 }

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { ApiError } from '../http/api-error';
 import { TICKET_EVENT_JOB_OPTIONS } from '../queues';
@@ -9,12 +9,13 @@ import { TicketEvent } from '../tickets/ticket-event';
 export const jobIdFor = (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string =>
   `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`;
 
-/** Enqueues durably or answers 503: a webhook is acknowledged only once its job is in Redis. */
-export async function enqueueTicketEvent(queue: Queue, event: TicketEvent): Promise<string> {
-  const jobId = jobIdFor(event);
+/**
+ * Adds a job durably or answers 503: a request is acknowledged only once its job is in Redis. add() with
+ * a job id that exists returns the existing job instead of creating a second one.
+ */
+export async function addDurably<T>(queue: Queue, name: string, data: T, options: JobsOptions & { jobId: string }): Promise<string> {
   try {
-    // add() with a jobId that exists returns the existing job instead of creating a second one.
-    await queue.add(event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, jobId });
+    await queue.add(name, data, options);
   } catch (error) {
     throw new ApiError(
       HttpStatus.SERVICE_UNAVAILABLE,
@@ -25,5 +26,9 @@ export async function enqueueTicketEvent(queue: Queue, event: TicketEvent): Prom
       },
     );
   }
-  return jobId;
+  return options.jobId;
+}
+
+export function enqueueTicketEvent(queue: Queue, event: TicketEvent): Promise<string> {
+  return addDurably(queue, event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, jobId: jobIdFor(event) });
 }

@@ -1,12 +1,14 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { QUEUES } from '../queues';
+import { ReportingModule } from '../reporting/reporting.module';
+import { BeyondTrustWebhookController } from './beyondtrust-webhook.controller';
 import { GenericWebhookController } from './generic-webhook.controller';
 import { ServiceNowWebhookController } from './servicenow-webhook.controller';
 import { ZendeskWebhookController } from './zendesk-webhook.controller';
 
-const controllers = [ZendeskWebhookController, ServiceNowWebhookController, GenericWebhookController];
+const controllers = [ZendeskWebhookController, ServiceNowWebhookController, GenericWebhookController, BeyondTrustWebhookController];
 
 /** Inbound webhooks: verify, validate, enqueue, 202. */
-@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents })], controllers })
+@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), ReportingModule], controllers })
 export class WebhooksModule {}

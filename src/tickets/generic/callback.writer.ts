@@ -1,7 +1,9 @@
-import axios from 'axios';
 import { standardWebhookHeaders } from '../../http/standard-webhooks';
-import { ticketSystemError } from '../http-errors';
-import { TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
+import { ticketRequest } from '../ticket-http';
+import { TicketNote, TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
+
+/** Files carried inside a callback (transcripts); anything larger is linked, never sent. */
+const MAX_INLINE_FILE_BYTES = 1024 * 1024;
 
 /**
  * A generic system's "ticket API" is its callback URL: each write is POSTed there, signed the Standard
@@ -11,6 +13,9 @@ import { TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
  */
 export class CallbackWriter implements TicketWriter {
   readonly system = 'generic';
+  /** Recordings are linked: a callback is no place for a video. */
+  readonly defaultMaxAttachmentBytes = 0;
+  readonly maxNoteLength = 1_000_000;
 
   constructor(
     private readonly secret: string,
@@ -18,22 +23,44 @@ export class CallbackWriter implements TicketWriter {
   ) {}
 
   async update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void> {
-    if (!context?.callbackUrl) return;
-    const body = JSON.stringify({ type: 'ticket.update', ticketId, deliveryId: context.deliveryId, step: context.step, ...update });
-    let response;
-    try {
-      response = await axios.post(context.callbackUrl, body, {
-        headers: {
-          'content-type': 'application/json',
-          ...standardWebhookHeaders(this.secret, `${context.deliveryId}.${context.step}`, body),
-        },
-        timeout: this.timeoutMs,
-        validateStatus: () => true,
-        maxRedirects: 0,
-      });
-    } catch (error) {
-      throw ticketSystemError(this.system, undefined, error as Error);
+    await this.post({ type: 'ticket.update', ticketId, ...update }, context);
+  }
+
+  /** type `ticket.note`: the note as text and HTML, with small files inline (base64). */
+  async addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void> {
+    const files: { filename: string; contentType: string; contentBase64: string }[] = [];
+    for (const file of note.files ?? []) {
+      const { stream } = await file.open();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of stream) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_INLINE_FILE_BYTES) break;
+        chunks.push(chunk as Buffer);
+      }
+      if (size <= MAX_INLINE_FILE_BYTES)
+        files.push({ filename: file.filename, contentType: file.contentType, contentBase64: Buffer.concat(chunks).toString('base64') });
     }
-    if (response.status < 200 || response.status >= 300) throw ticketSystemError(this.system, response);
+    await this.post({ type: 'ticket.note', ticketId, text: note.text, html: note.html, marker: note.marker, files }, context);
+  }
+
+  /** The receiver drops repeats by webhook-id; there is nothing to ask it. */
+  async hasWritten(): Promise<boolean> {
+    return false;
+  }
+
+  private async post(payload: Record<string, unknown>, context?: WriteContext): Promise<void> {
+    if (!context?.callbackUrl) return;
+    const body = JSON.stringify({ ...payload, deliveryId: context.deliveryId, step: context.step });
+    await ticketRequest(this.system, {
+      method: 'POST',
+      url: context.callbackUrl,
+      data: body,
+      headers: {
+        'content-type': 'application/json',
+        ...standardWebhookHeaders(this.secret, `${context.deliveryId}.${context.step}`, body),
+      },
+      timeout: this.timeoutMs,
+    });
   }
 }

@@ -1,6 +1,7 @@
-import axios from 'axios';
-import { ticketSystemError } from '../http-errors';
-import { TicketUpdate, TicketWriter } from '../ticket-writer';
+import type { AxiosRequestConfig, AxiosResponse } from 'axios';
+import { TicketSystemError } from '../ticket-system.errors';
+import { ticketRequest } from '../ticket-http';
+import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
 export interface ServiceNowClientOptions {
   instanceUrl: string;
@@ -14,11 +15,16 @@ export interface ServiceNowClientOptions {
 
 /**
  * Writes to ServiceNow records through the Table API (`PATCH /api/now/table/{table}/{sys_id}`):
- * `comments` are visible to the caller, `work_notes` are internal. Basic auth, or an OAuth token from
- * `/oauth_token.do` (client credentials), renewed before it expires and after a 401.
+ * `comments` are visible to the caller, `work_notes` are internal. Files go through the Attachment API
+ * (`POST /api/now/attachment/file`, streamed). Basic auth, or an OAuth token from `/oauth_token.do`
+ * (client credentials), renewed before it expires and after a 401.
  */
 export class ServiceNowClient implements TicketWriter {
   readonly system = 'servicenow';
+  /** The instance default of com.glide.attachment.max_size (1024 MB). */
+  readonly defaultMaxAttachmentBytes = 1024 * 1024 * 1024;
+  /** Journal fields (work_notes) hold 4,000 characters unless an admin raised the limit. */
+  readonly maxNoteLength = 4_000;
   private token?: { value: string; expiresAt: number };
 
   constructor(private readonly options: ServiceNowClientOptions) {}
@@ -27,28 +33,98 @@ export class ServiceNowClient implements TicketWriter {
     return this.options.instanceUrl.replace(/\/$/, '');
   }
 
+  private recordUrl(sysId = ''): string {
+    return `${this.base}/api/now/table/${encodeURIComponent(this.options.table)}${sysId ? `/${encodeURIComponent(sysId)}` : ''}`;
+  }
+
   async update(sysId: string, update: TicketUpdate): Promise<void> {
     const body: Record<string, string> = { ...update.fields };
     if (update.comment) body[update.comment.public ? 'comments' : 'work_notes'] = update.comment.body;
     if (!Object.keys(body).length) return;
-    const url = `${this.base}/api/now/table/${encodeURIComponent(this.options.table)}/${encodeURIComponent(sysId)}`;
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      let response;
+    await this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body });
+  }
+
+  /** Files first (each skipped when a file of its name is already attached), then the work note. */
+  async addNote(sysId: string, note: TicketNote): Promise<void> {
+    for (const file of note.files ?? []) {
+      if (await this.hasAttachment(sysId, file.filename)) continue;
+      const { stream, length } = await file.open();
+      const query = new URLSearchParams({ table_name: this.options.table, table_sys_id: sysId, file_name: file.filename });
+      // A stream cannot be sent twice, so no in-place retry after a 401 here: the token is fresh (renewed
+      // ahead of expiry) and any failure is retried by the job.
+      await ticketRequest(this.system, {
+        method: 'POST',
+        url: `${this.base}/api/now/attachment/file?${query.toString()}`,
+        headers: {
+          authorization: await this.authorization(),
+          accept: 'application/json',
+          'content-type': file.contentType,
+          ...(length !== undefined ? { 'content-length': String(length) } : {}),
+        },
+        data: stream,
+        timeout: 0,
+      });
+    }
+    if (note.text) await this.update(sysId, { comment: { body: note.text, public: false } });
+  }
+
+  async hasWritten(sysId: string, marker: string, filename?: string): Promise<boolean> {
+    if (filename) return this.hasAttachment(sysId, filename);
+    const query = new URLSearchParams({
+      sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${marker}`,
+      sysparm_fields: 'sys_id',
+      sysparm_limit: '1',
+    });
+    const response = await this.call<{ result: unknown[] }>({
+      method: 'GET',
+      url: `${this.base}/api/now/table/sys_journal_field?${query}`,
+    });
+    return response.data.result.length > 0;
+  }
+
+  async createTicket(ticket: NewTicket): Promise<CreatedTicket> {
+    const response = await this.call<{ result: { sys_id: string; number: string } }>({
+      method: 'POST',
+      url: this.recordUrl(),
+      data: { short_description: ticket.subject, description: ticket.description },
+    });
+    const { sys_id, number } = response.data.result;
+    return { id: sys_id, number, url: `${this.base}/nav_to.do?uri=${this.options.table}.do?sys_id=${sys_id}` };
+  }
+
+  /** The sys_id of the record with this number (INC0012345), for external keys that carry the number. */
+  async findByNumber(number: string): Promise<CreatedTicket | undefined> {
+    const query = new URLSearchParams({ sysparm_query: `number=${number}`, sysparm_fields: 'sys_id,number', sysparm_limit: '1' });
+    const response = await this.call<{ result: { sys_id: string; number: string }[] }>({
+      method: 'GET',
+      url: `${this.recordUrl()}?${query}`,
+    });
+    const found = response.data.result[0];
+    return found ? { id: found.sys_id, number: found.number } : undefined;
+  }
+
+  private async hasAttachment(sysId: string, filename: string): Promise<boolean> {
+    const query = new URLSearchParams({ sysparm_query: `table_sys_id=${sysId}^file_name=${filename}`, sysparm_limit: '1' });
+    const response = await this.call<{ result: unknown[] }>({ method: 'GET', url: `${this.base}/api/now/attachment?${query}` });
+    return response.data.result.length > 0;
+  }
+
+  /** A JSON call; with OAuth, a 401 renews the token and tries once more. */
+  private async call<T = unknown>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> {
+    for (let attempt = 0; ; attempt += 1) {
       try {
-        response = await axios.patch(url, body, {
+        return await ticketRequest<T>(this.system, {
+          ...config,
           headers: { authorization: await this.authorization(), accept: 'application/json', 'content-type': 'application/json' },
           timeout: this.options.timeoutMs ?? 30_000,
-          validateStatus: () => true,
         });
       } catch (error) {
-        throw ticketSystemError(this.system, undefined, error as Error);
+        if (error instanceof TicketSystemError && error.status === 401 && this.options.clientId && attempt === 0) {
+          this.token = undefined;
+          continue;
+        }
+        throw error;
       }
-      if (response.status === 401 && this.options.clientId && attempt === 0) {
-        this.token = undefined;
-        continue;
-      }
-      if (response.status < 200 || response.status >= 300) throw ticketSystemError(this.system, response);
-      return;
     }
   }
 
@@ -56,19 +132,19 @@ export class ServiceNowClient implements TicketWriter {
     const o = this.options;
     if (!o.clientId) return `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
     if (this.token && this.token.expiresAt > Date.now() + 60_000) return `Bearer ${this.token.value}`;
-    let response;
-    try {
-      response = await axios.post(
-        `${this.base}/oauth_token.do`,
-        new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret ?? '' }).toString(),
-        { headers: { 'content-type': 'application/x-www-form-urlencoded' }, timeout: o.timeoutMs ?? 30_000, validateStatus: () => true },
-      );
-    } catch (error) {
-      throw ticketSystemError(this.system, undefined, error as Error);
-    }
-    const data = response.data as { access_token?: string; expires_in?: number };
-    if (response.status !== 200 || !data?.access_token) throw ticketSystemError(this.system, response);
-    this.token = { value: data.access_token, expiresAt: Date.now() + Number(data.expires_in ?? 1800) * 1000 };
+    const response = await ticketRequest<{ access_token?: string; expires_in?: number }>(this.system, {
+      method: 'POST',
+      url: `${this.base}/oauth_token.do`,
+      data: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: o.clientId,
+        client_secret: o.clientSecret ?? '',
+      }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      timeout: o.timeoutMs ?? 30_000,
+    });
+    if (!response.data?.access_token) throw new TicketSystemError(this.system, 'the OAuth answer carried no access_token', false);
+    this.token = { value: response.data.access_token, expiresAt: Date.now() + Number(response.data.expires_in ?? 1800) * 1000 };
     return `Bearer ${this.token.value}`;
   }
 }

@@ -1,6 +1,5 @@
-import axios from 'axios';
-import { ticketSystemError } from '../http-errors';
-import { TicketUpdate, TicketWriter } from '../ticket-writer';
+import { ticketRequest } from '../ticket-http';
+import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
 export interface ZendeskClientOptions {
   baseUrl: string;
@@ -10,15 +9,30 @@ export interface ZendeskClientOptions {
   timeoutMs?: number;
 }
 
-/** Writes to Zendesk tickets through the Tickets API (`PUT /api/v2/tickets/{id}.json`). */
+/**
+ * Writes to Zendesk tickets through the Tickets API (`PUT /api/v2/tickets/{id}.json`); files go through
+ * the Uploads API first (`POST /api/v2/uploads.json`, streamed) and ride on the comment as tokens.
+ */
 export class ZendeskClient implements TicketWriter {
   readonly system = 'zendesk';
+  /** Zendesk refuses attachments over 50 MB. */
+  readonly defaultMaxAttachmentBytes = 50 * 1024 * 1024;
+  /** Comments are limited to 64 KB of body; keep a margin for the markup around the text. */
+  readonly maxNoteLength = 60_000;
   private readonly authorization: string;
 
   constructor(private readonly options: ZendeskClientOptions) {
     this.authorization = options.oauthToken
       ? `Bearer ${options.oauthToken}`
       : `Basic ${Buffer.from(`${options.email}/token:${options.apiToken}`).toString('base64')}`;
+  }
+
+  private url(path: string): string {
+    return `${this.options.baseUrl.replace(/\/$/, '')}${path}`;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { authorization: this.authorization, accept: 'application/json', ...extra };
   }
 
   async update(ticketId: string, update: TicketUpdate): Promise<void> {
@@ -29,20 +43,64 @@ export class ZendeskClient implements TicketWriter {
     }
     // additional_tags adds; `tags` would replace the ticket's tags.
     if (update.addTags?.length) ticket.additional_tags = update.addTags;
-    let response;
-    try {
-      response = await axios.put(
-        `${this.options.baseUrl.replace(/\/$/, '')}/api/v2/tickets/${encodeURIComponent(ticketId)}.json`,
-        { ticket },
-        {
-          headers: { authorization: this.authorization, 'content-type': 'application/json' },
-          timeout: this.options.timeoutMs ?? 30_000,
-          validateStatus: () => true,
-        },
-      );
-    } catch (error) {
-      throw ticketSystemError(this.system, undefined, error as Error);
-    }
-    if (response.status < 200 || response.status >= 300) throw ticketSystemError(this.system, response);
+    await this.putTicket(ticketId, ticket);
+  }
+
+  async addNote(ticketId: string, note: TicketNote): Promise<void> {
+    const uploads: string[] = [];
+    for (const file of note.files ?? []) uploads.push(await this.upload(file.filename, file.contentType, await file.open()));
+    const comment: Record<string, unknown> = { public: false };
+    if (note.html) comment.html_body = note.html;
+    else comment.body = note.text;
+    if (uploads.length) comment.uploads = uploads;
+    await this.putTicket(ticketId, { comment });
+  }
+
+  /** The newest 100 comments are searched: a note interrupted on its way is always among the last. */
+  async hasWritten(ticketId: string, marker: string): Promise<boolean> {
+    const response = await ticketRequest<{ comments?: { body?: string; html_body?: string; plain_body?: string }[] }>(this.system, {
+      method: 'GET',
+      url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}/comments.json?sort_order=desc&per_page=100`),
+      headers: this.headers(),
+      timeout: this.options.timeoutMs,
+    });
+    return (response.data.comments ?? []).some((c) => [c.body, c.html_body, c.plain_body].some((b) => b?.includes(marker)));
+  }
+
+  async createTicket(ticket: NewTicket): Promise<CreatedTicket> {
+    const response = await ticketRequest<{ ticket: { id: number } }>(this.system, {
+      method: 'POST',
+      url: this.url('/api/v2/tickets.json'),
+      headers: this.headers({ 'content-type': 'application/json' }),
+      data: { ticket: { subject: ticket.subject, comment: { body: ticket.description, public: false } } },
+      timeout: this.options.timeoutMs,
+    });
+    const id = String(response.data.ticket.id);
+    return { id, number: id, url: this.url(`/agent/tickets/${id}`) };
+  }
+
+  private async upload(filename: string, contentType: string, file: { stream: NodeJS.ReadableStream; length?: number }): Promise<string> {
+    const response = await ticketRequest<{ upload: { token: string } }>(this.system, {
+      method: 'POST',
+      url: this.url(`/api/v2/uploads.json?filename=${encodeURIComponent(filename)}`),
+      headers: this.headers({
+        'content-type': contentType,
+        ...(file.length !== undefined ? { 'content-length': String(file.length) } : {}),
+      }),
+      data: file.stream,
+      // A large recording may take a while; the stream itself fails fast if the appliance stalls.
+      timeout: 0,
+    });
+    return response.data.upload.token;
+  }
+
+  private async putTicket(ticketId: string, ticket: Record<string, unknown>): Promise<void> {
+    await ticketRequest(this.system, {
+      method: 'PUT',
+      url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}.json`),
+      headers: this.headers({ 'content-type': 'application/json' }),
+      data: { ticket },
+      timeout: this.options.timeoutMs,
+    });
   }
 }

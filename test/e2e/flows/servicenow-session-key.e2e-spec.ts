@@ -96,7 +96,7 @@ describe('ServiceNow incident → BeyondTrust session key', () => {
   });
 
   it('gives up with the vendor message when the record does not exist (no endless retries)', async () => {
-    const ghost = { sys_id: 'f'.repeat(32), number: 'INC0099999', comments: [], work_notes: [], fields: {} };
+    const ghost = { sys_id: 'f'.repeat(32), number: 'INC0099999', comments: [], work_notes: [], fields: {}, attachments: [] };
     const res = await json(await servicenow.sendBusinessRule(hook, ghost));
     await until(async () => (await queue.getJobState(res.jobId)) === 'failed', 15_000, 'the job to fail');
     expect((await queue.getJob(res.jobId))!.failedReason).toContain('servicenow: HTTP 404: No Record found');

@@ -70,7 +70,9 @@ describe('POST /api/v1/tickets/{system}/{ticketId}/session-key (in-ticket button
     } finally {
       permissions.perm_command = 'full_access';
     }
-    expect(ticket.comments).toEqual([{ public: false, body: expect.stringContaining('read-only access to the command API') }]);
+    expect(ticket.comments).toEqual([
+      expect.objectContaining({ public: false, body: expect.stringContaining('read-only access to the command API') }),
+    ]);
   });
 
   it('answers 502 when the ticket cannot be written, naming the vendor error', async () => {

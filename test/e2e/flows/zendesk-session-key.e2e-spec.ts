@@ -178,7 +178,7 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     } finally {
       appliance.teams.push({ id: '2', name: 'Escalations', codeName: 'escalations', issues: [] });
     }
-    expect(ticket.comments[0]).toEqual({
+    expect(ticket.comments[0]).toMatchObject({
       public: false,
       body: expect.stringContaining('could not create a remote support session key: Invalid queue ID'),
     });

@@ -184,6 +184,12 @@ export class FakeAppliance {
   private readonly hits = new Map<string, { second: number[]; hour: number[] }>();
   private faults: { status: number; remaining: number; delayMs?: number; retryAfter?: string }[] = [];
   private nextLseq = 1000;
+  /** The HTTP recipient of outbound events, when one is configured (see sendOutboundEventsTo). */
+  private outbound?: { url: string; token: string; via: 'form' | 'query' | 'header'; retryMs: number };
+  private readonly outboundQueue: Record<string, string>[] = [];
+  private outboundBusy?: Promise<void>;
+  /** Every outbound event POST and the status it got, in order. */
+  readonly outboundDeliveries: { event: string; lsid?: string; status: number }[] = [];
   private readonly options: Required<Omit<FakeApplianceOptions, 'accounts'>>;
   url = '';
 
@@ -217,6 +223,7 @@ export class FakeAppliance {
   }
 
   async stop(): Promise<void> {
+    this.outbound = undefined;
     if (!this.server) return;
     for (const client of this.wss?.clients ?? []) client.terminate();
     this.wss?.close();
@@ -278,6 +285,7 @@ export class FakeAppliance {
     session.events.push({ type: 'Session Start', timestamp: start, performedBy: this.customerOf(session) });
     this.sessions.set(lsid, session);
     this.publish({ insert: { support_session: { [String(session.lseq)]: this.sessionRow(session) } } });
+    this.emitOutbound('support_conference_begin', session);
     return session;
   }
 
@@ -300,6 +308,12 @@ export class FakeAppliance {
       performedBy: this.repOf(rep),
       data: { name: rep.displayName, username: rep.username, user_id: rep.id },
     });
+    this.emitOutbound('support_conference_member_added', session, {
+      rep_id: rep.id,
+      rep_username: rep.username,
+      rep_name: rep.displayName,
+    });
+    if (owner) this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
   }
 
   chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW(), apiAccount?: string): void {
@@ -324,7 +338,13 @@ export class FakeAppliance {
   }
 
   setSurvey(lsid: string, who: 'customer' | 'rep', answers: Record<string, string>): void {
-    this.session(lsid).surveys[who] = answers;
+    const session = this.session(lsid);
+    session.surveys[who] = answers;
+    if (session.endTime !== undefined)
+      this.emitOutbound(
+        who === 'customer' ? 'support_conference_customer_exit_survey_completed' : 'support_conference_rep_exit_survey_completed',
+        session,
+      );
   }
 
   endSession(lsid: string, at = NOW()): void {
@@ -338,6 +358,65 @@ export class FakeAppliance {
       },
     });
     session.events.push({ type: 'Session End', timestamp: at, performedBy: { gsnumber: '0', type: 'system', name: 'System' } });
+    this.emitOutbound('support_conference_end', session);
+  }
+
+  /**
+   * Configures an HTTP recipient of outbound events, as /login > Management > Outbound Events does. As the
+   * appliance does, events go one at a time, in order; an event that does not get a 200 is retried and
+   * holds back every later one.
+   */
+  sendOutboundEventsTo(url: string, token: string, via: 'form' | 'query' | 'header' = 'form', retryMs = 200): void {
+    this.outbound = { url, token, via, retryMs };
+  }
+
+  /** Posts an event as the appliance would (tests use it for redeliveries and odd events). */
+  emitOutboundRaw(fields: Record<string, string>): void {
+    if (!this.outbound) return;
+    this.outboundQueue.push(fields);
+    this.outboundBusy ??= this.drainOutbound().finally(() => (this.outboundBusy = undefined));
+  }
+
+  /** Resolves when every queued outbound event got its 200. */
+  async outboundDrained(): Promise<void> {
+    while (this.outboundBusy) await this.outboundBusy;
+  }
+
+  private emitOutbound(event: string, session: FakeSession, extra: Record<string, string> = {}): void {
+    const fields: Record<string, string> = {
+      event,
+      version: '3',
+      timestamp: String(NOW()),
+      appliance_id: 'fake-appliance',
+      lsid: session.lsid,
+      ...(session.externalKey ? { external_key: session.externalKey } : {}),
+      ...Object.fromEntries(Object.entries(session.custom).map(([k, v]) => [`custom.${k}`, v])),
+      ...extra,
+    };
+    this.emitOutboundRaw(fields);
+  }
+
+  private async drainOutbound(): Promise<void> {
+    while (this.outbound && this.outboundQueue.length) {
+      const { url, token, via, retryMs } = this.outbound;
+      const fields = { ...this.outboundQueue[0] };
+      const target = new URL(url);
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (via === 'form') fields.outbound_event_token = token;
+      else if (via === 'query') target.searchParams.set('token', token);
+      else headers['x-rsb-events-token'] = token;
+      let status = 0;
+      try {
+        const res = await fetch(target, { method: 'POST', headers, body: new URLSearchParams(fields).toString() });
+        status = res.status;
+        await res.arrayBuffer();
+      } catch {
+        status = 0;
+      }
+      this.outboundDeliveries.push({ event: fields.event, lsid: fields.lsid, status });
+      if (status === 200) this.outboundQueue.shift();
+      else await new Promise((r) => setTimeout(r, retryMs));
+    }
   }
 
   /** Ends every real-time connection, as an appliance restart would. */
@@ -433,9 +512,15 @@ export class FakeAppliance {
 
   /** The bytes a recording streams: a deterministic pattern, so a test can check what arrived. */
   static recordingBytes(lsid: string, kind: string, instance: number, offset: number, length: number): Buffer {
+    // seed[o % 32] ^ (o & 0xff) repeats every 256 bytes: build one period, then tile it.
     const seed = createHash('sha256').update(`${lsid}:${kind}:${instance}`).digest();
+    const period = Buffer.allocUnsafe(256);
+    for (let o = 0; o < 256; o += 1) period[o] = seed[o % seed.length] ^ o;
     const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i += 1) out[i] = seed[(offset + i) % seed.length] ^ ((offset + i) & 0xff);
+    for (let i = 0; i < length;) {
+      const start = (offset + i) % 256;
+      i += period.copy(out, i, start, Math.min(256, start + length - i));
+    }
     return out;
   }
 

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
@@ -14,6 +14,16 @@ export interface FakeRecord {
   comments: string[];
   work_notes: string[];
   fields: Record<string, string>;
+  attachments: FakeAttachment[];
+}
+
+/** A file attached through the Attachment API: hashed as it streams in, never kept. */
+export interface FakeAttachment {
+  sys_id: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
 }
 
 export class FakeServiceNow {
@@ -25,6 +35,7 @@ export class FakeServiceNow {
   readonly records = new Map<string, FakeRecord>();
   readonly requests: { method: string; path: string; status: number }[] = [];
   tokenRequests = 0;
+  private nextNumber = 9_000_000;
   url = '';
   private tokens = new Map<string, number>();
   private server?: Server;
@@ -45,7 +56,14 @@ export class FakeServiceNow {
   }
 
   createRecord(number: string): FakeRecord {
-    const record: FakeRecord = { sys_id: randomBytes(16).toString('hex'), number, comments: [], work_notes: [], fields: {} };
+    const record: FakeRecord = {
+      sys_id: randomBytes(16).toString('hex'),
+      number,
+      comments: [],
+      work_notes: [],
+      fields: {},
+      attachments: [],
+    };
     this.records.set(record.sys_id, record);
     return record;
   }
@@ -88,6 +106,7 @@ export class FakeServiceNow {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'POST' && (req.url ?? '').startsWith('/api/now/attachment/file')) return this.attach(req, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -109,21 +128,31 @@ export class FakeServiceNow {
       return json(200, { access_token: token, token_type: 'Bearer', expires_in: 1799, scope: 'useraccount' });
     }
 
-    const auth = req.headers.authorization ?? '';
-    const basicOk = auth === `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    const bearer = /^Bearer (\S+)$/.exec(auth);
-    const bearerOk = bearer && (this.tokens.get(bearer[1]) ?? 0) > Date.now();
-    if (!basicOk && !bearerOk)
-      return json(401, { error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' });
+    if (this.refuse(req, json)) return;
+    const url = new URL(req.url ?? '', 'http://x');
+    const query = parseQuery(url.searchParams.get('sysparm_query') ?? '');
 
-    const fault = this.faults.find((f) => f.remaining > 0);
-    if (fault) {
-      fault.remaining -= 1;
-      return json(
-        fault.status,
-        { error: { message: fault.status === 429 ? 'Too Many Requests' : 'Service Unavailable', detail: null }, status: 'failure' },
-        fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
-      );
+    if (req.method === 'GET' && url.pathname === '/api/now/attachment') {
+      const record = [...this.records.values()].find((r) => r.sys_id === query.table_sys_id);
+      const found = (record?.attachments ?? []).filter((a) => !query.file_name || a.file_name === query.file_name);
+      return json(200, { result: found.map((a) => ({ sys_id: a.sys_id, file_name: a.file_name, size_bytes: String(a.size_bytes) })) });
+    }
+    if (req.method === 'GET' && url.pathname === '/api/now/table/sys_journal_field') {
+      const record = this.records.get(query.element_id ?? '');
+      const notes = query.element === 'comments' ? record?.comments : record?.work_notes;
+      const like = query['value LIKE'] ?? '';
+      const found = (notes ?? []).filter((n) => n.includes(like));
+      return json(200, { result: found.map((value, i) => ({ sys_id: `${record!.sys_id}-${i}`, value })) });
+    }
+    if (url.pathname === `/api/now/table/${this.table}` && req.method === 'GET') {
+      const found = [...this.records.values()].filter((r) => !query.number || r.number === query.number);
+      return json(200, { result: found.map((r) => ({ sys_id: r.sys_id, number: r.number })) });
+    }
+    if (url.pathname === `/api/now/table/${this.table}` && req.method === 'POST') {
+      const body = JSON.parse(text) as Record<string, string>;
+      const record = this.createRecord(`INC${String(this.nextNumber++).padStart(7, '0')}`);
+      Object.assign(record.fields, body);
+      return json(201, { result: { sys_id: record.sys_id, number: record.number, ...record.fields } });
     }
 
     const match = new RegExp(`^/api/now/table/${this.table}/([0-9a-f]{32})$`).exec(req.url ?? '');
@@ -146,4 +175,72 @@ export class FakeServiceNow {
     }
     return json(400, { error: { message: 'Invalid table or URL', detail: null }, status: 'failure' });
   }
+
+  /** Authentication and injected faults, shared by every endpoint; true when the request was answered. */
+  private refuse(req: IncomingMessage, json: (status: number, body: unknown, headers?: Record<string, string>) => void): boolean {
+    const auth = req.headers.authorization ?? '';
+    const basicOk = auth === `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    const bearer = /^Bearer (\S+)$/.exec(auth);
+    const bearerOk = bearer && (this.tokens.get(bearer[1]) ?? 0) > Date.now();
+    if (!basicOk && !bearerOk) {
+      json(401, { error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' });
+      return true;
+    }
+    const fault = this.faults.find((f) => f.remaining > 0);
+    if (!fault) return false;
+    fault.remaining -= 1;
+    json(
+      fault.status,
+      { error: { message: fault.status === 429 ? 'Too Many Requests' : 'Service Unavailable', detail: null }, status: 'failure' },
+      fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+    );
+    return true;
+  }
+
+  /** `POST /api/now/attachment/file?table_name&table_sys_id&file_name`: streamed through a hash. */
+  private async attach(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const entry = { method: 'POST', path: req.url ?? '', status: 0 };
+    this.requests.push(entry);
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      entry.status = status;
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'close', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (this.refuse(req, json)) return void req.resume();
+    const q = new URL(req.url ?? '', 'http://x').searchParams;
+    const record = this.records.get(q.get('table_sys_id') ?? '');
+    if (q.get('table_name') !== this.table || !record || !q.get('file_name')) {
+      req.resume();
+      return json(400, { error: { message: 'Invalid table_name, table_sys_id or file_name', detail: null }, status: 'failure' });
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+    const attachment: FakeAttachment = {
+      sys_id: randomBytes(16).toString('hex'),
+      file_name: q.get('file_name')!,
+      content_type: String(req.headers['content-type'] ?? 'application/octet-stream'),
+      size_bytes: size,
+      sha256: hash.digest('hex'),
+    };
+    record.attachments.push(attachment);
+    json(201, { result: { ...attachment, size_bytes: String(size), table_sys_id: record.sys_id } });
+  }
+}
+
+/** `a=b^c=d^valueLIKEx` → { a: 'b', c: 'd', 'value LIKE': 'x' }: the encoded queries rs-bridge sends. */
+function parseQuery(query: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of query.split('^').filter(Boolean)) {
+    const like = /^(\w+)LIKE(.*)$/.exec(part);
+    if (like) out[`${like[1]} LIKE`] = like[2];
+    else {
+      const eq = part.indexOf('=');
+      if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);
+    }
+  }
+  return out;
 }

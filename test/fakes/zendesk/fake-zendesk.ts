@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
@@ -12,10 +12,23 @@ import { AddressInfo } from 'node:net';
 export interface FakeComment {
   body: string;
   public: boolean;
+  html?: boolean;
+  /** Files attached through upload tokens. */
+  attachments: FakeUpload[];
+}
+
+/** An uploaded file: its bytes are hashed as they stream in, never kept. */
+export interface FakeUpload {
+  token: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
 }
 
 export interface FakeTicket {
   id: string;
+  subject?: string;
   comments: FakeComment[];
   customFields: Record<string, unknown>;
   tags: string[];
@@ -27,6 +40,10 @@ export class FakeZendesk {
   readonly webhookSecret = 'zd-webhook-secret-0123456789';
   readonly tickets = new Map<string, FakeTicket>();
   readonly requests: { method: string; path: string; status: number; body?: unknown }[] = [];
+  readonly uploads = new Map<string, FakeUpload>();
+  /** Zendesk refuses attachments over 50 MB. */
+  maxUploadBytes = 50 * 1024 * 1024;
+  private nextTicketId = 900_000;
   commentLimit = 5_000;
   /** The sandbox lets any ticket id exist; tests create tickets explicitly and get 404 otherwise. */
   autoCreateTickets = false;
@@ -86,6 +103,7 @@ export class FakeZendesk {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'POST' && (req.url ?? '').startsWith('/api/v2/uploads.json')) return this.upload(req, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -97,36 +115,42 @@ export class FakeZendesk {
       res.end(JSON.stringify(body));
     };
 
-    const auth = req.headers.authorization ?? '';
-    const basic = `Basic ${Buffer.from(`${this.email}/token:${this.apiToken}`).toString('base64')}`;
-    if (auth !== basic && auth !== 'Bearer zd-oauth-token-0123456789') return json(401, { error: "Couldn't authenticate you" });
+    if (this.refuse(req, res, record)) return;
 
-    const fault = this.faults.find((f) => f.remaining > 0);
-    if (fault) {
-      fault.remaining -= 1;
-      record.status = fault.status;
-      if (fault.status === 429) {
-        res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': fault.retryAfter ?? '1' });
-        return void res.end('Too many requests');
-      }
-      return json(fault.status, { error: 'ServiceUnavailable', description: 'Try again later' });
-    }
-
-    const comments = /^\/api\/v2\/tickets\/(\d+)\/comments\.json$/.exec(req.url ?? '');
+    const comments = /^\/api\/v2\/tickets\/(\d+)\/comments\.json(\?.*)?$/.exec(req.url ?? '');
     if (req.method === 'GET' && comments) {
       const ticket = this.tickets.get(comments[1]);
       if (!ticket) return json(404, { error: 'RecordNotFound', description: 'Not found' });
-      return json(200, {
-        comments: ticket.comments.map((c, i) => ({ id: i + 1, body: c.body, public: c.public })),
-        count: ticket.comments.length,
-      });
+      const query = new URLSearchParams(comments[2]?.slice(1) ?? '');
+      const all = ticket.comments.map((c, i) => ({
+        id: i + 1,
+        body: c.body,
+        html_body: c.html ? c.body : `<p>${c.body}</p>`,
+        public: c.public,
+        attachments: c.attachments.map((a) => ({ file_name: a.filename, content_type: a.contentType, size: a.size })),
+      }));
+      if (query.get('sort_order') === 'desc') all.reverse();
+      return json(200, { comments: all.slice(0, Number(query.get('per_page') ?? 100)), count: ticket.comments.length });
+    }
+    if (req.method === 'POST' && req.url === '/api/v2/tickets.json') {
+      const body = JSON.parse(text) as { ticket: { subject?: string; comment?: { body: string; public?: boolean } } };
+      const ticket = this.createTicket(String(this.nextTicketId++));
+      ticket.subject = body.ticket.subject;
+      if (body.ticket.comment)
+        ticket.comments.push({ body: body.ticket.comment.body, public: body.ticket.comment.public !== false, attachments: [] });
+      return json(201, { ticket: { id: Number(ticket.id), subject: ticket.subject } });
     }
     const match = /^\/api\/v2\/tickets\/(\d+)\.json$/.exec(req.url ?? '');
     if (req.method === 'PUT' && match) {
       const ticket = this.tickets.get(match[1]) ?? (this.autoCreateTickets ? this.createTicket(match[1]) : undefined);
       if (!ticket) return json(404, { error: 'RecordNotFound', description: 'Not found' });
       const body = JSON.parse(text) as {
-        ticket: { comment?: FakeComment; custom_fields?: { id: number; value: unknown }[]; additional_tags?: string[]; tags?: string[] };
+        ticket: {
+          comment?: { body?: string; html_body?: string; public?: boolean; uploads?: string[] };
+          custom_fields?: { id: number; value: unknown }[];
+          additional_tags?: string[];
+          tags?: string[];
+        };
       };
       record.body = body;
       const update = body.ticket;
@@ -137,12 +161,82 @@ export class FakeZendesk {
           details: { base: [{ description: 'Ticket exceeds the limit of 5,000 comments' }] },
         });
       }
-      if (update.comment) ticket.comments.push({ body: update.comment.body, public: update.comment.public !== false });
+      if (update.comment) {
+        const attachments: FakeUpload[] = [];
+        for (const token of update.comment.uploads ?? []) {
+          const upload = this.uploads.get(token);
+          if (!upload) return json(422, { error: 'RecordInvalid', description: `Upload token ${token} is invalid or expired` });
+          attachments.push(upload);
+        }
+        const html = update.comment.html_body !== undefined;
+        ticket.comments.push({
+          body: (html ? update.comment.html_body : update.comment.body) ?? '',
+          html,
+          public: update.comment.public !== false,
+          attachments,
+        });
+      }
       for (const f of update.custom_fields ?? []) ticket.customFields[String(f.id)] = f.value;
       for (const t of update.additional_tags ?? []) if (!ticket.tags.includes(t)) ticket.tags.push(t);
       if (update.tags) ticket.tags = [...update.tags];
       return json(200, { ticket: { id: Number(ticket.id), tags: ticket.tags } });
     }
     return json(404, { error: 'InvalidEndpoint', description: 'Not found' });
+  }
+
+  /** Authentication and injected faults, shared by every endpoint; true when the request was answered. */
+  private refuse(req: IncomingMessage, res: ServerResponse, record: { status: number }): boolean {
+    const json = (status: number, body: unknown) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(body));
+      return true;
+    };
+    const auth = req.headers.authorization ?? '';
+    const basic = `Basic ${Buffer.from(`${this.email}/token:${this.apiToken}`).toString('base64')}`;
+    if (auth !== basic && auth !== 'Bearer zd-oauth-token-0123456789') return json(401, { error: "Couldn't authenticate you" });
+    const fault = this.faults.find((f) => f.remaining > 0);
+    if (!fault) return false;
+    fault.remaining -= 1;
+    record.status = fault.status;
+    if (fault.status === 429) {
+      res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': fault.retryAfter ?? '1' });
+      res.end('Too many requests');
+      return true;
+    }
+    return json(fault.status, { error: 'ServiceUnavailable', description: 'Try again later' });
+  }
+
+  /** `POST /api/v2/uploads.json?filename=`: the body streams through a hash; only its size and digest stay. */
+  private async upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const record: FakeZendesk['requests'][number] = { method: 'POST', path: req.url ?? '', status: 0 };
+    this.requests.push(record);
+    const reply = (status: number, body: unknown) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+      res.end(JSON.stringify(body));
+    };
+    if (this.refuse(req, res, record)) return void req.resume();
+    const filename = new URL(req.url ?? '', 'http://x').searchParams.get('filename');
+    if (!filename) return void (req.resume(), reply(400, { error: 'InvalidValue', description: 'filename is required' }));
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > this.maxUploadBytes) {
+        req.destroy();
+        return reply(413, { error: 'RecordInvalid', description: 'Attachment is too large (the limit is 50 MB)' });
+      }
+      hash.update(chunk as Buffer);
+    }
+    const upload: FakeUpload = {
+      token: randomUUID().replace(/-/g, ''),
+      filename,
+      contentType: String(req.headers['content-type'] ?? 'application/binary'),
+      size,
+      sha256: hash.digest('hex'),
+    };
+    this.uploads.set(upload.token, upload);
+    reply(201, { upload: { token: upload.token, attachment: { file_name: filename, content_type: upload.contentType, size } } });
   }
 }

@@ -1,0 +1,132 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Transform, TransformCallback } from 'node:stream';
+import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
+import { RecordingStream } from '../beyondtrust/transport';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { liquid } from '../config/rules';
+import { RecordingJob } from '../queues';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
+import { TicketsService } from '../tickets/tickets.service';
+import { SessionEndService } from './session-end.service';
+import { ArtifactStore } from './session-stores';
+
+export interface TransferOutcome {
+  artifact: string;
+  result: 'attached' | 'linked' | 'already written';
+  bytes?: number;
+  reason?: string;
+}
+
+const LABEL: Record<RecordingJob['kind'], (instance: number) => string> = {
+  session: () => 'session recording',
+  showMyScreen: (i) => `Show My Screen recording ${i + 1}`,
+  commandShell: (i) => `command shell recording ${i}`,
+};
+
+const human = (bytes?: number) =>
+  bytes === undefined
+    ? 'size unknown'
+    : bytes >= 1 << 30
+      ? `${(bytes / (1 << 30)).toFixed(2)} GiB`
+      : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+
+/** Fails the stream once more than `max` bytes went through: an upload of unknown length stops at the cap. */
+class ByteLimit extends Transform {
+  bytes = 0;
+  exceeded = false;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) {
+      this.exceeded = true;
+      return done(new Error(`the file is larger than ${this.max} bytes`));
+    }
+    done(null, chunk);
+  }
+}
+
+/**
+ * One recording from the appliance into the ticket's attachment API, streamed end to end (never held in
+ * memory or on disk). Over the size cap, or for a system that takes no files, the appliance's links are
+ * written instead, with the reason.
+ */
+@Injectable()
+export class RecordingTransferService {
+  private readonly logger = new Logger('Recordings');
+
+  constructor(
+    private readonly beyondtrust: BeyondTrustService,
+    private readonly tickets: TicketsService,
+    private readonly sessions: SessionEndService,
+    private readonly artifacts: ArtifactStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async transfer(job: RecordingJob): Promise<TransferOutcome> {
+    const artifact = `recording:${job.kind}:${job.instance}`;
+    const writer = this.tickets.writer(job.ticket.system);
+    if (!writer) throw new TicketSystemError(job.ticket.system, 'this ticket system is no longer configured', false);
+    const ticket = { ...job.ticket, via: 'link' as const };
+    const label = LABEL[job.kind](job.instance);
+    const max = this.config.env.RSB_MAX_ATTACHMENT_BYTES ?? writer.defaultMaxAttachmentBytes;
+
+    const link = async (reason: string, size?: number): Promise<TransferOutcome> => {
+      const text = (
+        await liquid.parseAndRender(this.config.rules.sessionEnd.recordingLink, {
+          session: { lsid: job.lsid },
+          recording: { label, size: human(size), reason, viewUrl: job.viewUrl ?? '', downloadUrl: job.downloadUrl ?? '' },
+        })
+      ).trim();
+      const how = await this.sessions.writeOnce(job.lsid, artifact, writer, ticket, { text });
+      return { artifact, result: how === 'found' ? 'already written' : 'linked', bytes: size, reason };
+    };
+
+    if (await this.artifacts.isDone(job.lsid, artifact)) return { artifact, result: 'already written' };
+    if (max === 0) return link(`${job.ticket.system} tickets take no file attachments`);
+    let opened: RecordingStream | undefined = await this.open(job);
+    if (opened.contentLength !== undefined && opened.contentLength > max) {
+      opened.stream.destroy();
+      return link(`it is larger than the ${human(max)} attachment limit (RSB_MAX_ATTACHMENT_BYTES)`, opened.contentLength);
+    }
+    const extension = /\.[A-Za-z0-9]{1,8}$/.exec(opened.filename ?? '')?.[0] ?? '.bin';
+    const filename = `session-${job.lsid}-${job.kind}-${job.instance}${extension}`;
+    const limit = new ByteLimit(max);
+    try {
+      const how = await this.sessions.writeOnce(job.lsid, artifact, writer, ticket, {
+        text: `${label[0].toUpperCase()}${label.slice(1)} of remote support session ${job.lsid} attached: ${filename} (${human(opened.contentLength)}).`,
+        files: [
+          {
+            filename,
+            contentType: opened.contentType || 'application/octet-stream',
+            // The first open uses the stream already requested; a writer that opens again gets a new one.
+            open: async () => {
+              const source = opened ?? (await this.open(job));
+              opened = undefined;
+              source.stream.on('error', (error) => limit.destroy(error));
+              return { stream: source.stream.pipe(limit), length: source.contentLength };
+            },
+          },
+        ],
+      });
+      if (how === 'found') opened?.stream.destroy();
+      this.logger.log(`session ${job.lsid}: ${label} → ${job.ticket.system} ticket ${job.ticket.number} (${human(limit.bytes)})`);
+      return { artifact, result: how === 'found' ? 'already written' : 'attached', bytes: limit.bytes };
+    } catch (error) {
+      if (limit.exceeded) return link(`it is larger than the ${human(max)} attachment limit (RSB_MAX_ATTACHMENT_BYTES)`);
+      throw error;
+    } finally {
+      opened?.stream.destroy();
+    }
+  }
+
+  private open(job: RecordingJob): Promise<RecordingStream> {
+    const reporting = this.beyondtrust.reporting;
+    if (job.kind === 'session') return reporting.supportSessionRecording(job.lsid);
+    if (job.kind === 'showMyScreen') return reporting.showMyScreenRecording(job.lsid, job.instance);
+    // The report numbers command shell recordings from 1; the download counts from 0.
+    return reporting.commandShellRecording(job.lsid, job.instance - 1);
+  }
+}

@@ -1,0 +1,38 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { SESSION_QUEUES } from '../queues';
+import { SessionsModule } from '../sessions/sessions.module';
+import { SessionPoller } from './poller.service';
+import { RecordingTransferService } from './recording-transfer.service';
+import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './reporting.processors';
+import { ResyncController } from './resync.controller';
+import { SessionEndQueue } from './session-end.queue';
+import { SessionEndService } from './session-end.service';
+import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
+import { TicketResolver } from './ticket-resolver';
+
+const queues = BullModule.registerQueue(
+  { name: SESSION_QUEUES.sessionEnd },
+  { name: SESSION_QUEUES.recordings },
+  { name: SESSION_QUEUES.sessionPoll },
+);
+const services = [
+  SessionEndQueue,
+  SessionEndService,
+  RecordingTransferService,
+  SessionPoller,
+  TicketResolver,
+  ArtifactStore,
+  SessionStateStore,
+  Locks,
+];
+
+/** Flow 2, session end → ticket: detection (events, poll), the pull, recordings. */
+@Module({ imports: [queues, SessionsModule], providers: services, exports: [...services, queues] })
+export class ReportingModule {}
+
+@Module({ imports: [ReportingModule], providers: [SessionEndProcessor, RecordingsProcessor, SessionPollProcessor, PollScheduler] })
+export class ReportingWorkerModule {}
+
+@Module({ imports: [ReportingModule], controllers: [ResyncController] })
+export class ReportingApiModule {}

@@ -1,0 +1,74 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Job, Queue } from 'bullmq';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { CAPPED_BACKOFF, cappedBackoffDelay, RecordingJob, SESSION_QUEUES, SessionEndJob } from '../queues';
+import { runJob } from '../lifecycle/run-job';
+import { SessionPoller } from './poller.service';
+import { RecordingTransferService } from './recording-transfer.service';
+import { SessionEndService } from './session-end.service';
+
+const settings = {
+  backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoffDelay(attemptsMade) : 0),
+};
+
+@Processor(SESSION_QUEUES.sessionEnd, { settings })
+export class SessionEndProcessor extends WorkerHost {
+  constructor(private readonly sessions: SessionEndService) {
+    super();
+  }
+
+  process(job: Job<SessionEndJob>) {
+    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade));
+  }
+}
+
+/** Recordings stream for minutes; two at a time per worker keeps memory flat and the appliance calm. */
+@Processor(SESSION_QUEUES.recordings, { settings, concurrency: 2, lockDuration: 120_000 })
+export class RecordingsProcessor extends WorkerHost {
+  constructor(private readonly recordings: RecordingTransferService) {
+    super();
+  }
+
+  process(job: Job<RecordingJob>) {
+    return runJob(this.worker, () => this.recordings.transfer(job.data));
+  }
+}
+
+@Processor(SESSION_QUEUES.sessionPoll)
+export class SessionPollProcessor extends WorkerHost {
+  constructor(private readonly poller: SessionPoller) {
+    super();
+  }
+
+  process() {
+    return this.poller.poll();
+  }
+}
+
+/** Keeps the poll's job scheduler in step with BT_POLL_INTERVAL_SECONDS (0 removes it). */
+@Injectable()
+export class PollScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger('SessionPoller');
+
+  constructor(
+    @InjectQueue(SESSION_QUEUES.sessionPoll) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const seconds = this.config.env.BT_POLL_INTERVAL_SECONDS;
+    if (seconds > 0 && this.config.env.BT_SITE_URL) {
+      await this.queue.upsertJobScheduler(
+        'poll',
+        { every: seconds * 1000 },
+        { name: 'poll', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
+      this.logger.log(`polling SupportSessionListing every ${seconds} s`);
+    } else {
+      await this.queue.removeJobScheduler('poll');
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { Readable } from 'node:stream';
+import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
+import { SupportSessionReport } from '../beyondtrust/reporting.types';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { liquid, liquidHtml } from '../config/rules';
+import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
+import { RedisService } from '../redis/redis.service';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
+import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
+import { TicketsService } from '../tickets/tickets.service';
+import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
+import { ResolvedTicket, TicketResolver } from './ticket-resolver';
+import { recordingsOf, SessionView, sessionView, splitNote } from './transcript';
+
+export interface PullOutcome {
+  ticket?: { system: string; id: string; number: string; via: string };
+  skipped?: string;
+  written: string[];
+  recordingsQueued: string[];
+}
+
+/** A pull that should run again later (report not ready, another pull of the session running). */
+export class RetryLaterError extends Error {
+  readonly retryable = true;
+}
+
+/** A pull that can never succeed as it is; the job stops retrying and keeps this reason. */
+export class GiveUpError extends Error {
+  readonly retryable = false;
+}
+
+/** How many attempts a session without an end time (still closing) gets before it is written as it is. */
+const END_TIME_ATTEMPTS = 3;
+/** How many attempts an lsid the appliance does not know gets (its report may lag the end event). */
+const UNKNOWN_SESSION_ATTEMPTS = 5;
+
+export const noteMarker = (lsid: string, artifact: string) => `[rs-bridge ${lsid} ${artifact}]`;
+
+/**
+ * Flow 2, the pull: the session's report → the ticket it belongs to → an internal note with the
+ * transcript attached, surveys, and one transfer job per recording. Every write is keyed by lsid +
+ * artifact and recorded after it landed; a write begun but not recorded (a crash) is looked for on the
+ * ticket before it is made again.
+ */
+@Injectable()
+export class SessionEndService {
+  private readonly logger = new Logger('SessionEnd');
+
+  constructor(
+    private readonly beyondtrust: BeyondTrustService,
+    private readonly tickets: TicketsService,
+    private readonly resolver: TicketResolver,
+    private readonly artifacts: ArtifactStore,
+    private readonly states: SessionStateStore,
+    private readonly locks: Locks,
+    private readonly redis: RedisService,
+    @InjectQueue(SESSION_QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async pull(job: SessionEndJob, attemptsMade = 0): Promise<PullOutcome> {
+    const result = await this.locks.withLock(`session:${job.lsid}`, 10 * 60_000, () => this.pullLocked(job, attemptsMade));
+    if (!result.ran) throw new RetryLaterError(`another pull of session ${job.lsid} is running`);
+    return result.value;
+  }
+
+  private async pullLocked(job: SessionEndJob, attemptsMade: number): Promise<PullOutcome> {
+    const { lsid } = job;
+    const report = await this.beyondtrust.reporting.supportSession(lsid);
+    if (!report) {
+      const message = `the appliance has no report for session ${lsid}`;
+      if (attemptsMade + 1 < UNKNOWN_SESSION_ATTEMPTS) throw new RetryLaterError(`${message} (yet)`);
+      throw new GiveUpError(message);
+    }
+    if (!report.endTime && attemptsMade + 1 < END_TIME_ATTEMPTS) throw new RetryLaterError(`session ${lsid} has not ended yet`);
+
+    const view = sessionView(report);
+    const ticket = await this.resolver.findOrCreate(report.externalKey ?? job.externalKey, view);
+    if (!ticket) {
+      await this.redis.connection.hincrby(this.redis.key('stats'), 'sessions.skipped', 1);
+      await this.states.update(lsid, { state: 'ended', endedAt: report.endTime?.iso });
+      this.logger.log(`session ${lsid}: skipped, external key "${report.externalKey ?? ''}" resolves to no ticket`);
+      return { skipped: 'no ticket for the external key', written: [], recordingsQueued: [] };
+    }
+    const writer = this.tickets.writer(ticket.system);
+    if (!writer) throw new TicketSystemError(ticket.system, 'this ticket system is no longer configured', false);
+    await this.states.update(lsid, { state: 'ended', endedAt: report.endTime?.iso, ticket: `${ticket.system}:${ticket.id}` });
+
+    const done = await this.artifacts.done(lsid);
+    const written: string[] = [];
+    const write = async (artifact: string, note: Parameters<SessionEndService['writeOnce']>[4]) => {
+      if (done[artifact]) return;
+      if ((await this.writeOnce(lsid, artifact, writer, ticket, note)) === 'written') written.push(artifact);
+      done[artifact] = '1';
+    };
+
+    if (!done.note) {
+      const parts = await this.renderNote(view, writer);
+      const transcript = await this.transcriptFile(view, writer);
+      for (const [i, part] of parts.entries()) {
+        await write(`note.${i + 1}`, { text: part.text, html: part.html, files: i === 0 ? [transcript] : [] });
+      }
+      // The surveys already in the report are in the note; later ones get their own note.
+      for (const who of ['customer', 'rep'] as const) {
+        if (!view.surveys[who].length) continue;
+        await this.artifacts.mark(lsid, `survey:${who}`, 'in note');
+        done[`survey:${who}`] = 'in note';
+      }
+      await this.artifacts.mark(lsid, 'note', JSON.stringify({ parts: parts.length, ticket: `${ticket.system}:${ticket.id}` }));
+    }
+    for (const who of ['customer', 'rep'] as const) {
+      const answers = view.surveys[who];
+      if (!answers.length) continue;
+      const text = (
+        await liquid.parseAndRender(this.config.rules.sessionEnd.surveyNote, { session: view, survey: { who, answers } })
+      ).trim();
+      await write(`survey:${who}`, { text });
+    }
+
+    const recordingsQueued = await this.queueRecordings(report, ticket, done);
+    this.logger.log(
+      `session ${lsid} → ${ticket.system} ticket ${ticket.number}: wrote ${written.join(', ') || 'nothing new'}; ${recordingsQueued.length} recording(s) queued`,
+    );
+    return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
+  }
+
+  /** One write, at most once: skipped when recorded; looked for on the ticket when begun but not recorded. */
+  async writeOnce(
+    lsid: string,
+    artifact: string,
+    writer: TicketWriter,
+    ticket: ResolvedTicket,
+    note: { text: string; html?: string; files?: TicketFile[] },
+  ): Promise<'written' | 'found'> {
+    if (await this.artifacts.isDone(lsid, artifact)) return 'found';
+    const marker = noteMarker(lsid, artifact);
+    const context = { deliveryId: `session-${lsid}`, step: artifact, callbackUrl: ticket.callbackUrl };
+    const begun = await this.artifacts.begin(lsid, artifact);
+    if (begun && (await writer.hasWritten(ticket.id, marker, undefined, context))) {
+      await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString(), found: true }));
+      return 'found';
+    }
+    await writer.addNote(
+      ticket.id,
+      {
+        text: note.text ? `${note.text}\n\n${marker}` : '',
+        html: note.html ? `${note.html}\n<p><small>${marker}</small></p>` : undefined,
+        marker,
+        files: note.files,
+      },
+      context,
+    );
+    await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString() }));
+    return 'written';
+  }
+
+  private async renderNote(view: SessionView, writer: TicketWriter): Promise<{ text: string; html?: string }[]> {
+    const rules = this.config.rules.sessionEnd;
+    // Room for the marker line on every part.
+    const max = writer.maxNoteLength - 120;
+    if (writer.system === 'zendesk') {
+      const html = (await liquidHtml.parseAndRender(rules.noteHtml, { session: view })).trim();
+      return splitNote(html, max).map((part) => ({ text: '', html: part }));
+    }
+    const text = (await liquid.parseAndRender(rules.noteText, { session: view })).trim();
+    return splitNote(text, max).map((part) => ({ text: part }));
+  }
+
+  private async transcriptFile(view: SessionView, writer: TicketWriter): Promise<TicketFile> {
+    const rules = this.config.rules.sessionEnd;
+    const html = writer.system === 'zendesk';
+    const content = Buffer.from(
+      html
+        ? await liquidHtml.parseAndRender(rules.transcriptHtml, { session: view })
+        : await liquid.parseAndRender(rules.transcriptText, { session: view }),
+      'utf8',
+    );
+    return {
+      filename: `session-${view.lsid}-transcript.${html ? 'html' : 'txt'}`,
+      contentType: html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
+      open: async () => ({ stream: Readable.from([content]), length: content.length }),
+    };
+  }
+
+  /** One job per recording not yet written; a failed one (say, after a long outage) is retried. */
+  private async queueRecordings(report: SupportSessionReport, ticket: ResolvedTicket, done: Record<string, string>): Promise<string[]> {
+    const queued: string[] = [];
+    for (const ref of recordingsOf(report)) {
+      if (done[ref.artifact]) continue;
+      const jobId = `rec-${report.lsid}-${ref.kind}-${ref.instance}`;
+      const existing = await this.recordings.getJob(jobId);
+      if (existing && (await existing.isFailed())) await existing.retry();
+      else if (!existing || (await existing.isCompleted())) {
+        if (existing) await existing.remove();
+        await this.recordings.add(
+          'transfer',
+          {
+            lsid: report.lsid,
+            kind: ref.kind,
+            instance: ref.instance,
+            viewUrl: ref.viewUrl,
+            downloadUrl: ref.downloadUrl,
+            ticket: { system: ticket.system, id: ticket.id, number: ticket.number, callbackUrl: ticket.callbackUrl },
+          },
+          { ...sessionJobOptions(this.config.env.RSB_SESSION_RETRY_HOURS), jobId },
+        );
+      }
+      queued.push(ref.artifact);
+    }
+    return queued;
+  }
+}

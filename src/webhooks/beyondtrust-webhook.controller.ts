@@ -1,0 +1,141 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Logger, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { ApiError } from '../http/api-error';
+import { RedisService } from '../redis/redis.service';
+import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../reporting/outbound-event';
+import { SessionEndQueue } from '../reporting/session-end.queue';
+import { SessionStateStore } from '../reporting/session-stores';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+function allowList(entries: string[]): BlockList | undefined {
+  if (!entries.length) return undefined;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/');
+    const type = isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (prefix !== undefined) list.addSubnet(address, Number(prefix), type);
+    else list.addAddress(address, type);
+  }
+  return list;
+}
+
+/**
+ * The appliance's outbound events (Management > Outbound Events > HTTP recipient). The appliance sends
+ * nothing else until an event gets its 200, so an authenticated event we cannot use is logged, counted
+ * and answered 200; only an event whose work could not be stored durably gets a 503 (and comes back).
+ */
+@Controller('webhooks')
+export class BeyondTrustWebhookController {
+  private readonly logger = new Logger('OutboundEvents');
+  private readonly allowed?: BlockList;
+
+  constructor(
+    private readonly pulls: SessionEndQueue,
+    private readonly states: SessionStateStore,
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.allowed = allowList(config.env.BT_EVENTS_ALLOWED_IPS);
+  }
+
+  @Post('beyondtrust')
+  @HttpCode(HttpStatus.OK)
+  async receive(
+    @Req() req: FastifyRequest,
+    @Body() body: unknown,
+    @Query() query: Record<string, unknown>,
+    @Headers() headers: IncomingHttpHeaders,
+  ) {
+    const expected = this.config.env.BT_EVENTS_TOKEN;
+    if (!expected) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Outbound events are not enabled (set BT_EVENTS_TOKEN)');
+    const source = req.ip.replace(/^::ffff:/, '');
+    if (this.allowed && !this.allowed.check(source, isIPv4(source) ? 'ipv4' : 'ipv6'))
+      throw new ApiError(HttpStatus.FORBIDDEN, 'forbidden', `Outbound events are not accepted from ${source} (BT_EVENTS_ALLOWED_IPS)`);
+    const form = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+    const presented = [form.outbound_event_token, query.token, headers['x-rsb-events-token']].find((v) => typeof v === 'string') as
+      string | undefined;
+    if (!presented)
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'unauthorized',
+        'The outbound event token is missing (outbound_event_token field, token query parameter or X-RSB-Events-Token header)',
+      );
+    if (!timingSafeEqual(digest(presented), digest(expected)))
+      throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'The outbound event token does not match BT_EVENTS_TOKEN');
+
+    const event = parseOutboundEvent(body);
+    const known = event.event === SESSION_END_EVENT || SURVEY_EVENTS.has(event.event) || STATE_EVENTS.has(event.event);
+    if (!known || !event.lsid) {
+      const reason = !event.event
+        ? 'no event name'
+        : !known
+          ? `event ${event.event} is not used`
+          : `event ${event.event} carries no usable lsid`;
+      await this.count('events.ignored');
+      this.logger.warn(`outbound event ignored: ${reason}`);
+      return { ok: true, ignored: reason };
+    }
+    await this.count(`events.${event.event}`);
+
+    if (event.event === SESSION_END_EVENT) {
+      const jobId = await this.pulls.add({ lsid: event.lsid, trigger: 'event', externalKey: event.externalKey });
+      return { ok: true, jobId };
+    }
+    if (SURVEY_EVENTS.has(event.event)) {
+      const jobId = await this.pulls.add(
+        { lsid: event.lsid, trigger: 'survey', externalKey: event.externalKey },
+        event.event.includes('customer') ? 'customer' : 'rep',
+      );
+      return { ok: true, jobId };
+    }
+    await this.durably(() => this.recordState(event.lsid!, event.event, event.externalKey, event.fields, event.timestamp));
+    return { ok: true };
+  }
+
+  private async recordState(
+    lsid: string,
+    name: string,
+    externalKey: string | undefined,
+    fields: Record<string, string>,
+    at?: number,
+  ): Promise<void> {
+    const rep = fields.rep_username || fields.rep_id || fields.rep_name;
+    const when = new Date((at ?? Date.now() / 1000) * 1000).toISOString();
+    if (name === 'support_conference_begin')
+      await this.states.update(lsid, { state: 'active', externalKey, startedAt: when, lastEvent: name });
+    else {
+      await this.states.update(lsid, {
+        externalKey,
+        lastEvent: name,
+        owner: name === 'support_conference_owner_changed' ? rep : undefined,
+      });
+      if (rep && name !== 'support_conference_owner_changed')
+        await this.states.member(lsid, rep, name === 'support_conference_member_added');
+    }
+  }
+
+  private async count(field: string): Promise<void> {
+    await this.durably(() => this.redis.connection.hincrby(this.redis.key('stats'), field, 1));
+  }
+
+  private async durably<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw new ApiError(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'queue_unavailable',
+        'The event could not be stored (Redis is unavailable); it will be sent again.',
+        {
+          reason: (error as Error).message,
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,363 @@
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { createHash } from 'node:crypto';
+import { SESSION_QUEUES } from '../../../src/queues';
+import { SessionPoller } from '../../../src/reporting/poller.service';
+import { noteMarker } from '../../../src/reporting/session-end.service';
+import { ArtifactStore } from '../../../src/reporting/session-stores';
+import { LinkStore } from '../../../src/sessions/link.store';
+import { TicketsService } from '../../../src/tickets/tickets.service';
+import { FakeAppliance, FakeSession } from '../../fakes/beyondtrust/fake-appliance';
+import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
+import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { until } from '../../support/child';
+import { REDIS_URL } from '../../support/redis';
+
+const EVENTS_TOKEN = 'bt-events-token-0123456789';
+const REC = { session: 150_000, showMyScreen: 60_000, commandShell: 30_000 };
+const MAX_ATTACHMENT = 200_000;
+
+/** What the fake appliance streams for a recording, hashed the way the fake ticket systems hash uploads. */
+const sha256Of = (lsid: string, report: string, instance: number, size: number) =>
+  createHash('sha256')
+    .update(FakeAppliance.recordingBytes(lsid, report, instance, 0, size))
+    .digest('hex');
+
+describe('Session end → ticket: transcript, recordings and surveys, exactly once', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let servicenow: FakeServiceNow;
+  let sut: RunningApp;
+  let pulls: Queue;
+  let recordings: Queue;
+  let at: number;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    servicenow = await new FakeServiceNow().start();
+    sut = await startApp({
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
+      BT_POLL_INTERVAL_SECONDS: '0',
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      SERVICENOW_WEBHOOK_SECRET: servicenow.webhookSecret,
+      SERVICENOW_INSTANCE_URL: servicenow.url,
+      SERVICENOW_USERNAME: servicenow.username,
+      SERVICENOW_PASSWORD: servicenow.password,
+      RSB_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT),
+    });
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    pulls = new Queue(SESSION_QUEUES.sessionEnd, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    recordings = new Queue(SESSION_QUEUES.recordings, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    at = Math.floor(Date.now() / 1000) - 600;
+  });
+  afterAll(async () => {
+    await pulls.close();
+    await recordings.close();
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop(), servicenow.stop()]);
+  });
+
+  const link = (system: string, ticketId: string, ticketNumber: string, externalKey: string) =>
+    sut.app
+      .get(LinkStore)
+      .record({ system, ticketId, ticketNumber, externalKey, shortKey: '1234567', createdAt: new Date().toISOString() });
+
+  /** A session with everything a transcript can hold, ended (which sends support_conference_end). */
+  function richSession(externalKey: string, recordingSizes = REC, end = true): FakeSession {
+    const s = appliance.startSession({ externalKey, custom: { ticket_id: externalKey }, startTime: at });
+    appliance.joinRep(s.lsid, '2', at + 5);
+    appliance.chat(s.lsid, 'customer', 'My printer is on fire <b>help</b>', at + 10);
+    appliance.chat(s.lsid, { repId: '2' }, 'On it, pushing a fix', at + 20);
+    appliance.chat(s.lsid, 'system', 'Screen sharing started', at + 25);
+    appliance.addEvent(s.lsid, {
+      type: 'File Upload',
+      timestamp: at + 30,
+      performedBy: { gsnumber: '12', type: 'representative', name: 'Bob Tech' },
+      filename: 'fix-printer.ps1',
+      filesize: 2048,
+    });
+    appliance.addEvent(s.lsid, {
+      type: 'Session Note Added',
+      timestamp: at + 40,
+      performedBy: { gsnumber: '12', type: 'representative', name: 'Bob Tech' },
+      body: 'Replaced the toner cartridge',
+    });
+    appliance.addEvent(s.lsid, {
+      type: 'System Information Retrieved',
+      timestamp: at + 6,
+      systemInformation: [{ name: 'Operating System', fields: ['Name', 'Version'], rows: [['Windows 11 Pro', '23H2']] }],
+    });
+    appliance.addRecording(s.lsid, 'session', recordingSizes.session);
+    appliance.addRecording(s.lsid, 'showMyScreen', recordingSizes.showMyScreen);
+    appliance.addRecording(s.lsid, 'commandShell', recordingSizes.commandShell);
+    appliance.setSurvey(s.lsid, 'customer', { satisfaction: 'Very satisfied' });
+    appliance.setSurvey(s.lsid, 'rep', { root_cause: 'Toner' });
+    if (end) appliance.endSession(s.lsid, at + 60);
+    return s;
+  }
+
+  const settled = async (lsid: string) =>
+    until(
+      async () => {
+        const jobs = [
+          ...(await pulls.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
+          ...(await recordings.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
+        ].filter((j) => j.data.lsid === lsid);
+        const states = await Promise.all(jobs.map((j) => j.getState()));
+        return jobs.length > 0 && states.every((s) => s === 'completed' || s === 'failed') && jobs.length;
+      },
+      30_000,
+      `every job of session ${lsid} to finish`,
+    );
+
+  it('writes a Zendesk note with the transcript, one comment per recording, every file byte for byte', async () => {
+    zendesk.createTicket('501');
+    await link('zendesk', '501', '501', 'ZD-501');
+    const s = richSession('ZD-501');
+    const ticket = zendesk.tickets.get('501')!;
+    await until(async () => ticket.comments.length >= 4, 20_000, 'the note and three recordings');
+    await settled(s.lsid);
+
+    expect(ticket.comments).toHaveLength(4);
+    const [note, ...recs] = ticket.comments;
+    expect(note.public).toBe(false);
+    expect(note.html).toBe(true);
+    for (const text of [
+      'Casey Customer',
+      'Bob Tech',
+      'My printer is on fire &lt;b&gt;help&lt;/b&gt;',
+      '<em>[',
+      'Screen sharing started',
+      'fix-printer.ps1',
+      'Replaced the toner cartridge',
+      'Operating System: Name: Windows 11 Pro, Version: 23H2',
+      'satisfaction: Very satisfied',
+      'root cause: Toner',
+      'ticket id=ZD-501',
+      noteMarker(s.lsid, 'note.1'),
+    ])
+      expect(note.body).toContain(text);
+    expect(note.body).not.toContain('<b>help</b>');
+    expect(note.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+      [`session-${s.lsid}-transcript.html`, 'text/html; charset=utf-8'],
+    ]);
+
+    const files = recs.flatMap((c) => c.attachments).sort((a, b) => a.filename.localeCompare(b.filename));
+    expect(files.map((f) => [f.filename, f.size, f.sha256])).toEqual([
+      [`session-${s.lsid}-commandShell-1.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
+      [`session-${s.lsid}-session-0.flv`, REC.session, sha256Of(s.lsid, 'SupportSessionRecording', 0, REC.session)],
+      [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
+    ]);
+    expect(recs.every((c) => !c.public)).toBe(true);
+  });
+
+  it('writes nothing twice: the event redelivered, the poll, a resync and a crash after a write landed', async () => {
+    zendesk.createTicket('502');
+    await link('zendesk', '502', '502', 'ZD-502');
+    const s = richSession('ZD-502');
+    const ticket = zendesk.tickets.get('502')!;
+    await until(async () => ticket.comments.length >= 4, 20_000, 'the first pull');
+    await settled(s.lsid);
+
+    // The appliance sends the end event again (it never got our 200, say).
+    appliance.emitOutboundRaw({
+      event: 'support_conference_end',
+      version: '3',
+      timestamp: String(at + 60),
+      lsid: s.lsid,
+      external_key: 'ZD-502',
+    });
+    await appliance.outboundDrained();
+    // The poll sees the same session in its window.
+    const polled = await sut.app.get(SessionPoller).poll(at + 120);
+    expect(polled.enqueued).toContain(`pull-${s.lsid}`);
+    // An operator asks for a resync.
+    const resync = await fetch(`${sut.url}/api/v1/sessions/${s.lsid}/resync`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+    });
+    expect(resync.status).toBe(202);
+    const { jobId } = (await resync.json()) as { jobId: string };
+    await until(async () => (await pulls.getJobState(jobId)) === 'completed', 15_000, 'the resync');
+    expect((await pulls.getJob(jobId))!.returnvalue).toMatchObject({ written: [], ticket: { id: '502' } });
+    expect(ticket.comments).toHaveLength(4);
+
+    // A worker died after Zendesk took the survey note but before it was recorded: the retry finds it.
+    const artifacts = sut.app.get(ArtifactStore);
+    const writer = sut.app.get(TicketsService).zendesk!;
+    const late = appliance.startSession({ externalKey: 'ZD-502', startTime: at });
+    appliance.endSession(late.lsid, at + 30);
+    await until(async () => ticket.comments.length >= 5, 15_000, 'the second session note');
+    await settled(late.lsid);
+    await artifacts.begin(late.lsid, 'survey:customer');
+    await writer.addNote('502', {
+      text: `survey ${noteMarker(late.lsid, 'survey:customer')}`,
+      marker: noteMarker(late.lsid, 'survey:customer'),
+    });
+    appliance.setSurvey(late.lsid, 'customer', { satisfaction: 'Fine' });
+    await appliance.outboundDrained();
+    await settled(late.lsid);
+    const surveyJob = await pulls.getJob(`survey-${late.lsid}-customer`);
+    expect(surveyJob!.returnvalue).toMatchObject({ written: [] });
+    expect(ticket.comments).toHaveLength(6);
+    expect(ticket.comments.filter((c) => c.body.includes(noteMarker(late.lsid, 'survey:customer')))).toHaveLength(1);
+  });
+
+  it('writes to ServiceNow: work note, transcript file, recordings; an oversized one becomes a link', async () => {
+    const record = servicenow.createRecord('INC0010001');
+    await link('servicenow', record.sys_id, record.number, 'INC0010001');
+    const s = richSession('INC0010001', { ...REC, session: MAX_ATTACHMENT + 1 });
+    await until(async () => record.work_notes.length >= 4, 20_000, 'the note and recordings');
+    await settled(s.lsid);
+
+    expect(record.comments).toEqual([]);
+    expect(record.work_notes).toHaveLength(4);
+    expect(record.work_notes[0]).toContain('Chat transcript:');
+    expect(record.work_notes[0]).toContain('Casey Customer: My printer is on fire <b>help</b>');
+    expect(record.work_notes[0]).toContain('* Screen sharing started');
+    const linkNote = record.work_notes.find((n) => n.includes('is not attached'))!;
+    expect(linkNote).toContain('is not attached: it is larger than the 0.2 MiB attachment limit (RSB_MAX_ATTACHMENT_BYTES)');
+    expect(linkNote).toContain(`https://support.example.com/session_download?lsid=${s.lsid}&rec=1&view=1`);
+    const attached = [...record.attachments].sort((a, b) => (a.file_name < b.file_name ? -1 : 1));
+    expect(attached.map((a) => [a.file_name, a.size_bytes, a.sha256])).toEqual([
+      [`session-${s.lsid}-commandShell-1.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
+      [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
+      [`session-${s.lsid}-transcript.txt`, expect.any(Number), expect.any(String)],
+    ]);
+  });
+
+  it('delivers everything once after the ticket system answered 503 for a while', async () => {
+    zendesk.createTicket('503');
+    await link('zendesk', '503', '503', 'ZD-503');
+    zendesk.failNext(2, 503);
+    const s = richSession('ZD-503');
+    const ticket = zendesk.tickets.get('503')!;
+    await until(async () => ticket.comments.length >= 4, 30_000, 'everything after the outage');
+    await settled(s.lsid);
+    expect(ticket.comments).toHaveLength(4);
+    expect(ticket.comments.flatMap((c) => c.attachments)).toHaveLength(4);
+    expect(zendesk.requests.filter((r) => r.status === 503).length).toBe(2);
+  });
+
+  it('skips a session whose external key leads to no ticket, and counts it', async () => {
+    const before = zendesk.requests.length + servicenow.requests.length;
+    const s = richSession('nobody-knows-this-key');
+    await appliance.outboundDrained();
+    await until(async () => (await pulls.getJobState(`pull-${s.lsid}`)) === 'completed', 15_000, 'the pull');
+    expect((await pulls.getJob(`pull-${s.lsid}`))!.returnvalue).toMatchObject({ skipped: 'no ticket for the external key' });
+    expect(await recordings.getJobs(['waiting', 'delayed', 'active', 'completed'])).not.toContainEqual(
+      expect.objectContaining({ data: expect.objectContaining({ lsid: s.lsid }) }),
+    );
+    expect(zendesk.requests.length + servicenow.requests.length).toBe(before);
+    // The poller does not even enqueue it.
+    expect((await sut.app.get(SessionPoller).poll(at + 120)).enqueued).not.toContain(`pull-${s.lsid}`);
+  });
+
+  describe('outbound event endpoint', () => {
+    const post = (form: Record<string, string>, headers: Record<string, string> = {}, query = '') =>
+      fetch(`${sut.url}/webhooks/beyondtrust${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(form).toString(),
+      });
+
+    it('refuses a missing or wrong token (401) and a source outside the allow-list (403), enqueuing nothing', async () => {
+      const before = await pulls.count();
+      const missing = await post({ event: 'support_conference_end', lsid: 'abc' });
+      expect(missing.status).toBe(401);
+      expect(((await missing.json()) as { error: { message: string } }).error.message).toContain('token is missing');
+      expect((await post({ event: 'support_conference_end', lsid: 'abc', outbound_event_token: 'wrong-token-0123456789' })).status).toBe(
+        401,
+      );
+      const outside = await post(
+        { event: 'support_conference_end', lsid: 'abc' },
+        { 'x-forwarded-for': '198.51.100.7', 'x-rsb-events-token': EVENTS_TOKEN },
+      );
+      expect(outside.status).toBe(403);
+      expect(((await outside.json()) as { error: { message: string } }).error.message).toContain('198.51.100.7');
+      expect(await pulls.count()).toBe(before);
+    });
+
+    it('answers 200 to an unusable but authenticated event so the appliance moves on, and enqueues nothing', async () => {
+      const before = await pulls.count();
+      const unknown = await post({ event: 'support_conference_frobnicated', lsid: 'abc' }, {}, `?token=${EVENTS_TOKEN}`);
+      expect(unknown.status).toBe(200);
+      expect(await unknown.json()).toEqual({ ok: true, ignored: 'event support_conference_frobnicated is not used' });
+      const noLsid = await post({ event: 'support_conference_end', outbound_event_token: EVENTS_TOKEN });
+      expect(await noLsid.json()).toEqual({ ok: true, ignored: 'event support_conference_end carries no usable lsid' });
+      expect(await pulls.count()).toBe(before);
+    });
+
+    it('keeps the session state from begin, member and owner events', async () => {
+      const s = richSession('ZD-state', REC, false);
+      await appliance.outboundDrained();
+      const redis = new Redis(REDIS_URL);
+      const state = await redis.hgetall(`${sut.prefix}:session:${s.lsid}`);
+      redis.disconnect();
+      expect(state).toMatchObject({ state: 'active', externalKey: 'ZD-state', owner: 'bob', members: 'bob' });
+    });
+  });
+});
+
+describe('Session end → ticket with auto-create', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    sut = await startApp({
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      BT_POLL_INTERVAL_SECONDS: '0',
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      RSB_AUTO_CREATE: 'zendesk',
+      RSB_AUTO_CREATE_TRIGGER: 'WALKUP',
+    });
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop()]);
+  });
+
+  it('creates one ticket for an unlinked session whose key carries the trigger, even when pulled twice', async () => {
+    const s = appliance.startSession({ externalKey: 'WALKUP-desk-4', customerName: 'Walk Up' });
+    appliance.chat(s.lsid, 'customer', 'Hello from the front desk');
+    appliance.endSession(s.lsid);
+    const ignored = appliance.startSession({ externalKey: 'desk-5' });
+    appliance.endSession(ignored.lsid);
+    const poll = await sut.app.get(SessionPoller).poll(Math.floor(Date.now() / 1000) + 1);
+    expect(poll.enqueued).toEqual([`pull-${s.lsid}`]);
+    await until(
+      async () => zendesk.tickets.size === 1 && [...zendesk.tickets.values()][0].comments.length >= 2,
+      15_000,
+      'the created ticket',
+    );
+
+    const resync = await fetch(`${sut.url}/api/v1/sessions/${s.lsid}/resync`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+    });
+    expect(resync.status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(zendesk.tickets.size).toBe(1);
+    const [ticket] = zendesk.tickets.values();
+    expect(ticket.subject).toBe('Remote support session with Walk Up (WALKUP-desk-4)');
+    expect(ticket.comments).toHaveLength(2);
+    expect(ticket.comments[1].body).toContain('Hello from the front desk');
+  });
+});
