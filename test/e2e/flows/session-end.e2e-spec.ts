@@ -361,3 +361,43 @@ describe('Session end → ticket with auto-create', () => {
     expect(ticket.comments[1].body).toContain('Hello from the front desk');
   });
 });
+
+describe('Session end → ticket by polling alone (no outbound events configured)', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    sut = await startApp({
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      BT_POLL_INTERVAL_SECONDS: '1',
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+    });
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop()]);
+  });
+
+  it('finds the ended session on the schedule, writes it once, and advances the cursor', async () => {
+    zendesk.createTicket('777');
+    const s = appliance.startSession({ externalKey: '777' });
+    appliance.chat(s.lsid, 'customer', 'Polled, not pushed');
+    appliance.endSession(s.lsid);
+    const ticket = zendesk.tickets.get('777')!;
+    await until(async () => ticket.comments.length >= 1, 15_000, 'the note from the poll');
+    const listings = () => appliance.requests.filter((r) => r.params.generate_report === 'SupportSessionListing').length;
+    const seen = listings();
+    await until(async () => listings() >= seen + 2, 10_000, 'two more polls');
+    expect(ticket.comments).toHaveLength(1);
+    expect(ticket.comments[0].body).toContain('Polled, not pushed');
+    expect(await sut.app.get(SessionPoller).cursor()).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
+  });
+});

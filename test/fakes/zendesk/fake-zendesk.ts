@@ -45,6 +45,8 @@ export class FakeZendesk {
   maxUploadBytes = 50 * 1024 * 1024;
   private nextTicketId = 900_000;
   commentLimit = 5_000;
+  /** Called as each comment lands (benchmarks time with it). */
+  onComment?: (ticketId: string, comment: FakeComment) => void;
   /** The sandbox lets any ticket id exist; tests create tickets explicitly and get 404 otherwise. */
   autoCreateTickets = false;
   url = '';
@@ -175,6 +177,7 @@ export class FakeZendesk {
           public: update.comment.public !== false,
           attachments,
         });
+        this.onComment?.(ticket.id, ticket.comments[ticket.comments.length - 1]);
       }
       for (const f of update.custom_fields ?? []) ticket.customFields[String(f.id)] = f.value;
       for (const t of update.additional_tags ?? []) if (!ticket.tags.includes(t)) ticket.tags.push(t);
