@@ -27,12 +27,35 @@ async function main(): Promise<void> {
       const body = (await comments.json()) as { comments: { body: string; public: boolean }[] };
       if (body.comments.length >= 2) {
         for (const c of body.comments) console.log(`\n--- ${c.public ? 'public reply' : 'internal note'} on ticket ${id} ---\n${c.body}`);
-        return;
+        return playSession(id, zendeskUrl, auth, body.comments.length);
       }
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   console.log(`Nothing on ticket ${id} yet: see the sandbox's log.`);
+  process.exitCode = 1;
+}
+
+/** The customer uses the key: the fake appliance plays the session and ends it; its transcript comes back. */
+async function playSession(id: string, zendeskUrl: string, auth: string, before: number): Promise<void> {
+  const appliance = process.env.SANDBOX_APPLIANCE_URL ?? 'http://127.0.0.1:3101';
+  const played = await fetch(`${appliance}/__fake/play-session?external_key=${encodeURIComponent(id)}`, { method: 'POST' });
+  if (!played.ok) return console.log(`\n(the appliance is not the sandbox's fake: end a session with external key ${id} there to see the transcript)`);
+  const { lsid } = (await played.json()) as { lsid: string };
+  console.log(`\nThe fake appliance played and ended session ${lsid} for ticket ${id}; waiting for its transcript...`);
+  for (let i = 0; i < 100; i += 1) {
+    const res = await fetch(`${zendeskUrl}/api/v2/tickets/${id}/comments.json`, { headers: { authorization: auth } });
+    const body = (await res.json()) as { comments: { body: string; attachments: { file_name: string; size: number }[] }[] };
+    if (body.comments.length >= before + 2) {
+      for (const c of body.comments.slice(before)) {
+        console.log(`\n--- internal note on ticket ${id} ---\n${c.body}`);
+        for (const a of c.attachments) console.log(`    attached: ${a.file_name} (${a.size} bytes)`);
+      }
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.log(`The transcript of ${lsid} has not reached ticket ${id} yet: see the sandbox's log.`);
   process.exitCode = 1;
 }
 

@@ -8,6 +8,7 @@ import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 
 const SANDBOX_TOKEN = 'sandbox-token-not-for-production';
+const SANDBOX_EVENTS_TOKEN = 'sandbox-events-token-not-for-production';
 
 async function main(): Promise<void> {
   const defaults: Record<string, string> = {
@@ -20,7 +21,13 @@ async function main(): Promise<void> {
   let appliance: FakeAppliance | undefined;
   if (!process.env.BT_SITE_URL) {
     appliance = await new FakeAppliance().start(Number(process.env.SANDBOX_APPLIANCE_PORT ?? 3101));
-    Object.assign(defaults, { BT_SITE_URL: appliance.url, BT_CLIENT_ID: 'rsb-client', BT_CLIENT_SECRET: 'rsb-secret-0123456789' });
+    appliance.controlRoutes = true;
+    Object.assign(defaults, {
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      BT_EVENTS_TOKEN: SANDBOX_EVENTS_TOKEN,
+    });
   }
   let zendesk: FakeZendesk | undefined;
   if (!process.env.ZENDESK_BASE_URL) {
@@ -36,6 +43,8 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(defaults)) if (!process.env[name]) process.env[name] = value;
 
   const base = `http://${process.env.HOST}:${process.env.PORT}`;
+  // The fake appliance sends its outbound events to the sandbox, as an HTTP recipient would be set up.
+  appliance?.sendOutboundEventsTo(`${base}/webhooks/beyondtrust`, process.env.BT_EVENTS_TOKEN!, 'form', 1000);
   const token = process.env.RSB_API_TOKENS === SANDBOX_TOKEN ? SANDBOX_TOKEN : '<your token>';
   process.stderr.write(
     [
@@ -49,7 +58,8 @@ async function main(): Promise<void> {
           `              curl -H "Authorization: Bearer $T" '${appliance.url}/api/command?action=generate_session_key&type=support&queue_id=general'`
         : `  appliance:  ${process.env.BT_SITE_URL}`,
       zendesk
-        ? `  zendesk:    fake Zendesk at ${zendesk.url}; fire a signed sample ticket and see what lands on it:\n              npm run sandbox:ticket`
+        ? `  zendesk:    fake Zendesk at ${zendesk.url}; fire a signed sample ticket, play its remote session in the\n` +
+          `              fake appliance and see what lands on the ticket (key, then transcript and recording):\n              npm run sandbox:ticket`
         : `  zendesk:    ${process.env.ZENDESK_BASE_URL}`,
       '  stop:       Ctrl+C',
       '',

@@ -377,6 +377,23 @@ export class FakeAppliance {
     this.outboundBusy ??= this.drainOutbound().finally(() => (this.outboundBusy = undefined));
   }
 
+  /** Enables POST /__fake/play-session?external_key=… (the sandbox's way to end a session from outside). */
+  controlRoutes = false;
+
+  /** A short, complete session: the rep joins, both chat, a file goes over, a recording, the end. */
+  playSession(externalKey?: string): FakeSession {
+    const at = NOW() - 300;
+    const s = this.startSession({ externalKey, startTime: at });
+    this.joinRep(s.lsid, '2', at + 10);
+    this.chat(s.lsid, 'customer', 'Hi, my printer is on fire.', at + 20);
+    this.chat(s.lsid, { repId: '2' }, 'Pushing a fix now.', at + 40);
+    this.addEvent(s.lsid, { type: 'File Upload', timestamp: at + 60, performedBy: this.repOf(this.reps[1]), filename: 'fix.ps1', filesize: 2048 });
+    this.addRecording(s.lsid, 'session', 256 * 1024);
+    this.setSurvey(s.lsid, 'customer', { satisfaction: 'Very satisfied' });
+    this.endSession(s.lsid, at + 120);
+    return s;
+  }
+
   /** Resolves when every queued outbound event got its 200. */
   async outboundDrained(): Promise<void> {
     while (this.outboundBusy) await this.outboundBusy;
@@ -544,6 +561,11 @@ export class FakeAppliance {
     };
 
     if (url.pathname === '/check_health') return send(200, 'text/plain', 'OK');
+    if (url.pathname === '/__fake/play-session' && req.method === 'POST' && this.controlRoutes) {
+      // Sandbox only: a customer and a representative hold a short session for this external key and end it.
+      const session = this.playSession(url.searchParams.get('external_key') ?? undefined);
+      return send(200, 'application/json', JSON.stringify({ lsid: session.lsid }));
+    }
     if (url.pathname === '/oauth2/token') return this.token(req, body, send);
 
     // Every API endpoint: bearer token, then the account's rate limit.
