@@ -40,7 +40,8 @@ async function main(): Promise<void> {
 async function playSession(id: string, zendeskUrl: string, auth: string, before: number): Promise<void> {
   const appliance = process.env.SANDBOX_APPLIANCE_URL ?? 'http://127.0.0.1:3101';
   const played = await fetch(`${appliance}/__fake/play-session?external_key=${encodeURIComponent(id)}`, { method: 'POST' });
-  if (!played.ok) return console.log(`\n(the appliance is not the sandbox's fake: end a session with external key ${id} there to see the transcript)`);
+  if (!played.ok)
+    return console.log(`\n(the appliance is not the sandbox's fake: end a session with external key ${id} there to see the transcript)`);
   const { lsid } = (await played.json()) as { lsid: string };
   console.log(`\nThe fake appliance played and ended session ${lsid} for ticket ${id}; waiting for its transcript...`);
   for (let i = 0; i < 100; i += 1) {

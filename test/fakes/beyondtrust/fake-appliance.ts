@@ -387,7 +387,13 @@ export class FakeAppliance {
     this.joinRep(s.lsid, '2', at + 10);
     this.chat(s.lsid, 'customer', 'Hi, my printer is on fire.', at + 20);
     this.chat(s.lsid, { repId: '2' }, 'Pushing a fix now.', at + 40);
-    this.addEvent(s.lsid, { type: 'File Upload', timestamp: at + 60, performedBy: this.repOf(this.reps[1]), filename: 'fix.ps1', filesize: 2048 });
+    this.addEvent(s.lsid, {
+      type: 'File Upload',
+      timestamp: at + 60,
+      performedBy: this.repOf(this.reps[1]),
+      filename: 'fix.ps1',
+      filesize: 2048,
+    });
     this.addRecording(s.lsid, 'session', 256 * 1024);
     this.setSurvey(s.lsid, 'customer', { satisfaction: 'Very satisfied' });
     this.endSession(s.lsid, at + 120);
