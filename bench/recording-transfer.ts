@@ -6,20 +6,17 @@
  * Run: npm run bench:recordings -- [MiB]
  */
 import { Queue } from 'bullmq';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { RecordingJob, SESSION_QUEUES } from '../src/queues';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 import { freePort, until } from '../test/support/child';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../test/support/redis';
-import { report } from './lib';
+import { report, spawnApp } from './lib';
 
 const MIB = Number(process.argv[2] ?? 1024);
 const SIZE = MIB * 1024 * 1024;
-const ROOT = join(__dirname, '..');
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
@@ -70,28 +67,16 @@ async function main(): Promise<void> {
   zendesk.createTicket('1');
   const prefix = uniquePrefix('bench-rec');
   const port = await freePort();
-  const worker = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      REDIS_URL,
-      RSB_REDIS_PREFIX: prefix,
-      RSB_ROLE: 'worker',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-      BT_POLL_INTERVAL_SECONDS: '0',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-      RSB_MAX_ATTACHMENT_BYTES: String(4 * 1024 ** 3),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const worker = spawnApp({
+    RSB_REDIS_PREFIX: prefix,
+    RSB_ROLE: 'worker',
+    PORT: String(port),
+    BT_SITE_URL: appliance.url,
+    ZENDESK_BASE_URL: zendesk.url,
+    ZENDESK_EMAIL: zendesk.email,
+    ZENDESK_API_TOKEN: zendesk.apiToken,
+    ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+    RSB_MAX_ATTACHMENT_BYTES: String(4 * 1024 ** 3),
   });
   const queue = new Queue<RecordingJob>(SESSION_QUEUES.recordings, { connection: { url: REDIS_URL }, prefix });
   try {

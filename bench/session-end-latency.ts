@@ -5,19 +5,16 @@
  * to the note landing, with the fake's simulated report latency subtracted (and reported).
  * Run: npm run bench:session-end -- [sessions] [per-second]
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 import { freePort, until } from '../test/support/child';
-import { deleteKeys, REDIS_URL, uniquePrefix } from '../test/support/redis';
-import { report } from './lib';
+import { deleteKeys, uniquePrefix } from '../test/support/redis';
+import { report, spawnApp } from './lib';
 
 const SESSIONS = Number(process.argv[2] ?? 200);
 const PER_SECOND = Number(process.argv[3] ?? 10);
 const REPORT_LATENCY_MS = 25;
 const TOKEN = 'bench-events-token-0123456789';
-const ROOT = join(__dirname, '..');
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -26,27 +23,15 @@ async function main(): Promise<void> {
   const zendesk = await new FakeZendesk().start();
   const prefix = uniquePrefix('bench-end');
   const port = await freePort();
-  const app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      REDIS_URL,
-      RSB_REDIS_PREFIX: prefix,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-      BT_EVENTS_TOKEN: TOKEN,
-      BT_POLL_INTERVAL_SECONDS: '0',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const app = spawnApp({
+    RSB_REDIS_PREFIX: prefix,
+    PORT: String(port),
+    BT_SITE_URL: appliance.url,
+    BT_EVENTS_TOKEN: TOKEN,
+    ZENDESK_BASE_URL: zendesk.url,
+    ZENDESK_EMAIL: zendesk.email,
+    ZENDESK_API_TOKEN: zendesk.apiToken,
+    ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
   });
   try {
     await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 30_000, 'the app');

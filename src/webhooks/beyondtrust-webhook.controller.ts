@@ -10,6 +10,7 @@ import { RedisService } from '../redis/redis.service';
 import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../reporting/outbound-event';
 import { SessionEndQueue } from '../reporting/session-end.queue';
 import { SessionStateStore } from '../reporting/session-stores';
+import { storedOr503 } from './enqueue';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -124,18 +125,7 @@ export class BeyondTrustWebhookController {
     await this.durably(() => this.redis.connection.hincrby(this.redis.key('stats'), field, 1));
   }
 
-  private async durably<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'queue_unavailable',
-        'The event could not be stored (Redis is unavailable); it will be sent again.',
-        {
-          reason: (error as Error).message,
-        },
-      );
-    }
+  private durably<T>(work: () => Promise<T>): Promise<T> {
+    return storedOr503(work, 'The event could not be stored (Redis is unavailable); it will be sent again.');
   }
 }

@@ -9,23 +9,21 @@ import { TicketEvent } from '../tickets/ticket-event';
 export const jobIdFor = (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string =>
   `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`;
 
-/**
- * Adds a job durably or answers 503: a request is acknowledged only once its job is in Redis. add() with
- * a job id that exists returns the existing job instead of creating a second one.
- */
-export async function addDurably<T>(queue: Queue, name: string, data: T, options: JobsOptions & { jobId: string }): Promise<string> {
+/** Runs a Redis write or answers 503: a request is acknowledged only once its work is stored. */
+export async function storedOr503<T>(
+  work: () => Promise<T>,
+  message = 'The request could not be queued (Redis is unavailable); retry later.',
+): Promise<T> {
   try {
-    await queue.add(name, data, options);
+    return await work();
   } catch (error) {
-    throw new ApiError(
-      HttpStatus.SERVICE_UNAVAILABLE,
-      'queue_unavailable',
-      'The request could not be queued (Redis is unavailable); retry later.',
-      {
-        reason: (error as Error).message,
-      },
-    );
+    throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'queue_unavailable', message, { reason: (error as Error).message });
   }
+}
+
+/** Adds a job durably or answers 503. add() with a job id that exists returns the existing job instead of creating a second one. */
+export async function addDurably<T>(queue: Queue, name: string, data: T, options: JobsOptions & { jobId: string }): Promise<string> {
+  await storedOr503(() => queue.add(name, data, options));
   return options.jobId;
 }
 

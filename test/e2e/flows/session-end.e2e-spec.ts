@@ -308,27 +308,36 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
   });
 });
 
+/** A fake appliance and a fake Zendesk with rs-bridge wired to both, plus `env`. */
+async function zendeskBridge(env: Record<string, string>) {
+  const appliance = await new FakeAppliance().start();
+  const zendesk = await new FakeZendesk().start();
+  const sut = await startApp({
+    BT_SITE_URL: appliance.url,
+    BT_CLIENT_ID: 'rsb-client',
+    BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+    ZENDESK_BASE_URL: zendesk.url,
+    ZENDESK_EMAIL: zendesk.email,
+    ZENDESK_API_TOKEN: zendesk.apiToken,
+    ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+    ...env,
+  });
+  return { appliance, zendesk, sut };
+}
+
 describe('Session end → ticket with auto-create', () => {
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
 
-  beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-      BT_POLL_INTERVAL_SECONDS: '0',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-      RSB_AUTO_CREATE: 'zendesk',
-      RSB_AUTO_CREATE_TRIGGER: 'WALKUP',
-    });
-  });
+  beforeAll(
+    async () =>
+      ({ appliance, zendesk, sut } = await zendeskBridge({
+        BT_POLL_INTERVAL_SECONDS: '0',
+        RSB_AUTO_CREATE: 'zendesk',
+        RSB_AUTO_CREATE_TRIGGER: 'WALKUP',
+      })),
+  );
   afterAll(async () => {
     await sut.close();
     await Promise.all([appliance.stop(), zendesk.stop()]);
@@ -367,20 +376,7 @@ describe('Session end → ticket by polling alone (no outbound events configured
   let zendesk: FakeZendesk;
   let sut: RunningApp;
 
-  beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-      BT_POLL_INTERVAL_SECONDS: '1',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-    });
-  });
+  beforeAll(async () => ({ appliance, zendesk, sut } = await zendeskBridge({ BT_POLL_INTERVAL_SECONDS: '1' })));
   afterAll(async () => {
     await sut.close();
     await Promise.all([appliance.stop(), zendesk.stop()]);
