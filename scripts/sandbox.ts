@@ -5,6 +5,7 @@
  */
 import { run } from '../src/bootstrap';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
+import { FakeUpscope } from '../test/fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 
 const SANDBOX_TOKEN = 'sandbox-token-not-for-production';
@@ -40,6 +41,16 @@ async function main(): Promise<void> {
       ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
     });
   }
+  let upscope: FakeUpscope | undefined;
+  if (!process.env.UPSCOPE_BASE_URL) {
+    upscope = await new FakeUpscope().start(Number(process.env.SANDBOX_UPSCOPE_PORT ?? 3103));
+    upscope.addVisitor({ short_id: 'casey01', name: 'Casey Customer', email: 'casey@example.com', lookup_code: '4711' });
+    Object.assign(defaults, {
+      UPSCOPE_BASE_URL: upscope.url,
+      UPSCOPE_REST_KEY: upscope.restKey,
+      UPSCOPE_LICENSE_TOKEN: upscope.licenseToken,
+    });
+  }
   for (const [name, value] of Object.entries(defaults)) if (!process.env[name]) process.env[name] = value;
 
   const base = `http://${process.env.HOST}:${process.env.PORT}`;
@@ -61,6 +72,10 @@ async function main(): Promise<void> {
         ? `  zendesk:    fake Zendesk at ${zendesk.url}; fire a signed sample ticket, play its remote session in the\n` +
           `              fake appliance and see what lands on the ticket (key, then transcript and recording):\n              npm run sandbox:ticket`
         : `  zendesk:    ${process.env.ZENDESK_BASE_URL}`,
+      upscope
+        ? `  upscope:    fake Upscope at ${upscope.url} (visitor casey@example.com, lookup code 4711), e.g.\n` +
+          `              curl -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"visitor":{"lookupCode":"4711"},"agent":{"id":"1","name":"Ada"}}' ${base}/api/v1/cobrowse/watch-urls`
+        : `  upscope:    ${process.env.UPSCOPE_BASE_URL}`,
       '  stop:       Ctrl+C',
       '',
     ].join('\n') + '\n',

@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/c
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ReportingApiModule, ReportingWorkerModule } from './reporting/reporting.module';
 import { AdminModule } from './admin/admin.module';
+import { CobrowseApiModule } from './cobrowse/cobrowse.module';
 import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/load-config';
@@ -11,7 +12,8 @@ import { ErrorFilter } from './http/error.filter';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
-import { SessionsApiModule, SessionsWorkerModule } from './sessions/sessions.module';
+import { SessionsApiModule } from './sessions/sessions.module';
+import { SessionsWorkerModule } from './sessions/sessions-worker.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -36,7 +38,7 @@ const infrastructure = (config: AppConfig): Imports => [
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */
-const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule, ReportingApiModule];
+const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule, ReportingApiModule, CobrowseApiModule];
 const workerModules: Imports = [SessionsWorkerModule, ReportingWorkerModule];
 
 @Module({})

@@ -167,6 +167,46 @@ export class Environment {
   @IntVar(1, 168, 'hours')
   RSB_SESSION_RETRY_HOURS = 24;
 
+  // --- Upscope co-browsing -------------------------------------------------------------------------
+
+  @EnvVar({
+    description:
+      'Upscope base endpoint (on-premise BASE_ENDPOINT, e.g. https://support.example.com/cobrowsing; the client adds /api). Unset disables co-browsing.',
+    example: '',
+  })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'an http(s) URL' })
+  UPSCOPE_BASE_URL?: string;
+
+  @EnvVar({ description: 'Upscope REST key (the REST_KEY of the on-premise server), sent as Authorization.', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => Boolean(env.UPSCOPE_BASE_URL))
+  @IsString({ message: 'the Upscope REST key (required when UPSCOPE_BASE_URL is set)' })
+  @MinLength(8, { message: 'the Upscope REST key (required when UPSCOPE_BASE_URL is set)' })
+  UPSCOPE_REST_KEY?: string;
+
+  @EnvVar({ description: 'Upscope license token sent with each watch URL request.', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => Boolean(env.UPSCOPE_BASE_URL))
+  @IsString({ message: 'the Upscope license token (required when UPSCOPE_BASE_URL is set)' })
+  @MinLength(4, { message: 'the Upscope license token (required when UPSCOPE_BASE_URL is set)' })
+  UPSCOPE_LICENSE_TOKEN?: string;
+
+  @EnvVar({
+    description:
+      "Default co-browse permissions, comma-separated name=true|false (allow_click, allow_type, allow_scroll, allow_draw, allow_audio, allow_console, allow_agent_redirect); unset keeps Upscope's defaults.",
+    example: 'allow_console=false',
+  })
+  @ToList()
+  @Matches(/^allow_(agent_redirect|audio|click|console|draw|scroll|type)=(true|false)$/, {
+    each: true,
+    message:
+      'name=true|false pairs with names allow_agent_redirect, allow_audio, allow_click, allow_console, allow_draw, allow_scroll, allow_type',
+  })
+  UPSCOPE_PERMISSIONS: string[] = [];
+
+  @EnvVar({ description: 'Agent name on a watch URL when the ticket names no assignee.' })
+  @IsString()
+  UPSCOPE_DEFAULT_AGENT_NAME = 'Service Desk';
+
   // --- Inbound webhooks ------------------------------------------------------------------------------
 
   @EnvVar({ description: 'How far a signed webhook timestamp may be from our clock, in seconds, before it is refused as a replay.' })

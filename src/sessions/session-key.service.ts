@@ -12,6 +12,7 @@ import { TicketsService } from '../tickets/tickets.service';
 import { DeliveryStore } from './delivery.store';
 import { LinkStore } from './link.store';
 import { route, Route } from './routing';
+import { sessionIdentity } from './session-identity';
 
 export interface SessionKeyOutcome {
   /** The key given to the customer, or undefined when the appliance refused to create one. */
@@ -56,7 +57,7 @@ export class SessionKeyService {
     let failure = done[STEP.failure];
     if (!key && failure === undefined) {
       try {
-        key = await this.createKey(event, context);
+        key = await this.createKey(event);
         await this.deliveries.mark(event.system, event.deliveryId, STEP.key, JSON.stringify(key));
         await this.links.record({
           system: event.system,
@@ -107,15 +108,10 @@ export class SessionKeyService {
     return { failure };
   }
 
-  private async createKey(event: TicketEvent, context: object): Promise<SessionKeyOutcome['key']> {
+  private async createKey(event: TicketEvent): Promise<SessionKeyOutcome['key']> {
     const rules = this.config.rules;
     const chosen = route(event, rules);
-    const externalKey = (await liquid.parseAndRender(rules.sessionKey.externalKey, context)).trim();
-    const custom: Record<string, string> = {};
-    for (const [code, template] of Object.entries(rules.fields)) {
-      const value = (await liquid.parseAndRender(template, context)).trim();
-      if (value) custom[code] = value;
-    }
+    const { externalKey, custom } = await sessionIdentity(rules, event);
     const key = await this.beyondtrust.command.generateSessionKey({
       queueId: chosen.queueId,
       externalKey: externalKey || undefined,

@@ -3,6 +3,8 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { ApiError } from '../http/api-error';
 import { TICKET_EVENT_JOB_OPTIONS } from '../queues';
+import { AppConfig } from '../config/load-config';
+import { checkAction } from '../tickets/request-target';
 import { TicketEvent } from '../tickets/ticket-event';
 
 /** The job id of a delivery: the same delivery id always maps to the same job, so a redelivery is a no-op. */
@@ -27,6 +29,8 @@ export async function addDurably<T>(queue: Queue, name: string, data: T, options
   return options.jobId;
 }
 
-export function enqueueTicketEvent(queue: Queue, event: TicketEvent): Promise<string> {
+/** Checks what the action needs (Upscope for co-browse, a target for Jump), then enqueues: 400 or 202. */
+export function enqueueTicketEvent(queue: Queue, event: TicketEvent, config: AppConfig): Promise<string> {
+  checkAction(event, { upscope: Boolean(config.env.UPSCOPE_BASE_URL) });
   return addDurably(queue, event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, jobId: jobIdFor(event) });
 }

@@ -29,6 +29,6 @@ export class GenericWebhookController {
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
     const verified = verifyStandardWebhook(env.GENERIC_WEBHOOK_SECRET, headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
     if (!verified.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, verified.code, verified.message);
-    return { jobId: await enqueueTicketEvent(this.queue, normaliseGeneric(body, verified.id)) };
+    return { jobId: await enqueueTicketEvent(this.queue, normaliseGeneric(body, verified.id), this.config) };
   }
 }

@@ -31,6 +31,6 @@ export class ServiceNowWebhookController {
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
     verifyServiceNowRequest(raw, headers, env.SERVICENOW_WEBHOOK_SECRET);
     const event = normaliseServiceNow(body, env.SERVICENOW_INSTANCE_URL, env.SERVICENOW_TABLE);
-    return { jobId: await enqueueTicketEvent(this.queue, event) };
+    return { jobId: await enqueueTicketEvent(this.queue, event, this.config) };
   }
 }

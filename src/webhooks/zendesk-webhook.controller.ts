@@ -39,6 +39,6 @@ export class ZendeskWebhookController {
       void reply.status(HttpStatus.OK);
       return { ignored: normalised.ignored };
     }
-    return { jobId: await enqueueTicketEvent(this.queue, normalised.event) };
+    return { jobId: await enqueueTicketEvent(this.queue, normalised.event, this.config) };
   }
 }

@@ -1,5 +1,7 @@
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
+import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
+import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
 import { fieldStrings, validatedBody } from '../validate-body';
 
@@ -24,7 +26,9 @@ class GenericTicket {
 
 /** The documented body for any other ticket system (docs/generic.md). */
 export class GenericBody {
-  @IsIn(['session.requested'], { message: 'action must be session.requested' }) action!: 'session.requested';
+  @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE }) action!: TicketAction;
+  @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;
+  @IsOptional() @ValidateNested() @Type(() => AssigneeDto) assignee?: AssigneeDto;
   @ValidateNested() @Type(() => GenericTicket) ticket!: GenericTicket;
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
@@ -40,6 +44,8 @@ export function normaliseGeneric(body: unknown, deliveryId: string): TicketEvent
     deliveryId,
     action: b.action,
     callbackUrl: b.callbackUrl,
+    target: targetOf(b.target),
+    assignee: b.assignee?.name || b.assignee?.id ? { id: b.assignee.id, name: b.assignee.name } : undefined,
     ticket: {
       id: t.id,
       number: t.number ?? t.id,

@@ -4,6 +4,8 @@ import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, Vali
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../../http/api-error';
+import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
+import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
 import { fieldStrings, validatedBody } from '../validate-body';
 
@@ -55,7 +57,9 @@ class ServiceNowCaller {
 }
 
 export class ServiceNowBody {
-  @IsIn(['session.requested'], { message: 'action must be session.requested' }) action!: 'session.requested';
+  @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE }) action!: TicketAction;
+  @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;
+  @IsOptional() @ValidateNested() @Type(() => AssigneeDto) assigned_to?: AssigneeDto;
   @IsString({ message: 'delivery_id must be a unique id per request (gs.generateGUID())' }) @MaxLength(128) delivery_id!: string;
   @Matches(/^[0-9a-f]{32}$/, { message: 'sys_id must be the record sys_id (32 hex characters)' }) sys_id!: string;
   @IsString({ message: 'number must be the record number (INC0012345)' }) @MaxLength(40) number!: string;
@@ -84,6 +88,8 @@ export function normaliseServiceNow(body: unknown, instanceUrl: string, table: s
     system: 'servicenow',
     deliveryId: b.delivery_id,
     action: b.action,
+    target: targetOf(b.target),
+    assignee: b.assigned_to?.name || b.assigned_to?.id ? { id: b.assigned_to.id, name: b.assigned_to.name } : undefined,
     ticket: {
       id: b.sys_id,
       number: b.number,

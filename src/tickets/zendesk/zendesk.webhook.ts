@@ -3,7 +3,8 @@ import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Rules } from '../../config/rules';
+import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
+import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { ApiError } from '../../http/api-error';
 import { TicketEvent } from '../ticket-event';
 import { fieldStrings, validatedBody } from '../validate-body';
@@ -88,9 +89,11 @@ class ZendeskTriggerTicket {
 }
 
 export class ZendeskTriggerBody {
-  @IsIn(['session.requested'], { message: 'action must be session.requested' })
-  action!: 'session.requested';
+  @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE })
+  action!: TicketAction;
   @ValidateNested() @Type(() => ZendeskTriggerTicket) ticket!: ZendeskTriggerTicket;
+  @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;
+  @IsOptional() @ValidateNested() @Type(() => AssigneeDto) assignee?: AssigneeDto;
 }
 
 class ZendeskEventDetail {
@@ -162,6 +165,8 @@ export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, ba
       system: 'zendesk',
       deliveryId,
       action: trigger.action,
+      target: targetOf(trigger.target),
+      assignee: trigger.assignee?.name || trigger.assignee?.id ? { id: trigger.assignee.id, name: trigger.assignee.name } : undefined,
       ticket: {
         id: t.id,
         number: t.id,

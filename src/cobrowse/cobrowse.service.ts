@@ -1,0 +1,77 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DeliveryStore } from '../sessions/delivery.store';
+import { TicketEvent } from '../tickets/ticket-event';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
+import { TicketsService } from '../tickets/tickets.service';
+import { UpscopeError } from '../upscope/upscope.client';
+import { UpscopeService } from '../upscope/upscope.service';
+
+export interface CobrowseOutcome {
+  watchUrl?: string;
+  visitor?: string;
+  note: 'watch_url' | 'no_visitor' | 'plan_limit' | 'refused';
+}
+
+/**
+ * Flow 4, a ticket asks for a co-browse: find the customer among Upscope's visitors, make a watch URL for
+ * the ticket's agent, and put it on the ticket as an internal note (never public: the link grants
+ * control of the customer's browser). No visitor, or a refusal, becomes a note that says what to do.
+ */
+@Injectable()
+export class CobrowseService {
+  private readonly logger = new Logger('Cobrowse');
+
+  constructor(
+    private readonly upscope: UpscopeService,
+    private readonly tickets: TicketsService,
+    private readonly deliveries: DeliveryStore,
+  ) {}
+
+  async handle(event: TicketEvent): Promise<CobrowseOutcome> {
+    const writer = this.tickets.writer(event.system);
+    if (!writer) throw new TicketSystemError(event.system, 'this ticket system is not configured', false);
+    const done = await this.deliveries.get(event.system, event.deliveryId);
+    if (done.cobrowseNote) return JSON.parse(done.cobrowseNote) as CobrowseOutcome;
+
+    const t = event.target ?? {};
+    let outcome: CobrowseOutcome;
+    let body: string;
+    try {
+      const { visitor, searched } = await this.upscope.find({
+        visitorId: t.visitorId,
+        lookupCode: t.lookupCode,
+        email: t.email ?? (t.query ? undefined : event.ticket.requester?.email),
+        query: t.query,
+      });
+      if (!visitor) {
+        outcome = { note: 'no_visitor' };
+        body =
+          `Co-browse: no online Upscope visitor matches ${searched}.\n` +
+          'Ask the customer to keep your site open and read out the lookup code its co-browsing widget shows, ' +
+          'then ask again with that code (target.lookupCode).';
+      } else {
+        const watchUrl =
+          done.watchUrl ??
+          (await this.upscope.watchUrl(visitor, event.assignee ?? {}, { ticket: `${event.system}:${event.ticket.number}` }));
+        await this.deliveries.mark(event.system, event.deliveryId, 'watchUrl', watchUrl);
+        const who = [visitor.name, visitor.email].filter(Boolean).join(', ') || `visitor ${visitor.shortId}`;
+        outcome = { note: 'watch_url', watchUrl, visitor: visitor.shortId };
+        body =
+          `Co-browse with ${who} (Upscope visitor ${visitor.shortId}) for ${event.assignee?.name || 'the assigned agent'}:\n${watchUrl}\n` +
+          "This link gives control of the customer's browser: keep it internal.";
+      }
+    } catch (error) {
+      if (!(error instanceof UpscopeError) || error.retryable) throw error;
+      outcome = { note: error.kind === 'plan_limit' ? 'plan_limit' : 'refused' };
+      body = `Co-browse could not start: ${error.message}.`;
+    }
+    await writer.update(
+      event.ticket.id,
+      { comment: { body, public: false } },
+      { deliveryId: event.deliveryId, step: 'cobrowseNote', callbackUrl: event.callbackUrl },
+    );
+    await this.deliveries.mark(event.system, event.deliveryId, 'cobrowseNote', JSON.stringify(outcome));
+    this.logger.log(`${event.system} ticket ${event.ticket.number}: co-browse ${outcome.note}`);
+    return outcome;
+  }
+}

@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
+import { ClientScriptAction, clientScriptUrl } from '../beyondtrust/url-builders';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { DeliveryStore } from '../sessions/delivery.store';
+import { LinkStore } from '../sessions/link.store';
+import { sessionIdentity } from '../sessions/session-identity';
+import { RequestTarget } from '../tickets/request-target';
+import { TicketEvent } from '../tickets/ticket-event';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
+import { TicketsService } from '../tickets/tickets.service';
+
+export interface JumpOutcome {
+  url?: string;
+  externalKey?: string;
+  failure?: string;
+}
+
+/** The client-script action for a target: a Jump Item by search/tag/comment, else a host by method. */
+export function jumpScript(t: RequestTarget): ClientScriptAction {
+  if (t.jumpClient || t.jumpItemTag || t.jumpItemComment)
+    return { action: 'start_jump_item_session', searchString: t.jumpClient, client: { tag: t.jumpItemTag, comments: t.jumpItemComment } };
+  const target = (t.hostname ?? t.ip)!;
+  switch (t.method) {
+    case 'rdp':
+      return { action: 'start_rdp_session', target, jumpoint: t.jumpoint, username: t.username };
+    case 'shell':
+      return { action: 'start_shell_jump_session', target, jumpoint: t.jumpoint, username: t.username };
+    case 'vnc':
+      return { action: 'start_vnc_session', target, jumpoint: t.jumpoint };
+    default:
+      return { action: 'push_and_start_remote', target, jumpoint: t.jumpoint };
+  }
+}
+
+/**
+ * A ticket asks for a Jump to the user's machine: an internal note with the Client Scripting URL the
+ * representative opens (it starts the Jump in their console), carrying the ticket's external key and
+ * mapped custom fields, and a link ticket ↔ external key so the session, when it ends, is written back
+ * to this ticket by the session-end flow.
+ */
+@Injectable()
+export class JumpService {
+  private readonly logger = new Logger('Jump');
+
+  constructor(
+    private readonly tickets: TicketsService,
+    private readonly deliveries: DeliveryStore,
+    private readonly links: LinkStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async handle(event: TicketEvent): Promise<JumpOutcome> {
+    const writer = this.tickets.writer(event.system);
+    if (!writer) throw new TicketSystemError(event.system, 'this ticket system is not configured', false);
+    const done = await this.deliveries.get(event.system, event.deliveryId);
+    if (done.jumpNote) return JSON.parse(done.jumpNote) as JumpOutcome;
+    const rules = this.config.rules;
+    const { externalKey, custom: fields } = await sessionIdentity(rules, event);
+    const t = event.target ?? {};
+    const what = t.jumpClient ?? t.jumpItemTag ?? t.jumpItemComment ?? t.hostname ?? t.ip ?? '';
+    let outcome: JumpOutcome;
+    let body: string;
+    try {
+      if (!this.config.env.BT_SITE_URL) throw new TicketSystemError('beyondtrust', 'BeyondTrust is not configured (BT_SITE_URL)', false);
+      const url = clientScriptUrl(this.config.env.BT_SITE_URL, jumpScript(t), { externalKey, fields });
+      await this.links.record({
+        system: event.system,
+        ticketId: event.ticket.id,
+        ticketNumber: event.ticket.number,
+        ticketUrl: event.ticket.url,
+        callbackUrl: event.callbackUrl,
+        externalKey,
+        shortKey: '',
+        createdAt: new Date().toISOString(),
+      });
+      outcome = { url, externalKey };
+      body =
+        `Jump to ${what}: open this link where the BeyondTrust representative console is installed; it starts the session there.\n${url}\n` +
+        `The session carries external key ${externalKey}, so its transcript and recordings come back to this ticket.`;
+    } catch (error) {
+      if (!(error instanceof BeyondTrustError || error instanceof TicketSystemError) || error.retryable) throw error;
+      outcome = { failure: error.message };
+      body = `rs-bridge could not prepare the Jump to ${what}: ${error.message}`;
+    }
+    await writer.update(
+      event.ticket.id,
+      { comment: { body, public: false } },
+      { deliveryId: event.deliveryId, step: 'jumpNote', callbackUrl: event.callbackUrl },
+    );
+    await this.deliveries.mark(event.system, event.deliveryId, 'jumpNote', JSON.stringify(outcome));
+    this.logger.log(`${event.system} ticket ${event.ticket.number}: Jump ${outcome.url ? 'link written' : `refused: ${outcome.failure}`}`);
+    return outcome;
+  }
+}

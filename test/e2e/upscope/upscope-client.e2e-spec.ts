@@ -1,0 +1,42 @@
+import { UpscopeClient, UpscopeError } from '../../../src/upscope/upscope.client';
+import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
+
+describe('UpscopeClient against the fake on-premise server', () => {
+  let upscope: FakeUpscope;
+  let client: UpscopeClient;
+
+  beforeAll(async () => {
+    upscope = await new FakeUpscope().start();
+    client = new UpscopeClient({ baseUrl: upscope.url, restKey: upscope.restKey, licenseToken: upscope.licenseToken });
+    upscope.addVisitor({ short_id: 'v1', email: 'a@example.com', ip: '198.51.100.4', tags: ['vip'], lookup_code: '1234' });
+    upscope.addVisitor({ short_id: 'v2', name: 'Bea Offline', online: false });
+  });
+  afterAll(() => upscope.stop());
+
+  it('lists the latest online visitors and searches by every documented form', async () => {
+    expect((await client.latest()).map((v) => v.shortId)).toEqual(['v1']);
+    for (const q of ['a@example.com', 'id:v1', 'ip:198.51.100.4', '1234', '#vip'])
+      expect((await client.search(q)).map((v) => v.shortId)).toEqual(['v1']);
+    expect((await client.search('bea')).map((v) => v.shortId)).toEqual(['v2']);
+  });
+
+  it('gets a visitor by short id, or undefined', async () => {
+    expect(await client.visitor('v1')).toMatchObject({ shortId: 'v1', email: 'a@example.com', lookupCode: '1234' });
+    expect(await client.visitor('nope')).toBeUndefined();
+  });
+
+  it('turns refusals into clear, non-retryable errors', async () => {
+    const wrongKey = new UpscopeClient({ baseUrl: upscope.url, restKey: 'wrong-key-000', licenseToken: upscope.licenseToken });
+    await expect(wrongKey.latest()).rejects.toMatchObject({
+      kind: 'unauthorized',
+      retryable: false,
+      message: 'Upscope refused the REST key (check UPSCOPE_REST_KEY)',
+    });
+    await expect(client.watchUrl('nope', { agent: { id: '1', name: 'A' } })).rejects.toBeInstanceOf(UpscopeError);
+    upscope.overPlan = true;
+    await expect(client.watchUrl('v1', { agent: { id: '1', name: 'A' } })).rejects.toMatchObject({ kind: 'plan_limit', status: 402 });
+    upscope.overPlan = false;
+    const down = new UpscopeClient({ baseUrl: 'http://127.0.0.1:9', restKey: 'k', licenseToken: 't' });
+    await expect(down.latest()).rejects.toMatchObject({ kind: 'unavailable', retryable: true });
+  });
+});
