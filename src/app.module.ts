@@ -11,6 +11,7 @@ import { ApiTokenGuard } from './http/api-token.guard';
 import { ErrorFilter } from './http/error.filter';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { SessionsApiModule } from './sessions/sessions.module';
 import { SessionsWorkerModule } from './sessions/sessions-worker.module';
@@ -33,6 +34,7 @@ const infrastructure = (config: AppConfig): Imports => [
   RedisModule,
   LifecycleModule,
   HealthModule,
+  MetricsModule,
   BeyondTrustModule,
   TicketsModule,
 ];

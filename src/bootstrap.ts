@@ -9,6 +9,8 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { ConfigError } from './config/config.error';
 import { AppConfig, loadConfig } from './config/load-config';
 import { secretScrubber } from './logging/redaction';
+import { setupApiDocs, setupQueueDashboard } from './http/operator-ui';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Requests larger than this are refused with 413 before any handler runs; webhooks set their own caps. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -37,6 +39,18 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
     .getInstance()
     .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       void reply.header('x-request-id', request.id);
+      done();
+    });
+  if (config.env.RSB_ROLE !== 'worker') {
+    setupApiDocs(app);
+    await setupQueueDashboard(app, config);
+  }
+  const metrics = app.get(MetricsService);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      metrics.observe(request, reply);
       done();
     });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

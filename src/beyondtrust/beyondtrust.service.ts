@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
+import { applianceRequests, rateLimiterWait, tokenRefreshes } from '../metrics/metrics';
 import { RedisService } from '../redis/redis.service';
 import { BeyondTrustClient } from './beyondtrust.client';
 import { BeyondTrustNotConfiguredError } from './beyondtrust.errors';
@@ -26,6 +27,11 @@ export class BeyondTrustService {
         perHour: env.BT_RATE_LIMIT_PER_HOUR,
         timeoutMs: env.BT_TIMEOUT_MS,
         redisPrefix: redis.prefix,
+        onTokenRequested: () => tokenRefreshes.inc(),
+        onRequest: ({ operation, status, limiterWaitMs }) => {
+          applianceRequests.inc({ operation, status: String(status) });
+          rateLimiterWait.observe(limiterWaitMs / 1000);
+        },
       });
     }
   }

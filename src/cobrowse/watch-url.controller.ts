@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiCall } from '../http/api-docs';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ApiError } from '../http/api-error';
@@ -40,6 +41,10 @@ const STATUS: Record<UpscopeError['kind'], HttpStatus> = {
 export class WatchUrlController {
   constructor(private readonly upscope: UpscopeService) {}
 
+  @ApiCall('cobrowse', 'An Upscope watch URL for a visitor and an agent', {
+    schema: 'WatchUrlRequestDto',
+    example: { visitor: { email: 'casey@example.com' }, agent: { id: '42', name: 'Ada Agent' } },
+  })
   @Post('watch-urls')
   @HttpCode(HttpStatus.CREATED)
   async create(@Body() body: unknown) {

@@ -58,6 +58,21 @@ export class Environment {
   @Matches(/^\S+$/, { each: true, message: 'tokens of at least 16 characters without spaces' })
   RSB_API_TOKENS: string[] = [];
 
+  @EnvVar({ description: 'User name of the queue dashboard at /admin/queues (basic auth); unset disables the dashboard.', example: '' })
+  @IsOptional()
+  @Matches(/^[^:\s]{1,64}$/, { message: 'a user name without colons or spaces' })
+  RSB_ADMIN_USER?: string;
+
+  @EnvVar({
+    description: 'Password of the queue dashboard (at least 12 characters); unset disables the dashboard.',
+    sensitive: true,
+    example: '',
+  })
+  @ValidateIf((env: Environment) => Boolean(env.RSB_ADMIN_USER))
+  @IsString({ message: 'a password of at least 12 characters (required with RSB_ADMIN_USER)' })
+  @MinLength(12, { message: 'a password of at least 12 characters (required with RSB_ADMIN_USER)' })
+  RSB_ADMIN_PASSWORD?: string;
+
   @EnvVar({ description: 'Path to the YAML rules file (routing, field mapping, templates). Optional.', example: '' })
   @IsOptional()
   @IsString({ message: 'a file path' })

@@ -1,4 +1,6 @@
-import { Controller, Get, HttpStatus, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Query, ServiceUnavailableException } from '@nestjs/common';
+import { Check, DoctorService } from '../doctor/doctor.service';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
@@ -6,6 +8,7 @@ import { ApiError } from '../http/api-error';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { RedisHealthIndicator } from './redis.health';
 
+@ApiTags('probes')
 @Controller()
 export class HealthController {
   constructor(
@@ -13,6 +16,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly doctor: DoctorService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -24,7 +28,13 @@ export class HealthController {
 
   /** Readiness: Redis answers, configuration is loaded, and the process is not shutting down. */
   @Get('readyz')
-  async readiness(): Promise<HealthCheckResult> {
+  async readiness(@Query('verbose') verbose?: string): Promise<HealthCheckResult & { checks?: Check[] }> {
+    const result = await this.ready();
+    // ?verbose=1: the doctor's checks that are cheap enough for a probe, with their fixes.
+    return verbose === '1' ? { ...result, checks: await this.doctor.run({ cheap: true }) } : result;
+  }
+
+  private async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.redis.check(),

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DoctorService } from '../doctor/doctor.service';
+import { UpscopeService } from '../upscope/upscope.service';
 import { HealthController } from './health.controller';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -10,6 +12,6 @@ const indicators = [RedisHealthIndicator];
   // Failed checks are reported in the answer and logged on change by the indicators, not per probe.
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers,
-  providers: [...indicators],
+  providers: [...indicators, DoctorService, UpscopeService],
 })
 export class HealthModule {}

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODE } from '../metrics/metrics.service';
 import { toErrorResponse } from './error-body';
 
 /** Every error leaves as `{ "error": { "code", "message", "details"? } }`. */
@@ -10,6 +11,9 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body, unexpected } = toErrorResponse(exception);
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    // For the webhook verification metric: why a webhook was refused.
+    if (request?.raw) (request.raw as unknown as Record<symbol, string>)[ERROR_CODE] = body.error.code;
     if (unexpected) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }

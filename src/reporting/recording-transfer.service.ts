@@ -5,6 +5,7 @@ import { RecordingStream } from '../beyondtrust/transport';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
+import { recordingBytes } from '../metrics/metrics';
 import { RecordingJob } from '../queues';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
@@ -112,6 +113,7 @@ export class RecordingTransferService {
         ],
       });
       if (how === 'found') opened?.stream.destroy();
+      recordingBytes.inc({ system: job.ticket.system }, limit.bytes);
       this.logger.log(`session ${job.lsid}: ${label} → ${job.ticket.system} ticket ${job.ticket.number} (${human(limit.bytes)})`);
       return { artifact, result: how === 'found' ? 'already written' : 'attached', bytes: limit.bytes };
     } catch (error) {

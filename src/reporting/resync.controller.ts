@@ -1,4 +1,5 @@
 import { Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiCall } from '../http/api-docs';
 import { ApiError } from '../http/api-error';
 import { SessionEndQueue } from './session-end.queue';
 
@@ -7,6 +8,7 @@ import { SessionEndQueue } from './session-end.queue';
 export class ResyncController {
   constructor(private readonly pulls: SessionEndQueue) {}
 
+  @ApiCall('sessions', 'Pull a session again and write what its ticket is missing')
   @Post(':lsid/resync')
   @HttpCode(HttpStatus.ACCEPTED)
   async resync(@Param('lsid') lsid: string) {

@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiCall } from '../http/api-docs';
 import { Type } from 'class-transformer';
 import { IsEmail, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { randomUUID } from 'node:crypto';
@@ -41,6 +42,10 @@ export class SessionKeyController {
    * Creates a key for the ticket, writes it back like the webhook flow, and returns it. An
    * `Idempotency-Key` header makes a retried call return the same key instead of creating another.
    */
+  @ApiCall('tickets', 'For in-ticket buttons: create a session key for the ticket now and write it back', {
+    schema: 'SessionKeyRequestDto',
+    example: { number: '1042', subject: 'Printer on fire', requester: { email: 'casey@example.com' } },
+  })
   @Post(':system/:ticketId/session-key')
   @HttpCode(HttpStatus.CREATED)
   async create(

@@ -1,4 +1,5 @@
 import axios, { AxiosRequestConfig, AxiosResponse } from 'axios';
+import { ticketRequests } from '../metrics/metrics';
 import { ticketSystemError } from './http-errors';
 
 /**
@@ -18,8 +19,10 @@ export async function ticketRequest<T = unknown>(system: string, config: AxiosRe
       validateStatus: () => true,
     });
   } catch (error) {
+    ticketRequests.inc({ system, status: '0' });
     throw ticketSystemError(system, undefined, error as Error);
   }
+  ticketRequests.inc({ system, status: String(response.status) });
   if (response.status < 200 || response.status >= 300) throw ticketSystemError(system, response);
   return response;
 }

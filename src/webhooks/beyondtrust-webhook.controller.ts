@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Logger, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -45,6 +46,27 @@ export class BeyondTrustWebhookController {
     this.allowed = allowList(config.env.BT_EVENTS_ALLOWED_IPS);
   }
 
+  @ApiTags('webhooks')
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiOperation({ summary: "The appliance's outbound events (session end, surveys, session state)" })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['event'],
+      properties: {
+        event: { type: 'string', example: 'support_conference_end' },
+        version: { type: 'string' },
+        timestamp: { type: 'string', description: 'UNIX seconds' },
+        lsid: { type: 'string' },
+        external_key: { type: 'string' },
+        outbound_event_token: { type: 'string', description: 'BT_EVENTS_TOKEN (or the token query parameter, or X-RSB-Events-Token)' },
+      },
+    },
+  })
+  @ApiResponse({ status: 200, description: 'Stored durably, or authenticated but unusable (ignored, counted)' })
+  @ApiResponse({ status: 401, description: 'Token missing or wrong' })
+  @ApiResponse({ status: 403, description: 'Source outside BT_EVENTS_ALLOWED_IPS' })
+  @ApiResponse({ status: 503, description: 'Redis unavailable: the appliance sends it again' })
   @Post('beyondtrust')
   @HttpCode(HttpStatus.OK)
   async receive(

@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
+import { ApiWebhook } from '../http/api-docs';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type { FastifyRequest } from 'fastify';
@@ -20,6 +21,11 @@ export class GenericWebhookController {
   ) {}
 
   /** Any other system, signed the Standard Webhooks way; webhook-id is the delivery id. */
+  @ApiWebhook('Any system, signed the Standard Webhooks way, asks for a session key, a co-browse or a Jump', ['GenericBody'], {
+    action: 'session.requested',
+    ticket: { id: 'T-1042', subject: 'Printer on fire', requester: { email: 'casey@example.com' } },
+    callbackUrl: 'https://helpdesk.example.com/rs-bridge/callback',
+  })
   @Post('generic')
   @HttpCode(HttpStatus.ACCEPTED)
   async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {

@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
+import { ApiWebhook } from '../http/api-docs';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type { FastifyRequest } from 'fastify';
@@ -21,6 +22,15 @@ export class ServiceNowWebhookController {
   ) {}
 
   /** A Business Rule's request: authenticate, validate, normalise, enqueue, 202. */
+  @ApiWebhook('A ServiceNow Business Rule asks for a session key, a co-browse or a Jump', ['ServiceNowBody'], {
+    action: 'session.requested',
+    delivery_id: '3f2b7c1e9a0d4e5f8a7b6c5d4e3f2a1b',
+    sys_id: '9d385017c611228701d22104cc95c371',
+    number: 'INC0010001',
+    short_description: 'Laptop will not boot',
+    priority: '1 - Critical',
+    caller: { name: 'Casey Customer', email: 'casey@example.com' },
+  })
   @Post('servicenow')
   @HttpCode(HttpStatus.ACCEPTED)
   async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {

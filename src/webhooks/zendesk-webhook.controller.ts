@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiWebhook } from '../http/api-docs';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -21,6 +22,20 @@ export class ZendeskWebhookController {
   ) {}
 
   /** Verify the signature on the raw body, validate, normalise, enqueue, answer 202: nothing slow here. */
+  @ApiWebhook(
+    'A Zendesk trigger or event subscription asks for a session key, a co-browse or a Jump',
+    ['ZendeskTriggerBody', 'ZendeskEventEnvelope'],
+    {
+      action: 'session.requested',
+      ticket: {
+        id: '1042',
+        subject: 'Printer on fire',
+        priority: 'high',
+        tags: 'vip',
+        requester: { name: 'Casey', email: 'casey@example.com' },
+      },
+    },
+  )
   @Post('zendesk')
   @HttpCode(HttpStatus.ACCEPTED)
   async receive(

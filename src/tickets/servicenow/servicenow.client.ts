@@ -103,6 +103,22 @@ export class ServiceNowClient implements TicketWriter {
     return found ? { id: found.sys_id, number: found.number } : undefined;
   }
 
+  /** Reads one record of the configured table: credentials, roles and the table name all work. */
+  async tableReadable(): Promise<void> {
+    await this.call({ method: 'GET', url: `${this.recordUrl()}?sysparm_limit=1&sysparm_fields=sys_id` });
+  }
+
+  /** Whether the configured table has this field (sys_dictionary, readable by admins and integration roles). */
+  async fieldExists(field: string): Promise<boolean> {
+    const query = new URLSearchParams({
+      sysparm_query: `name=${this.options.table}^element=${field}`,
+      sysparm_fields: 'element',
+      sysparm_limit: '1',
+    });
+    const response = await this.call<{ result: unknown[] }>({ method: 'GET', url: `${this.base}/api/now/table/sys_dictionary?${query}` });
+    return response.data.result.length > 0;
+  }
+
   private async hasAttachment(sysId: string, filename: string): Promise<boolean> {
     const query = new URLSearchParams({ sysparm_query: `table_sys_id=${sysId}^file_name=${filename}`, sysparm_limit: '1' });
     const response = await this.call<{ result: unknown[] }>({ method: 'GET', url: `${this.base}/api/now/attachment?${query}` });

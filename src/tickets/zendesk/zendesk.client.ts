@@ -79,6 +79,32 @@ export class ZendeskClient implements TicketWriter {
     return { id, number: id, url: this.url(`/agent/tickets/${id}`) };
   }
 
+  /** The authenticated user (the doctor's check that the credentials work). */
+  async me(): Promise<{ id: number; email?: string; role?: string }> {
+    const response = await ticketRequest<{ user: { id: number; email?: string; role?: string } }>(this.system, {
+      method: 'GET',
+      url: this.url('/api/v2/users/me.json'),
+      headers: this.headers(),
+      timeout: this.options.timeoutMs,
+    });
+    return response.data.user;
+  }
+
+  async ticketFieldExists(id: string): Promise<boolean> {
+    try {
+      await ticketRequest(this.system, {
+        method: 'GET',
+        url: this.url(`/api/v2/ticket_fields/${encodeURIComponent(id)}.json`),
+        headers: this.headers(),
+        timeout: this.options.timeoutMs,
+      });
+      return true;
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return false;
+      throw error;
+    }
+  }
+
   private async upload(filename: string, contentType: string, file: { stream: NodeJS.ReadableStream; length?: number }): Promise<string> {
     const response = await ticketRequest<{ upload: { token: string } }>(this.system, {
       method: 'POST',

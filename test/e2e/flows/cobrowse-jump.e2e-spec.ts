@@ -8,6 +8,7 @@ import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { json } from '../../support/http';
 import { REDIS_URL } from '../../support/redis';
+import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
@@ -25,22 +26,12 @@ describe('Co-browse with Upscope and Jump links from tickets', () => {
     servicenow = await new FakeServiceNow().start();
     upscope = await new FakeUpscope().start();
     sut = await startApp({
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      ...applianceEnv(appliance),
       BT_EVENTS_TOKEN: EVENTS_TOKEN,
       BT_POLL_INTERVAL_SECONDS: '0',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-      SERVICENOW_INSTANCE_URL: servicenow.url,
-      SERVICENOW_USERNAME: servicenow.username,
-      SERVICENOW_PASSWORD: servicenow.password,
-      SERVICENOW_WEBHOOK_SECRET: servicenow.webhookSecret,
-      UPSCOPE_BASE_URL: upscope.url,
-      UPSCOPE_REST_KEY: upscope.restKey,
-      UPSCOPE_LICENSE_TOKEN: upscope.licenseToken,
+      ...zendeskEnv(zendesk),
+      ...servicenowEnv(servicenow),
+      ...upscopeEnv(upscope),
       UPSCOPE_PERMISSIONS: 'allow_console=false,allow_type=true',
     });
     appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);

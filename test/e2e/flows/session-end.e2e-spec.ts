@@ -13,6 +13,7 @@ import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { REDIS_URL } from '../../support/redis';
+import { applianceEnv, zendeskEnv } from '../../support/fake-env';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
 const REC = { session: 150_000, showMyScreen: 60_000, commandShell: 30_000 };
@@ -38,16 +39,11 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     zendesk = await new FakeZendesk().start();
     servicenow = await new FakeServiceNow().start();
     sut = await startApp({
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      ...applianceEnv(appliance),
       BT_EVENTS_TOKEN: EVENTS_TOKEN,
       BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
       BT_POLL_INTERVAL_SECONDS: '0',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      ...zendeskEnv(zendesk),
       SERVICENOW_WEBHOOK_SECRET: servicenow.webhookSecret,
       SERVICENOW_INSTANCE_URL: servicenow.url,
       SERVICENOW_USERNAME: servicenow.username,
@@ -313,13 +309,8 @@ async function zendeskBridge(env: Record<string, string>) {
   const appliance = await new FakeAppliance().start();
   const zendesk = await new FakeZendesk().start();
   const sut = await startApp({
-    BT_SITE_URL: appliance.url,
-    BT_CLIENT_ID: 'rsb-client',
-    BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-    ZENDESK_BASE_URL: zendesk.url,
-    ZENDESK_EMAIL: zendesk.email,
-    ZENDESK_API_TOKEN: zendesk.apiToken,
-    ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+    ...applianceEnv(appliance),
+    ...zendeskEnv(zendesk),
     ...env,
   });
   return { appliance, zendesk, sut };

@@ -35,6 +35,8 @@ export class FakeServiceNow {
   readonly records = new Map<string, FakeRecord>();
   readonly requests: { method: string; path: string; status: number }[] = [];
   tokenRequests = 0;
+  /** Fields of the table (for the doctor's check of the rules file's field mapping). */
+  readonly fields = new Set(['short_description', 'description', 'comments', 'work_notes', 'priority', 'assignment_group']);
   private nextNumber = 9_000_000;
   url = '';
   private tokens = new Map<string, number>();
@@ -136,6 +138,10 @@ export class FakeServiceNow {
       const record = [...this.records.values()].find((r) => r.sys_id === query.table_sys_id);
       const found = (record?.attachments ?? []).filter((a) => !query.file_name || a.file_name === query.file_name);
       return json(200, { result: found.map((a) => ({ sys_id: a.sys_id, file_name: a.file_name, size_bytes: String(a.size_bytes) })) });
+    }
+    if (req.method === 'GET' && url.pathname === '/api/now/table/sys_dictionary') {
+      const found = query.name === this.table && this.fields.has(query.element ?? '');
+      return json(200, { result: found ? [{ element: query.element }] : [] });
     }
     if (req.method === 'GET' && url.pathname === '/api/now/table/sys_journal_field') {
       const record = this.records.get(query.element_id ?? '');

@@ -41,6 +41,8 @@ export class FakeZendesk {
   readonly tickets = new Map<string, FakeTicket>();
   readonly requests: { method: string; path: string; status: number; body?: unknown }[] = [];
   readonly uploads = new Map<string, FakeUpload>();
+  /** Ticket field ids that exist (for the doctor's check of the rules file's custom fields). */
+  readonly ticketFields = new Set<string>();
   /** Zendesk refuses attachments over 50 MB. */
   maxUploadBytes = 50 * 1024 * 1024;
   private nextTicketId = 900_000;
@@ -133,6 +135,14 @@ export class FakeZendesk {
       }));
       if (query.get('sort_order') === 'desc') all.reverse();
       return json(200, { comments: all.slice(0, Number(query.get('per_page') ?? 100)), count: ticket.comments.length });
+    }
+    if (req.method === 'GET' && req.url === '/api/v2/users/me.json')
+      return json(200, { user: { id: 1001, email: this.email, role: 'agent' } });
+    const field = /^\/api\/v2\/ticket_fields\/(\d+)\.json$/.exec(req.url ?? '');
+    if (req.method === 'GET' && field) {
+      return this.ticketFields.has(field[1])
+        ? json(200, { ticket_field: { id: Number(field[1]), type: 'text', title: `Field ${field[1]}` } })
+        : json(404, { error: 'RecordNotFound', description: 'Not found' });
     }
     if (req.method === 'POST' && req.url === '/api/v2/tickets.json') {
       const body = JSON.parse(text) as { ticket: { subject?: string; comment?: { body: string; public?: boolean } } };

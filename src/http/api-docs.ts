@@ -1,0 +1,38 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorBody = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+};
+
+/** An inbound webhook in the OpenAPI document: its body schemas (from the DTOs), example and answers. */
+export function ApiWebhook(summary: string, schemas: string[], example: unknown, accepted = 202) {
+  return applyDecorators(
+    ApiTags('webhooks'),
+    ApiOperation({ summary }),
+    ApiBody({ schema: schemas.length === 1 ? ref(schemas[0]) : { oneOf: schemas.map(ref) }, examples: { example: { value: example } } }),
+    ApiResponse({
+      status: accepted,
+      description: 'Verified and queued durably',
+      schema: { type: 'object', properties: { jobId: { type: 'string' } } },
+    }),
+    ApiResponse({ status: 400, description: 'Invalid body: every bad field is listed in details', schema: errorBody }),
+    ApiResponse({ status: 401, description: 'Signature, secret or token missing or wrong', schema: errorBody }),
+    ApiResponse({ status: 404, description: 'This system is not configured', schema: errorBody }),
+    ApiResponse({ status: 413, description: 'Body over RSB_WEBHOOK_MAX_BYTES', schema: errorBody }),
+    ApiResponse({ status: 503, description: 'Redis unavailable: nothing was queued, send again', schema: errorBody }),
+  );
+}
+
+/** A bearer-token endpoint of /api/v1 with its body schema. */
+export function ApiCall(tag: string, summary: string, body?: { schema: string; example: unknown }) {
+  return applyDecorators(
+    ApiTags(tag),
+    ApiBearerAuth(),
+    ApiOperation({ summary }),
+    ApiResponse({ status: 401, description: 'No or wrong bearer token (RSB_API_TOKENS)', schema: errorBody }),
+    ...(body ? [ApiBody({ schema: ref(body.schema), examples: { example: { value: body.example } } })] : []),
+  );
+}

@@ -1,0 +1,110 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
+import { DiscoveryService } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+// The storage class-transformer keeps @Type() in; its typings live apart from the CommonJS build.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: unknown };
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { AppConfig } from '../config/load-config';
+import { discoverQueues } from '../lifecycle/bullmq-instances';
+import { VERSION } from '../version';
+
+export const DASHBOARD_PATH = '/admin/queues';
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * The OpenAPI document at /docs (UI) and /docs-json. Request bodies come from the class-validator DTOs
+ * the endpoints validate with (class-validator-jsonschema), so the DTOs stay the single source.
+ */
+export function setupApiDocs(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('rs-bridge')
+      .setDescription(
+        'Helpdesk tickets ↔ BeyondTrust Remote Support and Upscope. /webhooks/* are signed by each system (see the docs of each); /api/v1/* take a bearer token from RSB_API_TOKENS.',
+      )
+      .setVersion(VERSION)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A token from RSB_API_TOKENS' })
+      .build(),
+  );
+  const schemas = validationMetadatasToSchemas({
+    classTransformerMetadataStorage: defaultMetadataStorage as never,
+    refPointerPrefix: '#/components/schemas/',
+  });
+  document.components = { ...document.components, schemas: { ...(document.components?.schemas ?? {}), ...(schemas as object) } };
+  // The JSON from Nest; the UI from swagger-ui-dist's files, served here (no static-file plugin needed).
+  SwaggerModule.setup('docs', app, document, { ui: false, jsonDocumentUrl: 'docs-json' });
+  const fastify = app.getHttpAdapter().getInstance();
+  const assets = getAbsoluteFSPath();
+  const files: Record<string, string> = {
+    'swagger-ui.css': 'text/css; charset=utf-8',
+    'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
+    'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
+  };
+  fastify.get('/docs', (_request, reply) => {
+    void reply.header('content-type', 'text/html; charset=utf-8').send(DOCS_PAGE);
+  });
+  fastify.get('/docs/assets/:file', (request, reply) => {
+    const file = (request.params as { file: string }).file;
+    if (!files[file]) return void reply.code(404).send({ error: { code: 'not_found', message: `No asset ${file}` } });
+    void reply
+      .header('content-type', files[file])
+      .header('cache-control', 'public, max-age=86400')
+      .send(createReadStream(join(assets, file)));
+  });
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rs-bridge API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/docs-json', dom_id: '#swagger-ui', presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });</script>
+</body></html>`;
+
+/**
+ * Bull Board at /admin/queues, behind basic auth (RSB_ADMIN_USER / RSB_ADMIN_PASSWORD); absent when they
+ * are unset. It shows every queue this process knows, with jobs, reasons and retry buttons.
+ */
+export async function setupQueueDashboard(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const { RSB_ADMIN_USER: user, RSB_ADMIN_PASSWORD: password } = config.env;
+  if (!user || !password) return;
+  const queues = new Map(discoverQueues(app.get(DiscoveryService)).map((q) => [q.name, q]));
+  const serverAdapter = new BullBoardFastifyAdapter();
+  serverAdapter.setBasePath(DASHBOARD_PATH);
+  createBullBoard({
+    queues: [...queues.values()].sort((a, b) => a.name.localeCompare(b.name)).map((q) => new BullMQAdapter(q)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'rs-bridge queues' } },
+  });
+  const expected = digest(`${user}:${password}`);
+  await app.register(
+    async (scope: FastifyInstance) => {
+      scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+        const header = request.headers.authorization ?? '';
+        const given = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
+        if (!timingSafeEqual(digest(given), expected)) {
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Basic realm="rs-bridge queues", charset="UTF-8"')
+            .header('content-type', 'application/json; charset=utf-8')
+            .send({
+              error: { code: 'unauthorized', message: 'The queue dashboard needs RSB_ADMIN_USER and RSB_ADMIN_PASSWORD (basic auth).' },
+            });
+        }
+      });
+      await scope.register(serverAdapter.registerPlugin() as never);
+    },
+    { prefix: DASHBOARD_PATH },
+  );
+}
