@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/c
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ReportingApiModule, ReportingWorkerModule } from './reporting/reporting.module';
 import { AdminModule } from './admin/admin.module';
+import { ChatApiModule, ChatWorkerModule } from './chat/chat.module';
 import { CobrowseApiModule } from './cobrowse/cobrowse.module';
 import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
@@ -40,8 +41,8 @@ const infrastructure = (config: AppConfig): Imports => [
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */
-const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule, ReportingApiModule, CobrowseApiModule];
-const workerModules: Imports = [SessionsWorkerModule, ReportingWorkerModule];
+const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule, ReportingApiModule, CobrowseApiModule, ChatApiModule];
+const workerModules: Imports = [SessionsWorkerModule, ReportingWorkerModule, ChatWorkerModule];
 
 @Module({})
 export class AppModule {

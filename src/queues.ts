@@ -66,3 +66,9 @@ export function sessionJobOptions(hours: number): JobsOptions {
     removeOnFail: false,
   };
 }
+
+/** Flow 3: one tick reads every open escalation; one delivery job at a time per escalation keeps order. */
+export const CHAT_QUEUES = {
+  watch: 'chat-watch',
+  callbacks: 'chat-callbacks',
+} as const;

@@ -182,6 +182,28 @@ export class Environment {
   @IntVar(1, 168, 'hours')
   RSB_SESSION_RETRY_HOURS = 24;
 
+  // --- Chat bot escalations --------------------------------------------------------------------------
+
+  @EnvVar({
+    description:
+      'Standard Webhooks secret that signs the callbacks sent to chat bots (whsec_... or 16+ characters). Unset disables /api/v1/chat (404).',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
+  RSB_CALLBACK_SECRET?: string;
+
+  @EnvVar({ description: 'How often open escalations are read from the appliance for new replies and state changes, in milliseconds.' })
+  @IntVar(250, 60000, 'milliseconds')
+  RSB_CHAT_POLL_MS = 2000;
+
+  @EnvVar({
+    description: "How long an escalation waits for its session to appear in the appliance's reports (to learn its lsid), in milliseconds.",
+  })
+  @IntVar(1000, 120000, 'milliseconds')
+  RSB_CHAT_LSID_TIMEOUT_MS = 15000;
+
   // --- Upscope co-browsing -------------------------------------------------------------------------
 
   @EnvVar({

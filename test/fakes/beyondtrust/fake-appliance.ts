@@ -316,6 +316,23 @@ export class FakeAppliance {
     if (owner) this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
   }
 
+  /** The session's owner hands it to another representative (who joins if not in it yet). */
+  transferSession(lsid: string, toRepId: string, at = NOW()): void {
+    const session = this.session(lsid);
+    const rep = this.reps.find((r) => r.id === toRepId)!;
+    for (const member of session.reps) member.owner = false;
+    const member = session.reps.find((r) => r.rep.id === toRepId);
+    if (member) member.owner = true;
+    else session.reps.push({ rep, owner: true, joinedAt: at });
+    session.events.push({
+      type: 'Conference Owner Changed',
+      timestamp: at,
+      performedBy: this.repOf(rep),
+      data: { name: rep.displayName, username: rep.username, user_id: rep.id },
+    });
+    this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
+  }
+
   chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW(), apiAccount?: string): void {
     const session = this.session(lsid);
     const performedBy =

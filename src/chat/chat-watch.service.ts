@@ -1,0 +1,150 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
+import { SupportSessionReport } from '../beyondtrust/reporting.types';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { standardWebhookHeaders } from '../http/standard-webhooks';
+import { CHAT_QUEUES } from '../queues';
+import { Locks } from '../reporting/session-stores';
+import { ticketRequest } from '../tickets/ticket-http';
+import { Escalation, EscalationStore, Outgoing } from './escalation.store';
+
+/** Reports asked for in one request: one SupportSession call serves this many open escalations. */
+const LSIDS_PER_REPORT = 50;
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** What happened in the session since the cursor, as callbacks; the escalation's new state. */
+export function advance(escalation: Escalation, report: SupportSessionReport): { next: Escalation; outgoing: Outgoing[] } {
+  const next: Escalation = { ...escalation, representatives: [...escalation.representatives] };
+  const outgoing: Outgoing[] = [];
+  const base = { escalationId: escalation.id, lsid: escalation.lsid };
+  for (let i = escalation.cursor; i < report.events.length; i += 1) {
+    const e = report.events[i];
+    const who = e.performedBy?.name ?? e.data.name ?? 'representative';
+    if (e.type === 'Chat Message') {
+      // Lines sent through the API (the bot's own, replayed or relayed) carry the API account: skip them.
+      if (e.attributes.api_account !== undefined || e.performedBy?.type === 'customer') continue;
+      const from = e.performedBy?.type === 'representative' ? 'representative' : 'system';
+      outgoing.push({
+        ...base,
+        id: `${escalation.id}.${i}`,
+        type: 'escalation.message',
+        at: iso(e.timestamp),
+        from,
+        name: from === 'system' ? 'System' : who,
+        text: e.body ?? '',
+      });
+    } else if (e.type === 'Conference Owner Changed' || e.type === 'Conference Member Added') {
+      if (e.performedBy?.type !== 'representative' && !e.data.username) continue;
+      if (!next.representatives.includes(who)) next.representatives.push(who);
+      if (next.state === 'queued') {
+        next.state = 'active';
+        next.owner = who;
+        outgoing.push({ ...base, id: `${escalation.id}.accepted`, type: 'escalation.accepted', at: iso(e.timestamp), representative: who });
+      } else if (e.type === 'Conference Owner Changed' && next.owner !== who) {
+        outgoing.push({
+          ...base,
+          id: `${escalation.id}.${i}`,
+          type: 'escalation.transferred',
+          at: iso(e.timestamp),
+          from: next.owner,
+          to: who,
+        });
+        next.owner = who;
+      }
+    } else if (e.type === 'Conference Member Departed') {
+      next.representatives = next.representatives.filter((r) => r !== who);
+    }
+  }
+  next.cursor = report.events.length;
+  if (report.endTime && next.state !== 'ended') {
+    next.state = 'ended';
+    outgoing.push({ ...base, id: `${escalation.id}.ended`, type: 'escalation.ended', at: report.endTime.iso });
+  }
+  return { next, outgoing };
+}
+
+/**
+ * The watcher: every RSB_CHAT_POLL_MS one tick (one worker, under a lock) reads the reports of every open
+ * escalation in batched SupportSession requests — one request per 50 escalations, within the shared rate
+ * limit — turns what is new into callbacks in each escalation's outbox, and queues one delivery job per
+ * escalation. Deliveries run on any worker, one at a time per escalation (order), and remove an item
+ * only after the bot's 2xx (at least once, same webhook-id on a repeat).
+ */
+@Injectable()
+export class ChatWatchService {
+  private readonly logger = new Logger('ChatWatch');
+
+  constructor(
+    private readonly beyondtrust: BeyondTrustService,
+    private readonly escalations: EscalationStore,
+    private readonly locks: Locks,
+    @InjectQueue(CHAT_QUEUES.callbacks) private readonly callbacks: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async tick(): Promise<{ open: number; reports: number; callbacks: number } | { skipped: string }> {
+    const result = await this.locks.withLock('chat-tick', 60_000, async () => {
+      const ids = await this.escalations.open();
+      const open = (await Promise.all(ids.map((id) => this.escalations.get(id)))).filter((e): e is Escalation => e !== undefined);
+      let reports = 0;
+      let produced = 0;
+      for (let i = 0; i < open.length; i += LSIDS_PER_REPORT) {
+        const batch = open.slice(i, i + LSIDS_PER_REPORT);
+        const found = await this.beyondtrust.reporting.supportSessions({ lsids: batch.map((e) => e.lsid) });
+        reports += 1;
+        const byLsid = new Map(found.map((r) => [r.lsid, r]));
+        for (const escalation of batch) {
+          const report = byLsid.get(escalation.lsid);
+          if (!report) continue;
+          const { next, outgoing } = advance(escalation, report);
+          if (!outgoing.length && next.cursor === escalation.cursor) continue;
+          await this.escalations.advance(next, outgoing);
+          produced += outgoing.length;
+        }
+      }
+      // Every escalation with something pending gets its delivery job (a job already waiting keeps the order).
+      for (const escalation of open) if ((await this.escalations.pending(escalation.id)) > 0) await this.queueDelivery(escalation.id);
+      return { open: open.length, reports, callbacks: produced };
+    });
+    return result.ran ? result.value : { skipped: 'another tick is running' };
+  }
+
+  async queueDelivery(id: string): Promise<void> {
+    await this.callbacks.add(
+      'deliver',
+      { escalationId: id },
+      {
+        jobId: `deliver-${id}`,
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    );
+  }
+
+  /** Sends the outbox in order; a failure stops here and the job retries from the same item. */
+  async deliver(escalationId: string): Promise<number> {
+    const escalation = await this.escalations.get(escalationId);
+    if (!escalation) return 0;
+    let sent = 0;
+    for (let item = await this.escalations.nextOutgoing(escalationId); item; item = await this.escalations.nextOutgoing(escalationId)) {
+      const body = JSON.stringify(item);
+      await ticketRequest('chat-callback', {
+        method: 'POST',
+        url: escalation.callbackUrl,
+        data: body,
+        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.config.env.RSB_CALLBACK_SECRET!, item.id, body) },
+        timeout: 10_000,
+      });
+      await this.escalations.acknowledge(escalationId, item.id);
+      sent += 1;
+    }
+    if (sent) this.logger.debug(`escalation ${escalationId}: ${sent} callback(s) delivered`);
+    return sent;
+  }
+}

@@ -1,0 +1,68 @@
+import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
+import { CHAT_QUEUES } from '../queues';
+import { ReportingModule } from '../reporting/reporting.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ChatWatchService } from './chat-watch.service';
+import { ChatController } from './chat.controller';
+import { ChatService } from './chat.service';
+import { EscalationStore } from './escalation.store';
+
+const queues = BullModule.registerQueue({ name: CHAT_QUEUES.watch }, { name: CHAT_QUEUES.callbacks });
+const services = [ChatService, ChatWatchService, EscalationStore];
+
+@Processor(CHAT_QUEUES.watch)
+export class ChatWatchProcessor extends WorkerHost {
+  constructor(private readonly watcher: ChatWatchService) {
+    super();
+  }
+
+  process() {
+    return this.watcher.tick();
+  }
+}
+
+/** Callbacks are many small jobs: several escalations deliver at once, each in its own order. */
+@Processor(CHAT_QUEUES.callbacks, { concurrency: 8 })
+export class ChatCallbackProcessor extends WorkerHost {
+  constructor(private readonly watcher: ChatWatchService) {
+    super();
+  }
+
+  process(job: Job<{ escalationId: string }>) {
+    return this.watcher.deliver(job.data.escalationId);
+  }
+}
+
+/** The watch tick every RSB_CHAT_POLL_MS, where chat is configured. */
+@Injectable()
+export class ChatWatchScheduler implements OnApplicationBootstrap {
+  constructor(
+    @InjectQueue(CHAT_QUEUES.watch) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const env = this.config.env;
+    if (env.RSB_CALLBACK_SECRET && env.BT_SITE_URL)
+      await this.queue.upsertJobScheduler(
+        'watch',
+        { every: env.RSB_CHAT_POLL_MS },
+        { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } },
+      );
+    else await this.queue.removeJobScheduler('watch');
+  }
+}
+
+/** Flow 3, chat bot escalations: the bot API, the watcher and the signed callbacks. */
+@Module({ imports: [queues, SessionsModule, ReportingModule], providers: services, exports: [...services, queues] })
+export class ChatModule {}
+
+@Module({ imports: [ChatModule], controllers: [ChatController] })
+export class ChatApiModule {}
+
+@Module({ imports: [ChatModule], providers: [ChatWatchProcessor, ChatCallbackProcessor, ChatWatchScheduler] })
+export class ChatWorkerModule {}

@@ -1,0 +1,175 @@
+import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { FakeBot } from '../../fakes/bot/fake-bot';
+import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { until } from '../../support/child';
+import { applianceEnv, zendeskEnv } from '../../support/fake-env';
+
+const CALLBACK_SECRET = 'whsec_' + Buffer.from('chat-callback-secret-0123456789').toString('base64');
+const EVENTS_TOKEN = 'bt-events-token-0123456789';
+const CUSTOMER = { name: 'Casey Customer', ipAddress: '203.0.113.7', operatingSystem: 'Windows 11', computerName: 'CASEY-PC' };
+
+interface EscalationView {
+  id: string;
+  lsid: string;
+  state: string;
+  representatives: string[];
+  downloadUrl: string;
+}
+
+describe('Chat bot escalation relay', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let bot: FakeBot;
+  let sut: RunningApp;
+  let env: Record<string, string>;
+
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${sut.url}/api/v1/chat/escalations${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const escalate = async (extra: Record<string, unknown> = {}) => {
+    const res = await call('POST', '', { customer: CUSTOMER, callbackUrl: bot.url, queue: 'team:1', ...extra });
+    return { status: res.status, body: (await res.json()) as EscalationView & { error?: { code: string; message: string } } };
+  };
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    bot = await new FakeBot(CALLBACK_SECRET).start();
+    env = {
+      ...applianceEnv(appliance),
+      ...zendeskEnv(zendesk),
+      RSB_CALLBACK_SECRET: CALLBACK_SECRET,
+      RSB_CHAT_POLL_MS: '250',
+      BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      BT_POLL_INTERVAL_SECONDS: '0',
+    };
+    sut = await startApp(env);
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop(), bot.stop()]);
+  });
+
+  it('relays both ways in order, signed, once each across a worker restart, and leaves cleanly', async () => {
+    const t0 = Math.floor(Date.now() / 1000) - 120;
+    const { status, body: escalation } = await escalate({
+      transcript: [
+        { from: 'customer', text: 'My printer is on fire', at: new Date(t0 * 1000).toISOString() },
+        { from: 'bot', text: 'Have you tried turning it off?', at: t0 + 10 },
+      ],
+    });
+    expect(status).toBe(201);
+    expect(escalation).toMatchObject({ state: 'queued', representatives: [], downloadUrl: expect.stringContaining('c2c=1') });
+    const session = appliance.sessions.get(escalation.lsid)!;
+    expect(session.virtual).toBe(true);
+    const replayed = session.events.filter((e) => e.type === 'Chat Message');
+    expect(replayed.map((e) => [e.timestamp, e.performedBy?.type, e.body])).toEqual([
+      [t0, 'customer', 'My printer is on fire'],
+      [t0 + 10, 'system', 'Bot: Have you tried turning it off?'],
+    ]);
+
+    // The customer keeps talking through the bot: lines impersonate the customer; BBCode shows as typed.
+    expect((await call('POST', `/${escalation.id}/messages`, { text: 'It is [b]still[/b] smoking' })).status).toBe(202);
+    expect((await call('POST', `/${escalation.id}/messages`, { text: '[b]Bold on purpose[/b]', formatted: true })).status).toBe(202);
+    const lines = session.events.filter((e) => e.type === 'Chat Message').slice(2);
+    expect(lines.map((e) => [e.performedBy?.type, e.body])).toEqual([
+      ['customer', 'It is [\u200Bb]still[\u200B/b] smoking'],
+      ['customer', '[b]Bold on purpose[/b]'],
+    ]);
+
+    // A representative accepts and replies; the bot hears it, in order, and none of its own lines.
+    appliance.joinRep(escalation.lsid, '2');
+    appliance.chat(escalation.lsid, { repId: '2' }, 'Hi Casey, Bob here');
+    appliance.chat(escalation.lsid, { repId: '2' }, 'Unplug it please');
+    await until(async () => bot.of(escalation.id).length >= 3, 10_000, 'accepted + two replies');
+    expect(bot.of(escalation.id).map((d) => [d.type, d.body.text ?? d.body.representative])).toEqual([
+      ['escalation.accepted', 'Bob Tech'],
+      ['escalation.message', 'Hi Casey, Bob here'],
+      ['escalation.message', 'Unplug it please'],
+    ]);
+    expect((await (await call('GET', `/${escalation.id}`)).json()) as EscalationView).toMatchObject({
+      state: 'active',
+      representatives: ['Bob Tech'],
+    });
+
+    // The worker goes away; the rep keeps typing; the bot is briefly down when it comes back.
+    await sut.app.close();
+    appliance.chat(escalation.lsid, { repId: '2' }, 'Are you still there?');
+    appliance.transferSession(escalation.lsid, '1');
+    appliance.chat(escalation.lsid, { repId: '1' }, 'Ada here, taking over');
+    bot.failNext(2);
+    sut = await startApp({ ...env, RSB_REDIS_PREFIX: sut.prefix });
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    await until(async () => bot.of(escalation.id).length >= 6, 15_000, 'the lines from the restart');
+    expect(
+      bot
+        .of(escalation.id)
+        .slice(3)
+        .map((d) => [d.type, d.body.text ?? `${d.body.from} → ${d.body.to}`]),
+    ).toEqual([
+      ['escalation.message', 'Are you still there?'],
+      ['escalation.transferred', 'Bob Tech → Ada Admin'],
+      ['escalation.message', 'Ada here, taking over'],
+    ]);
+
+    const left = await call('DELETE', `/${escalation.id}`);
+    expect(left.status).toBe(200);
+    await until(async () => bot.of(escalation.id).some((d) => d.type === 'escalation.ended'), 10_000, 'escalation.ended');
+    expect((await call('DELETE', `/${escalation.id}`)).status).toBe(200);
+    expect((await (await call('GET', `/${escalation.id}`)).json()) as EscalationView).toMatchObject({ state: 'ended' });
+    expect(appliance.sessions.get(escalation.lsid)!.endTime).toBeDefined();
+
+    // Each callback was signed (the bot checks) and, by id, delivered exactly once in order.
+    expect(bot.badSignatures).toBe(0);
+    const ids = bot.of(escalation.id).map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(bot.of(escalation.id).map((d) => d.type)).toEqual([
+      'escalation.accepted',
+      'escalation.message',
+      'escalation.message',
+      'escalation.message',
+      'escalation.transferred',
+      'escalation.message',
+      'escalation.ended',
+    ]);
+  });
+
+  it('writes the conversation to its ticket when the session ends', async () => {
+    zendesk.createTicket('1201');
+    const { status, body: escalation } = await escalate({ ticket: { system: 'zendesk', id: '1201' } });
+    expect(status).toBe(201);
+    appliance.joinRep(escalation.lsid, '2');
+    appliance.chat(escalation.lsid, { repId: '2' }, 'Fixed it remotely');
+    await call('DELETE', `/${escalation.id}`);
+    const ticket = zendesk.tickets.get('1201')!;
+    await until(async () => ticket.comments.length >= 1, 15_000, 'the transcript note');
+    expect(ticket.comments[0].body).toContain('Fixed it remotely');
+  });
+
+  it('answers bad input with a clear 4xx and the appliance refusal with 422', async () => {
+    expect((await call('GET', '/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+    expect((await call('POST', '/nope/messages', { text: 'hi' })).status).toBe(404);
+    const { body: escalation } = await escalate();
+    const empty = await call('POST', `/${escalation.id}/messages`, { text: '' });
+    expect(empty.status).toBe(400);
+    expect(JSON.stringify(await empty.json())).toContain('text must not be empty');
+    const long = await call('POST', `/${escalation.id}/messages`, { text: 'x'.repeat(4001) });
+    expect(long.status).toBe(400);
+    expect(JSON.stringify(await long.json())).toContain('text must be at most 4000 characters');
+    const badUrl = await call('POST', '', { customer: CUSTOMER, callbackUrl: 'ftp://bot' });
+    expect(badUrl.status).toBe(400);
+    expect(JSON.stringify(await badUrl.json())).toContain('callbackUrl must be an http(s) URL');
+    const noCustomer = await call('POST', '', { customer: { name: 'Casey' }, callbackUrl: bot.url });
+    expect(noCustomer.status).toBe(400);
+    expect(JSON.stringify(await noCustomer.json())).toEqual(expect.stringContaining('customer.ipAddress must be an IP address'));
+    const refused = await escalate({ queue: 'team:999' });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toEqual({ code: 'appliance_refused', message: expect.stringContaining('The appliance refused') });
+    await call('DELETE', `/${escalation.id}`);
+  });
+});
