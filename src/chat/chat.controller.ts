@@ -3,10 +3,11 @@ import { ApiError } from '../http/api-error';
 import { ApiCall } from '../http/api-docs';
 import { validatedBody } from '../tickets/validate-body';
 import { ChatMessageDto, CreateEscalationDto } from './chat.dto';
+import { ChatRealtimeService } from './chat-realtime.service';
 import { ChatService } from './chat.service';
 import { Escalation } from './escalation.store';
 
-const view = (e: Escalation) => ({
+const view = (e: Escalation, estimatedPickupAt?: string) => ({
   id: e.id,
   lsid: e.lsid,
   state: e.state,
@@ -17,12 +18,17 @@ const view = (e: Escalation) => ({
   downloadUrl: e.downloadUrl,
   createdAt: e.createdAt,
   ticket: e.ticket,
+  // From the Real-Time State API (BT_REALTIME_ENABLED), while the session waits in a queue.
+  ...(e.state === 'queued' && estimatedPickupAt ? { estimatedPickupAt } : {}),
 });
 
 /** The bot API (bearer token): escalate, relay the customer's lines, look, leave. */
 @Controller('api/v1/chat/escalations')
 export class ChatController {
-  constructor(private readonly chat: ChatService) {}
+  constructor(
+    private readonly chat: ChatService,
+    private readonly realtime: ChatRealtimeService,
+  ) {}
 
   private enabled(): void {
     if (!this.chat.enabled)
@@ -56,7 +62,8 @@ export class ChatController {
   @ApiCall('chat', 'The escalation: state (queued, active, ended) and representatives present')
   async get(@Param('id') id: string) {
     this.enabled();
-    return view(await this.chat.get(id));
+    const escalation = await this.chat.get(id);
+    return view(escalation, this.realtime.estimatedPickup(escalation.lsid));
   }
 
   @Post(':id/messages')

@@ -6,13 +6,14 @@ import { AppConfig } from '../config/load-config';
 import { CHAT_QUEUES } from '../queues';
 import { ReportingModule } from '../reporting/reporting.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { ChatRealtimeService } from './chat-realtime.service';
 import { ChatWatchService } from './chat-watch.service';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { EscalationStore } from './escalation.store';
 
 const queues = BullModule.registerQueue({ name: CHAT_QUEUES.watch }, { name: CHAT_QUEUES.callbacks });
-const services = [ChatService, ChatWatchService, EscalationStore];
+const services = [ChatService, ChatWatchService, ChatRealtimeService, EscalationStore];
 
 @Processor(CHAT_QUEUES.watch)
 export class ChatWatchProcessor extends WorkerHost {

@@ -59,7 +59,13 @@ export class EscalationStore {
       .multi()
       .set(this.key(escalation.id), JSON.stringify(escalation), 'EX', TTL_SECONDS)
       .sadd(this.openKey, escalation.id)
+      .set(this.redis.key('chat', 'lsid', escalation.lsid), escalation.id, 'EX', TTL_SECONDS)
       .exec();
+  }
+
+  /** The escalation a session belongs to, if any. */
+  async idOf(lsid: string): Promise<string | undefined> {
+    return (await this.redis.connection.get(this.redis.key('chat', 'lsid', lsid))) ?? undefined;
   }
 
   async get(id: string): Promise<Escalation | undefined> {

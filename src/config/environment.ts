@@ -1,6 +1,6 @@
-import { IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateIf } from 'class-validator';
 import { EnvVar } from './env-var.decorator';
-import { IntVar, ToList } from './transforms';
+import { IntVar, ToBool, ToList } from './transforms';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -193,6 +193,14 @@ export class Environment {
   @IsOptional()
   @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
   RSB_CALLBACK_SECRET?: string;
+
+  @EnvVar({
+    description:
+      "Follow the appliance's Real-Time State API (the API account needs it): chat escalations learn of acceptance, transfer and end at once, and report the estimated pickup time.",
+  })
+  @ToBool()
+  @IsBoolean({ message: 'true or false' })
+  BT_REALTIME_ENABLED = false;
 
   @EnvVar({ description: 'How often open escalations are read from the appliance for new replies and state changes, in milliseconds.' })
   @IntVar(250, 60000, 'milliseconds')

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module';
@@ -27,7 +28,18 @@ export class ShutdownCoordinator implements BeforeApplicationShutdown {
     this.logger.log(`Stopping${signal ? ` on ${signal}` : ''}`);
 
     // Fastify's close() stops listening and waits for in-flight requests; Nest's own close later is a no-op.
-    await this.httpAdapterHost.httpAdapter?.close();
+    // A keep-alive connection whose request was in flight when closing began goes idle afterwards and would
+    // hold the server open until its keep-alive timeout (72 s): reap idle connections until the server is
+    // closed, and cut what is left at the drain deadline.
+    const server = this.httpAdapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    const reaper = setInterval(() => server?.closeIdleConnections?.(), 100);
+    const deadline = setTimeout(() => server?.closeAllConnections?.(), this.config.env.RSB_SHUTDOWN_TIMEOUT_MS);
+    try {
+      await this.httpAdapterHost.httpAdapter?.close();
+    } finally {
+      clearInterval(reaper);
+      clearTimeout(deadline);
+    }
 
     const workers = discoverWorkers(this.discovery);
     if (workers.length === 0) return;

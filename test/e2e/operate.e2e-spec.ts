@@ -89,7 +89,14 @@ describe('Operating rs-bridge: metrics, dashboard, OpenAPI, admin API', () => {
     ).json()) as {
       queues: { name: string }[];
     };
-    expect(data.queues.map((q) => q.name).sort()).toEqual(['recordings', 'session-end', 'session-poll', 'ticket-events']);
+    expect(data.queues.map((q) => q.name).sort()).toEqual([
+      'chat-callbacks',
+      'chat-watch',
+      'recordings',
+      'session-end',
+      'session-poll',
+      'ticket-events',
+    ]);
   });
 
   it('publishes the OpenAPI document with the webhook and API bodies from the DTOs', async () => {

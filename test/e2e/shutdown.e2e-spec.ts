@@ -1,5 +1,9 @@
 import { Queue } from 'bullmq';
+import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
+import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
+import { startApp, TEST_API_TOKEN } from '../support/app';
 import { freePort, spawnTs, until } from '../support/child';
+import { applianceEnv, zendeskEnv } from '../support/fake-env';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 import { SLOW_QUEUE } from './fixtures/slow-job.module';
 
@@ -89,4 +93,34 @@ describe('SIGTERM while a job runs', () => {
       await next.child.exited;
     }
   });
+});
+
+describe('shutdown with a keep-alive connection whose request was in flight', () => {
+  it('closes as soon as that request is answered, not at the keep-alive timeout', async () => {
+    const appliance = await new FakeAppliance().start();
+    const zendesk = await new FakeZendesk().start();
+    zendesk.createTicket('77');
+    const sut = await startApp({ ...applianceEnv(appliance), ...zendeskEnv(zendesk), BT_POLL_INTERVAL_SECONDS: '0' });
+    try {
+      // The appliance answers slowly, so the request is still running when shutdown begins.
+      appliance.failNext(1, 503, { delayMs: 1500 });
+      const answer = fetch(`${sut.url}/api/v1/tickets/zendesk/77/session-key`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ number: '77' }),
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      const closing = sut.app.close();
+      const res = await answer;
+      expect(res.status).toBeLessThan(600);
+      await res.arrayBuffer();
+      await closing;
+      // Fastify's keep-alive timeout is 72 s; the connection must be reaped once idle.
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await sut.close();
+      await Promise.all([appliance.stop(), zendesk.stop()]);
+    }
+  }, 30_000);
 });

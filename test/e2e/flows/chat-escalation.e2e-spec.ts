@@ -51,8 +51,10 @@ describe('Chat bot escalation relay', () => {
     appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
   });
   afterAll(async () => {
+    // The appliance first: it would keep retrying outbound events at a server that is closing.
+    await appliance.stop();
     await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop(), bot.stop()]);
+    await Promise.all([zendesk.stop(), bot.stop()]);
   });
 
   it('relays both ways in order, signed, once each across a worker restart, and leaves cleanly', async () => {
@@ -171,5 +173,55 @@ describe('Chat bot escalation relay', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.error).toEqual({ code: 'appliance_refused', message: expect.stringContaining('The appliance refused') });
     await call('DELETE', `/${escalation.id}`);
+  });
+});
+
+describe('Chat escalations with the Real-Time State API', () => {
+  let appliance: FakeAppliance;
+  let bot: FakeBot;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    bot = await new FakeBot(CALLBACK_SECRET).start();
+    // Polling once a minute: anything faster in this test came from the real-time model.
+    sut = await startApp({
+      ...applianceEnv(appliance),
+      RSB_CALLBACK_SECRET: CALLBACK_SECRET,
+      RSB_CHAT_POLL_MS: '60000',
+      BT_REALTIME_ENABLED: 'true',
+      BT_POLL_INTERVAL_SECONDS: '0',
+    });
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), bot.stop()]);
+  });
+
+  it('reports the estimated pickup time while queued and learns of acceptance and the end at once', async () => {
+    const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };
+    const res = await fetch(`${sut.url}/api/v1/chat/escalations`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ customer: CUSTOMER, callbackUrl: bot.url, queue: 'team:1' }),
+    });
+    const escalation = (await res.json()) as EscalationView;
+    const session = appliance.sessions.get(escalation.lsid)!;
+    const view = await until(
+      async () => {
+        const body = (await (await fetch(`${sut.url}/api/v1/chat/escalations/${escalation.id}`, { headers: auth })).json()) as {
+          estimatedPickupAt?: string;
+        };
+        return body.estimatedPickupAt ? body : undefined;
+      },
+      10_000,
+      'the estimated pickup time',
+    );
+    expect(view.estimatedPickupAt).toBe(new Date((session.startTime + 120) * 1000).toISOString());
+
+    appliance.joinRep(escalation.lsid, '2');
+    await until(async () => bot.of(escalation.id).some((d) => d.type === 'escalation.accepted'), 10_000, 'escalation.accepted');
+    appliance.endSession(escalation.lsid);
+    await until(async () => bot.of(escalation.id).some((d) => d.type === 'escalation.ended'), 10_000, 'escalation.ended');
   });
 });
