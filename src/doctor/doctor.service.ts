@@ -126,6 +126,14 @@ export class DoctorService {
       detail: `perm_reporting_support ${permissions.perm_reporting_support ?? 'absent'}`,
       fix: 'Check "Allow Access to Support Session Reports and Recordings" for the API account (needed to write sessions back to tickets).',
     });
+    if (this.config.env.BT_REALTIME_ENABLED)
+      checks.push({
+        area,
+        name: 'real-time state',
+        ok: permissions.perm_real_time_state === '1',
+        detail: `perm_real_time_state ${permissions.perm_real_time_state ?? 'absent'}`,
+        fix: 'Allow the API account access to the Real-Time State API, or set BT_REALTIME_ENABLED=false.',
+      });
     try {
       const health = await this.beyondtrust.command.checkHealth();
       checks.push({

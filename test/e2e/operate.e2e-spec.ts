@@ -198,7 +198,7 @@ describe('npm run doctor', () => {
         {
           clientId: 'no-reports',
           clientSecret: 'no-reports-secret-0123',
-          permissions: { ...FakeAppliance.FULL_PERMISSIONS, perm_reporting_support: '0' },
+          permissions: { ...FakeAppliance.FULL_PERMISSIONS, perm_reporting_support: '0', perm_real_time_state: '0' },
         },
       ],
     }).start();
@@ -273,6 +273,7 @@ describe('npm run doctor', () => {
   it('shows ✗ with the fix for an account without reporting permission, a non-durable Redis and a wrong key (exit 1)', async () => {
     const { code, out } = await doctor({
       REDIS_URL,
+      BT_REALTIME_ENABLED: 'true',
       BT_CLIENT_ID: 'no-reports',
       BT_CLIENT_SECRET: 'no-reports-secret-0123',
       UPSCOPE_REST_KEY: 'wrong-rest-key-000',
@@ -282,6 +283,9 @@ describe('npm run doctor', () => {
       /✗ BeyondTrust support session reports\s+perm_reporting_support 0\n\s+fix: Check "Allow Access to Support Session Reports and Recordings"/,
     );
     expect(out).toContain('✓ BeyondTrust Command API');
+    expect(out).toMatch(
+      /✗ BeyondTrust real-time state\s+perm_real_time_state 0\n\s+fix: Allow the API account access to the Real-Time State API/,
+    );
     expect(out).toMatch(/✗ Redis AOF persistence\s+appendonly no\n\s+fix: Set appendonly yes/);
     expect(out).toMatch(/✗ Upscope REST API\s+Upscope refused the REST key/);
     expect(out).not.toContain('wrong-rest-key-000');
