@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     RSB_ROLE: 'all',
     RSB_REDIS_PREFIX: 'rsb-sandbox',
     RSB_API_TOKENS: SANDBOX_TOKEN,
+    // Chat escalations (/api/v1/chat) sign their callbacks with this; a real deployment sets its own.
+    RSB_CALLBACK_SECRET: 'sandbox-callback-secret-not-for-production',
   };
   let appliance: FakeAppliance | undefined;
   if (!process.env.BT_SITE_URL) {

@@ -112,28 +112,38 @@ export class DoctorService {
         },
       ];
     }
-    checks.push({
+    const permission = (name: string, key: string, wanted: string, fix: string): Check => ({
       area,
-      name: 'Command API',
-      ok: permissions.perm_command === 'full_access',
-      detail: `perm_command ${permissions.perm_command ?? 'absent'}`,
-      fix: 'Give the API account "Full Access" to the Command API (needed for session keys and chat).',
+      name,
+      ok: permissions[key] === wanted,
+      detail: `${key} ${permissions[key] ?? 'absent'}`,
+      fix,
     });
-    checks.push({
-      area,
-      name: 'support session reports',
-      ok: permissions.perm_reporting_support === '1',
-      detail: `perm_reporting_support ${permissions.perm_reporting_support ?? 'absent'}`,
-      fix: 'Check "Allow Access to Support Session Reports and Recordings" for the API account (needed to write sessions back to tickets).',
-    });
+    checks.push(
+      permission(
+        'Command API',
+        'perm_command',
+        'full_access',
+        'Give the API account "Full Access" to the Command API (needed for session keys and chat).',
+      ),
+    );
+    checks.push(
+      permission(
+        'support session reports',
+        'perm_reporting_support',
+        '1',
+        'Check "Allow Access to Support Session Reports and Recordings" for the API account (needed to write sessions back to tickets).',
+      ),
+    );
     if (this.config.env.BT_REALTIME_ENABLED)
-      checks.push({
-        area,
-        name: 'real-time state',
-        ok: permissions.perm_real_time_state === '1',
-        detail: `perm_real_time_state ${permissions.perm_real_time_state ?? 'absent'}`,
-        fix: 'Allow the API account access to the Real-Time State API, or set BT_REALTIME_ENABLED=false.',
-      });
+      checks.push(
+        permission(
+          'real-time state',
+          'perm_real_time_state',
+          '1',
+          'Allow the API account access to the Real-Time State API, or set BT_REALTIME_ENABLED=false.',
+        ),
+      );
     try {
       const health = await this.beyondtrust.command.checkHealth();
       checks.push({
