@@ -41,7 +41,7 @@ return 0
  * Requests reach the appliance some milliseconds after they are counted here; without a margin two
  * requests counted 1,000 ms apart can arrive 999 ms apart and the appliance answers 429.
  */
-export const WINDOW_MARGIN_MS = 25;
+export const WINDOW_MARGIN_MS = 50;
 
 export interface RateLimiterOptions {
   perSecond: number;
