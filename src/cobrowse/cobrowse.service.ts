@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DeliveryStore } from '../sessions/delivery.store';
 import { TicketEvent } from '../tickets/ticket-event';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
 import { UpscopeError } from '../upscope/upscope.client';
 import { UpscopeService } from '../upscope/upscope.service';
@@ -28,14 +27,14 @@ export class CobrowseService {
   ) {}
 
   async handle(event: TicketEvent): Promise<CobrowseOutcome> {
-    const writer = this.tickets.writer(event.system);
-    if (!writer) throw new TicketSystemError(event.system, 'this ticket system is not configured', false);
-    const done = await this.deliveries.get(event.system, event.deliveryId);
-    if (done.cobrowseNote) return JSON.parse(done.cobrowseNote) as CobrowseOutcome;
+    const writer = this.tickets.requireWriter(event.system);
+    const outcome = await this.deliveries.noteOnce(event, writer, 'cobrowseNote', (done) => this.note(event, done));
+    this.logger.log(`${event.system} ticket ${event.ticket.number}: co-browse ${outcome.note}`);
+    return outcome;
+  }
 
+  private async note(event: TicketEvent, done: Record<string, string>): Promise<{ outcome: CobrowseOutcome; body: string }> {
     const t = event.target ?? {};
-    let outcome: CobrowseOutcome;
-    let body: string;
     try {
       const { visitor, searched } = await this.upscope.find({
         visitorId: t.visitorId,
@@ -43,35 +42,31 @@ export class CobrowseService {
         email: t.email ?? (t.query ? undefined : event.ticket.requester?.email),
         query: t.query,
       });
-      if (!visitor) {
-        outcome = { note: 'no_visitor' };
-        body =
-          `Co-browse: no online Upscope visitor matches ${searched}.\n` +
-          'Ask the customer to keep your site open and read out the lookup code its co-browsing widget shows, ' +
-          'then ask again with that code (target.lookupCode).';
-      } else {
-        const watchUrl =
-          done.watchUrl ??
-          (await this.upscope.watchUrl(visitor, event.assignee ?? {}, { ticket: `${event.system}:${event.ticket.number}` }));
-        await this.deliveries.mark(event.system, event.deliveryId, 'watchUrl', watchUrl);
-        const who = [visitor.name, visitor.email].filter(Boolean).join(', ') || `visitor ${visitor.shortId}`;
-        outcome = { note: 'watch_url', watchUrl, visitor: visitor.shortId };
-        body =
+      if (!visitor)
+        return {
+          outcome: { note: 'no_visitor' },
+          body:
+            `Co-browse: no online Upscope visitor matches ${searched}.\n` +
+            'Ask the customer to keep your site open and read out the lookup code its co-browsing widget shows, ' +
+            'then ask again with that code (target.lookupCode).',
+        };
+      // A retry after the note failed reuses the watch URL already made.
+      const watchUrl =
+        done.watchUrl ?? (await this.upscope.watchUrl(visitor, event.assignee ?? {}, { ticket: `${event.system}:${event.ticket.number}` }));
+      await this.deliveries.mark(event.system, event.deliveryId, 'watchUrl', watchUrl);
+      const who = [visitor.name, visitor.email].filter(Boolean).join(', ') || `visitor ${visitor.shortId}`;
+      return {
+        outcome: { note: 'watch_url', watchUrl, visitor: visitor.shortId },
+        body:
           `Co-browse with ${who} (Upscope visitor ${visitor.shortId}) for ${event.assignee?.name || 'the assigned agent'}:\n${watchUrl}\n` +
-          "This link gives control of the customer's browser: keep it internal.";
-      }
+          "This link gives control of the customer's browser: keep it internal.",
+      };
     } catch (error) {
       if (!(error instanceof UpscopeError) || error.retryable) throw error;
-      outcome = { note: error.kind === 'plan_limit' ? 'plan_limit' : 'refused' };
-      body = `Co-browse could not start: ${error.message}.`;
+      return {
+        outcome: { note: error.kind === 'plan_limit' ? 'plan_limit' : 'refused' },
+        body: `Co-browse could not start: ${error.message}.`,
+      };
     }
-    await writer.update(
-      event.ticket.id,
-      { comment: { body, public: false } },
-      { deliveryId: event.deliveryId, step: 'cobrowseNote', callbackUrl: event.callbackUrl },
-    );
-    await this.deliveries.mark(event.system, event.deliveryId, 'cobrowseNote', JSON.stringify(outcome));
-    this.logger.log(`${event.system} ticket ${event.ticket.number}: co-browse ${outcome.note}`);
-    return outcome;
   }
 }

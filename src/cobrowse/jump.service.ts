@@ -52,16 +52,16 @@ export class JumpService {
   ) {}
 
   async handle(event: TicketEvent): Promise<JumpOutcome> {
-    const writer = this.tickets.writer(event.system);
-    if (!writer) throw new TicketSystemError(event.system, 'this ticket system is not configured', false);
-    const done = await this.deliveries.get(event.system, event.deliveryId);
-    if (done.jumpNote) return JSON.parse(done.jumpNote) as JumpOutcome;
-    const rules = this.config.rules;
-    const { externalKey, custom: fields } = await sessionIdentity(rules, event);
+    const writer = this.tickets.requireWriter(event.system);
+    const outcome = await this.deliveries.noteOnce(event, writer, 'jumpNote', () => this.note(event));
+    this.logger.log(`${event.system} ticket ${event.ticket.number}: Jump ${outcome.url ? 'link written' : `refused: ${outcome.failure}`}`);
+    return outcome;
+  }
+
+  private async note(event: TicketEvent): Promise<{ outcome: JumpOutcome; body: string }> {
+    const { externalKey, custom: fields } = await sessionIdentity(this.config.rules, event);
     const t = event.target ?? {};
     const what = t.jumpClient ?? t.jumpItemTag ?? t.jumpItemComment ?? t.hostname ?? t.ip ?? '';
-    let outcome: JumpOutcome;
-    let body: string;
     try {
       if (!this.config.env.BT_SITE_URL) throw new TicketSystemError('beyondtrust', 'BeyondTrust is not configured (BT_SITE_URL)', false);
       const url = clientScriptUrl(this.config.env.BT_SITE_URL, jumpScript(t), { externalKey, fields });
@@ -75,22 +75,15 @@ export class JumpService {
         shortKey: '',
         createdAt: new Date().toISOString(),
       });
-      outcome = { url, externalKey };
-      body =
-        `Jump to ${what}: open this link where the BeyondTrust representative console is installed; it starts the session there.\n${url}\n` +
-        `The session carries external key ${externalKey}, so its transcript and recordings come back to this ticket.`;
+      return {
+        outcome: { url, externalKey },
+        body:
+          `Jump to ${what}: open this link where the BeyondTrust representative console is installed; it starts the session there.\n${url}\n` +
+          `The session carries external key ${externalKey}, so its transcript and recordings come back to this ticket.`,
+      };
     } catch (error) {
       if (!(error instanceof BeyondTrustError || error instanceof TicketSystemError) || error.retryable) throw error;
-      outcome = { failure: error.message };
-      body = `rs-bridge could not prepare the Jump to ${what}: ${error.message}`;
+      return { outcome: { failure: error.message }, body: `rs-bridge could not prepare the Jump to ${what}: ${error.message}` };
     }
-    await writer.update(
-      event.ticket.id,
-      { comment: { body, public: false } },
-      { deliveryId: event.deliveryId, step: 'jumpNote', callbackUrl: event.callbackUrl },
-    );
-    await this.deliveries.mark(event.system, event.deliveryId, 'jumpNote', JSON.stringify(outcome));
-    this.logger.log(`${event.system} ticket ${event.ticket.number}: Jump ${outcome.url ? 'link written' : `refused: ${outcome.failure}`}`);
-    return outcome;
   }
 }

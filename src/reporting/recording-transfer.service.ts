@@ -7,7 +7,6 @@ import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
 import { recordingBytes } from '../metrics/metrics';
 import { RecordingJob } from '../queues';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
 import { SessionEndService } from './session-end.service';
 import { ArtifactStore } from './session-stores';
@@ -68,8 +67,7 @@ export class RecordingTransferService {
 
   async transfer(job: RecordingJob): Promise<TransferOutcome> {
     const artifact = `recording:${job.kind}:${job.instance}`;
-    const writer = this.tickets.writer(job.ticket.system);
-    if (!writer) throw new TicketSystemError(job.ticket.system, 'this ticket system is no longer configured', false);
+    const writer = this.tickets.requireWriter(job.ticket.system);
     const ticket = { ...job.ticket, via: 'link' as const };
     const label = LABEL[job.kind](job.instance);
     const max = this.config.env.RSB_MAX_ATTACHMENT_BYTES ?? writer.defaultMaxAttachmentBytes;

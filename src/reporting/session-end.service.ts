@@ -9,7 +9,6 @@ import { AppConfig } from '../config/load-config';
 import { liquid, liquidHtml } from '../config/rules';
 import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
 import { RedisService } from '../redis/redis.service';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
@@ -86,8 +85,7 @@ export class SessionEndService {
       this.logger.log(`session ${lsid}: skipped, external key "${report.externalKey ?? ''}" resolves to no ticket`);
       return { skipped: 'no ticket for the external key', written: [], recordingsQueued: [] };
     }
-    const writer = this.tickets.writer(ticket.system);
-    if (!writer) throw new TicketSystemError(ticket.system, 'this ticket system is no longer configured', false);
+    const writer = this.tickets.requireWriter(ticket.system);
     await this.states.update(lsid, { state: 'ended', endedAt: report.endTime?.iso, ticket: `${ticket.system}:${ticket.id}` });
 
     const done = await this.artifacts.done(lsid);
@@ -140,7 +138,7 @@ export class SessionEndService {
     const marker = noteMarker(lsid, artifact);
     const context = { deliveryId: `session-${lsid}`, step: artifact, callbackUrl: ticket.callbackUrl };
     const begun = await this.artifacts.begin(lsid, artifact);
-    if (begun && (await writer.hasWritten(ticket.id, marker, undefined, context))) {
+    if (begun && (await writer.hasWritten(ticket.id, marker))) {
       await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString(), found: true }));
       return 'found';
     }

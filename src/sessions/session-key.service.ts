@@ -6,7 +6,6 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
 import { TicketEvent } from '../tickets/ticket-event';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { DeliveryStore } from './delivery.store';
@@ -48,8 +47,7 @@ export class SessionKeyService {
   ) {}
 
   async handle(event: TicketEvent): Promise<SessionKeyOutcome> {
-    const writer = this.tickets.writer(event.system);
-    if (!writer) throw new TicketSystemError(event.system, 'this ticket system is not configured', false);
+    const writer = this.tickets.requireWriter(event.system);
     const done = await this.deliveries.get(event.system, event.deliveryId);
     const context = { ticket: { ...event.ticket, system: event.system } };
 

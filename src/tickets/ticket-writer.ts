@@ -54,7 +54,7 @@ export interface TicketWriter {
   readonly maxNoteLength: number;
   update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
   addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void>;
-  /** Whether a note carrying this marker (or a file of this name, when given) is already on the ticket. */
-  hasWritten(ticketId: string, marker: string, filename?: string, context?: WriteContext): Promise<boolean>;
+  /** Whether a note carrying this marker is already on the ticket. */
+  hasWritten(ticketId: string, marker: string): Promise<boolean>;
   createTicket?(ticket: NewTicket): Promise<CreatedTicket>;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
+import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
 import { CallbackWriter } from './generic/callback.writer';
 import { ServiceNowClient } from './servicenow/servicenow.client';
@@ -45,6 +46,13 @@ export class TicketsService {
     if (system === 'zendesk') return this.zendesk;
     if (system === 'servicenow') return this.servicenow;
     return this.generic;
+  }
+
+  /** The writer of a system that must be configured; otherwise a permanent error (the job stops retrying). */
+  requireWriter(system: TicketSystemName): TicketWriter {
+    const writer = this.writer(system);
+    if (!writer) throw new TicketSystemError(system, 'this ticket system is not configured', false);
+    return writer;
   }
 
   zendeskSecrets(): string[] {

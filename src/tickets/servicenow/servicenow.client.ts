@@ -68,8 +68,7 @@ export class ServiceNowClient implements TicketWriter {
     if (note.text) await this.update(sysId, { comment: { body: note.text, public: false } });
   }
 
-  async hasWritten(sysId: string, marker: string, filename?: string): Promise<boolean> {
-    if (filename) return this.hasAttachment(sysId, filename);
+  async hasWritten(sysId: string, marker: string): Promise<boolean> {
     const query = new URLSearchParams({
       sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${marker}`,
       sysparm_fields: 'sys_id',
