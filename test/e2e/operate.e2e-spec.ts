@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -253,6 +253,16 @@ describe('npm run doctor', () => {
     ...extra,
   });
 
+  /** A rules file whose write-back names these Zendesk and ServiceNow fields. */
+  const rulesWriting = (zendeskField: string, servicenowField: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rsb-doctor-')), 'rules.yaml');
+    writeFileSync(
+      file,
+      `writeBack:\n  zendesk:\n    customFields: { "${zendeskField}": "{{ key.shortKey }}" }\n  servicenow:\n    fields: { ${servicenowField}: "{{ key.shortKey }}" }\n`,
+    );
+    return file;
+  };
+
   const doctor = async (extra: Record<string, string>) => {
     const child = spawnTs('src/doctor.ts', env(extra));
     const { code } = await child.exited;
@@ -260,7 +270,9 @@ describe('npm run doctor', () => {
   };
 
   it('passes every check against healthy, correctly configured systems (exit 0)', async () => {
-    const { code, out } = await doctor({ REDIS_URL: durableUrl });
+    const { code, out } = await doctor({ REDIS_URL: durableUrl, RSB_RULES_FILE: rulesWriting('360000111', 'priority') });
+    expect(out).toContain('✓ Zendesk ticket field 360000111');
+    expect(out).toContain('✓ ServiceNow field priority');
     expect(out).toContain('✓ Redis AOF persistence');
     expect(out).toContain('✓ BeyondTrust support session reports');
     expect(out).toContain('✓ Zendesk credentials');
@@ -277,7 +289,10 @@ describe('npm run doctor', () => {
       BT_CLIENT_ID: 'no-reports',
       BT_CLIENT_SECRET: 'no-reports-secret-0123',
       UPSCOPE_REST_KEY: 'wrong-rest-key-000',
+      RSB_RULES_FILE: rulesWriting('360000999', 'u_remote_key'),
     });
+    expect(out).toMatch(/✗ Zendesk ticket field 360000999\s+not found\n\s+fix: The rules file writes ticket field 360000999/);
+    expect(out).toMatch(/✗ ServiceNow field u_remote_key\s+not found\n\s+fix: The rules file writes incident\.u_remote_key/);
     expect(code).toBe(1);
     expect(out).toMatch(
       /✗ BeyondTrust support session reports\s+perm_reporting_support 0\n\s+fix: Check "Allow Access to Support Session Reports and Recordings"/,
