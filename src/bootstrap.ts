@@ -9,6 +9,10 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { ConfigError } from './config/config.error';
 import { AppConfig, loadConfig } from './config/load-config';
 import { secretScrubber } from './logging/redaction';
+import { logAccess } from './logging/access-log';
+import { cacheValidationMetadata } from './http/validation-metadata-cache';
+import { ROOT_LOGGER } from './logging/logging.module';
+import type { Logger as PinoInstance } from 'pino';
 import { setupApiDocs, setupQueueDashboard } from './http/operator-ui';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -18,6 +22,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createApp(config: AppConfig, extra: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  cacheValidationMetadata();
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     trustProxy: true,
@@ -46,11 +51,13 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
     await setupQueueDashboard(app, config);
   }
   const metrics = app.get(MetricsService);
+  const rootLogger = app.get<PinoInstance>(ROOT_LOGGER);
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       metrics.observe(request, reply);
+      logAccess(rootLogger, request, reply);
       done();
     });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

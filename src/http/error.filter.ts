@@ -14,7 +14,11 @@ export class ErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     // For the webhook verification metric: why a webhook was refused.
     if (request?.raw) (request.raw as unknown as Record<symbol, string>)[ERROR_CODE] = body.error.code;
-    if (unexpected) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (unexpected) {
+      const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+      // Named here: request logs carry no per-request context (see logging.module.ts).
+      this.logger.error(`request ${request?.id ?? '-'} ${request?.method ?? ''} ${request?.routeOptions?.url ?? ''}: ${detail}`);
+    }
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

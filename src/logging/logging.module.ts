@@ -1,44 +1,47 @@
-import { Module } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import pino from 'pino';
+import pino, { Logger as PinoInstance } from 'pino';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { redactHeaders, redactUrl, secretScrubber } from './redaction';
+import { secretScrubber } from './redaction';
 
-const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** The process's one pino logger: Nest's own logs (through nestjs-pino) and the access log write to it. */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+export function createRootLogger(config: AppConfig): PinoInstance {
+  return pino(
+    {
+      level: config.env.LOG_LEVEL,
+      base: { service: 'rs-bridge', role: config.env.RSB_ROLE },
+      hooks: { streamWrite: secretScrubber(config.secrets) },
+    },
+    // Written asynchronously (the request does not wait for stdout), line by line so nothing lingers
+    // in a buffer; pino flushes what is pending when the process exits.
+    pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+@Global()
+@Module({
+  providers: [{ provide: ROOT_LOGGER, inject: [APP_CONFIG], useFactory: createRootLogger }],
+  exports: [ROOT_LOGGER],
+})
+class RootLoggerModule {}
 
 @Module({
   imports: [
+    RootLoggerModule,
     LoggerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: [
-          {
-            level: config.env.LOG_LEVEL,
-            base: { service: 'rs-bridge', role: config.env.RSB_ROLE },
-            hooks: { streamWrite: secretScrubber(config.secrets) },
-            // Fastify assigns the request id (see bootstrap); pino-http logs the same one.
-            genReqId: (req: IncomingMessage) => req.id,
-            // Probes hit every few seconds; their answers are visible in the orchestrator.
-            autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
-            serializers: {
-              req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: redactUrl(req.url),
-                headers: redactHeaders(req.headers),
-                remoteAddress: req.remoteAddress,
-              }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-          },
-          // Written asynchronously (the request does not wait for stdout), line by line so nothing lingers
-          // in a buffer; pino flushes what is pending when the process exits.
-          pino.destination({ dest: 1, sync: false }),
-        ],
+      inject: [ROOT_LOGGER],
+      useFactory: (logger: PinoInstance) => ({
+        pinoHttp: { logger },
+        // No per-request middleware: it would put every request in an AsyncLocalStorage (promise hooks on
+        // every await, a quarter of the webhook path's CPU). The access log is a Fastify hook instead
+        // (see access-log.ts); log lines written while handling a request name their own ids.
+        forRoutes: [],
       }),
     }),
   ],
+  exports: [RootLoggerModule],
 })
 export class LoggingModule {}

@@ -53,7 +53,14 @@ describe('request logs', () => {
       .trim()
       .split('\n')
       .map(
-        (line) => JSON.parse(line) as { req?: { id: string; url: string; headers: Record<string, string> }; res?: { statusCode: number } },
+        (line) =>
+          JSON.parse(line) as {
+            level: number;
+            msg: string;
+            req?: { id: string; url: string; headers: Record<string, string> };
+            res?: { statusCode: number };
+            responseTime?: number;
+          },
       );
     const requests = lines.filter((l) => l.req);
     expect(requests).toHaveLength(3);
@@ -63,5 +70,12 @@ describe('request logs', () => {
     });
     expect(requests[1].req!.url).toBe('/api/v1/status?outbound_event_token=[REDACTED]&lsid=1');
     expect(requests[2].req!.url).toBe('/nothing/[REDACTED]');
+    // pino levels: 30 info for answered requests, 40 warn for client errors such as the 404.
+    expect(requests.map((l) => [l.level, l.res?.statusCode, l.msg])).toEqual([
+      [30, 200, 'request completed'],
+      [40, 401, 'request completed'],
+      [40, 404, 'request completed'],
+    ]);
+    expect(requests.every((l) => typeof l.responseTime === 'number')).toBe(true);
   });
 });
