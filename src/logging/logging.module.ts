@@ -21,6 +21,7 @@ export function createRootLogger(config: AppConfig): PinoInstance {
   );
 }
 
+// Global so that nestjs-pino's factory below and the bootstrap's access-log hook both resolve it.
 @Global()
 @Module({
   providers: [{ provide: ROOT_LOGGER, inject: [APP_CONFIG], useFactory: createRootLogger }],
@@ -42,6 +43,5 @@ class RootLoggerModule {}
       }),
     }),
   ],
-  exports: [RootLoggerModule],
 })
 export class LoggingModule {}
