@@ -1,13 +1,18 @@
 /**
- * Signed Zendesk webhooks into the real app (api role, real Redis), side by side with a bare Fastify
- * handler doing the same enqueue, in the same run. Two phases:
+ * Signed Zendesk webhooks into the real app (api role, real Redis), side by side with two baselines in
+ * the same run (bench/workers/bare-enqueue-server.ts):
+ * - bare: a Fastify handler doing the same enqueue and nothing else (the issue's baseline);
+ * - checked: the same handler plus the checks issue 4 requires (signature, class-validator DTO,
+ *   normalisation), run by the app's own compiled functions, without NestJS, hooks, logs or metrics.
+ * Two phases:
  * - constant arrival rate (RATE req/s), each server once: p50/p99 of the 202 and any non-2xx;
- * - saturation (as fast as CONNECTIONS connections go), ROUNDS rounds alternating which server goes
- *   first: throughput and the server's own CPU time per request (/proc). The figure is the median over
- *   the rounds of app/bare throughput (target >= 0.7); the CPU-time ratio says the same without the load
- *   generator, which shares the two cores.
- * Both servers run compiled JavaScript: the app from dist/ as in the container image, the baseline
- * transpiled here (ts-node would load node:domain into it, which slows every EventEmitter).
+ * - saturation (as fast as CONNECTIONS connections go), ROUNDS rounds rotating which server goes first:
+ *   throughput and the server's own CPU time per request (/proc). The figure is the median over the
+ *   rounds of app/bare throughput (target >= 0.7); checked/bare is the ceiling any implementation that
+ *   keeps the required checks can reach on this machine, and app/checked what the framework, access log
+ *   and metrics cost. CPU-time ratios say the same without the load generator, which shares the cores.
+ * All servers run compiled JavaScript: the app from dist/ as in the container image, the baselines
+ * transpiled here (ts-node would load node:domain into them, which slows every EventEmitter).
  * Run: npm run bench:webhooks -- [rate] [seconds] [rounds]
  */
 import autocannon from 'autocannon';
@@ -26,6 +31,7 @@ const ROUNDS = Number(process.argv[4] ?? 3);
 const CONNECTIONS = 20;
 const SECRET = 'bench-zendesk-secret-0123456789';
 const ROOT = join(__dirname, '..');
+const BASELINE = 'bench/workers/bare-enqueue-server.ts';
 
 async function start(entry: string, env: Record<string, string> & { PORT: string }): Promise<ChildProcess> {
   const args = entry.endsWith('.js')
@@ -117,60 +123,79 @@ async function load(server: ChildProcess, url: string, rate?: number) {
   };
 }
 
+type Measurement = Awaited<ReturnType<typeof load>>;
+const SERVERS = ['app', 'checked', 'bare'] as const;
+type ServerName = (typeof SERVERS)[number];
+const RATIOS = ['throughputRatio', 'cpuRatio', 'ceilingRatio', 'ceilingCpuRatio', 'appToCheckedRatio'] as const;
+type Round = Record<ServerName, Measurement> & Record<(typeof RATIOS)[number], number>;
+
+const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+
+function roundOf(results: Record<ServerName, Measurement>): Round {
+  const { app, checked, bare } = results;
+  return {
+    ...results,
+    throughputRatio: ratio(app.requestsPerSecond, bare.requestsPerSecond),
+    cpuRatio: ratio(bare.cpuMsPerRequest, app.cpuMsPerRequest),
+    ceilingRatio: ratio(checked.requestsPerSecond, bare.requestsPerSecond),
+    ceilingCpuRatio: ratio(bare.cpuMsPerRequest, checked.cpuMsPerRequest),
+    appToCheckedRatio: ratio(app.requestsPerSecond, checked.requestsPerSecond),
+  };
+}
+
 async function main(): Promise<void> {
-  const appPrefix = uniquePrefix('bench-app');
-  const barePrefix = uniquePrefix('bench-bare');
-  const app = await start('dist/main.js', {
-    PORT: '3201',
-    HOST: '127.0.0.1',
-    RSB_ROLE: 'api',
-    RSB_REDIS_PREFIX: appPrefix,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    ZENDESK_BASE_URL: 'http://127.0.0.1:9',
-    ZENDESK_EMAIL: 'bench@example.com',
-    ZENDESK_API_TOKEN: 'bench-token',
-    ZENDESK_WEBHOOK_SECRET: SECRET,
-  });
-  const bare = await start('bench/workers/bare-enqueue-server.ts', { PORT: '3202', PREFIX: barePrefix });
+  const prefixes = { app: uniquePrefix('bench-app'), checked: uniquePrefix('bench-checked'), bare: uniquePrefix('bench-bare') };
+  const servers = {} as Record<ServerName, { child: ChildProcess; url: string }>;
   try {
-    const appUrl = 'http://127.0.0.1:3201';
-    const bareUrl = 'http://127.0.0.1:3202';
+    servers.app = {
+      child: await start('dist/main.js', {
+        PORT: '3201',
+        HOST: '127.0.0.1',
+        RSB_ROLE: 'api',
+        RSB_REDIS_PREFIX: prefixes.app,
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+        ZENDESK_BASE_URL: 'http://127.0.0.1:9',
+        ZENDESK_EMAIL: 'bench@example.com',
+        ZENDESK_API_TOKEN: 'bench-token',
+        ZENDESK_WEBHOOK_SECRET: SECRET,
+      }),
+      url: 'http://127.0.0.1:3201',
+    };
+    servers.checked = {
+      child: await start(BASELINE, { PORT: '3203', PREFIX: prefixes.checked, CHECKS: '1', ZENDESK_WEBHOOK_SECRET: SECRET }),
+      url: 'http://127.0.0.1:3203',
+    };
+    servers.bare = { child: await start(BASELINE, { PORT: '3202', PREFIX: prefixes.bare }), url: 'http://127.0.0.1:3202' };
+    const measure = (which: ServerName, rate?: number) => load(servers[which].child, servers[which].url, rate);
     // Warm-up (JIT, connections), then the constant rate, then saturation rounds.
-    await load(app, appUrl, RATE);
-    await load(bare, bareUrl, RATE);
-    const appRate = await load(app, appUrl, RATE);
-    const bareRate = await load(bare, bareUrl, RATE);
-    const rounds = [];
+    for (const which of SERVERS) await measure(which, RATE);
+    const constant = {} as Record<ServerName, Measurement>;
+    for (const which of SERVERS) constant[which] = await measure(which, RATE);
+    const rounds: Round[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      // Alternate the order so neither server always gets the quieter half of a round.
-      const first = round % 2 === 0 ? 'app' : 'bare';
-      const results: Record<string, Awaited<ReturnType<typeof load>>> = {};
-      for (const which of first === 'app' ? ['app', 'bare'] : ['bare', 'app'])
-        results[which] = which === 'app' ? await load(app, appUrl) : await load(bare, bareUrl);
-      rounds.push({
-        app: results.app,
-        bare: results.bare,
-        throughputRatio: Number((results.app.requestsPerSecond / results.bare.requestsPerSecond).toFixed(3)),
-        cpuRatio: Number((results.bare.cpuMsPerRequest / results.app.cpuMsPerRequest).toFixed(3)),
-      });
+      // Rotate the order so no server always gets the quieter part of a round.
+      const results = {} as Record<ServerName, Measurement>;
+      for (let i = 0; i < SERVERS.length; i += 1) {
+        const which = SERVERS[(round + i) % SERVERS.length];
+        results[which] = await measure(which);
+      }
+      rounds.push(roundOf(results));
     }
+    const medians = Object.fromEntries(
+      RATIOS.map((key) => [`median${key[0].toUpperCase()}${key.slice(1)}`, median(rounds.map((r) => r[key]))]),
+    );
+    const measurements = [...Object.values(constant), ...rounds.flatMap((r) => SERVERS.map((which) => r[which]))];
     report('webhook-throughput', {
       secondsPerPhase: SECONDS,
       connections: CONNECTIONS,
-      constantRate: { arrivalPerSecond: RATE, app: appRate, bare: bareRate, p99Ratio: Number((bareRate.p99Ms / appRate.p99Ms).toFixed(2)) },
-      saturation: {
-        rounds,
-        medianThroughputRatio: median(rounds.map((r) => r.throughputRatio)),
-        medianCpuRatio: median(rounds.map((r) => r.cpuRatio)),
-      },
-      non2xxValid: [appRate, bareRate, ...rounds.flatMap((r) => [r.app, r.bare])].reduce((sum, r) => sum + r.non2xx + r.errors, 0),
+      constantRate: { arrivalPerSecond: RATE, ...constant, p99Ratio: ratio(constant.bare.p99Ms, constant.app.p99Ms) },
+      saturation: { rounds, ...medians },
+      non2xxValid: measurements.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
       target: 'medianThroughputRatio >= 0.7, non2xxValid = 0',
     });
   } finally {
-    app.kill('SIGTERM');
-    bare.kill('SIGTERM');
-    await deleteKeys(appPrefix);
-    await deleteKeys(barePrefix);
+    for (const { child } of Object.values(servers)) child.kill('SIGTERM');
+    for (const prefix of Object.values(prefixes)) await deleteKeys(prefix);
   }
 }
 
