@@ -65,13 +65,20 @@ export class TicketResolver {
     if (found || !this.wouldCreate(externalKey)) return found;
     const system = this.config.env.RSB_AUTO_CREATE as 'zendesk' | 'servicenow';
     const writer = this.tickets.writer(system);
-    if (!writer?.createTicket) return undefined;
-    const subject = (await liquid.parseAndRender(this.config.rules.sessionEnd.ticketSubject, { session: view })).trim();
-    const created = await writer.createTicket({
-      subject: subject || `Remote support session ${view.lsid}`,
-      description: `Created by rs-bridge for remote support session ${view.lsid}, which ended without a linked ticket${externalKey ? ` (external key ${externalKey})` : ''}.`,
-    });
-    this.logger.log(`created ${system} ticket ${created.number} for session ${view.lsid}`);
+    if (!writer?.createTicket || !writer.ticketByReference) return undefined;
+    // Looked up first: an earlier attempt may have created the ticket and stopped before linking it.
+    const reference = `rs-bridge:${view.lsid}`;
+    let created = await writer.ticketByReference(reference);
+    if (created) this.logger.log(`found ${system} ticket ${created.number}, created earlier for session ${view.lsid}`);
+    else {
+      const subject = (await liquid.parseAndRender(this.config.rules.sessionEnd.ticketSubject, { session: view })).trim();
+      created = await writer.createTicket({
+        subject: subject || `Remote support session ${view.lsid}`,
+        description: `Created by rs-bridge for remote support session ${view.lsid}, which ended without a linked ticket${externalKey ? ` (external key ${externalKey})` : ''}.`,
+        reference,
+      });
+      this.logger.log(`created ${system} ticket ${created.number} for session ${view.lsid}`);
+    }
     await this.links.record({
       system,
       ticketId: created.id,

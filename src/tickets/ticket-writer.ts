@@ -38,6 +38,11 @@ export interface TicketNote {
 export interface NewTicket {
   subject: string;
   description: string;
+  /**
+   * Stored on the ticket (Zendesk `external_id`, ServiceNow `correlation_id`) so that a retry after a
+   * crash between creating the ticket and recording it finds the ticket instead of creating a second.
+   */
+  reference: string;
 }
 
 export interface CreatedTicket {
@@ -57,4 +62,6 @@ export interface TicketWriter {
   /** Whether a note carrying this marker is already on the ticket. */
   hasWritten(ticketId: string, marker: string): Promise<boolean>;
   createTicket?(ticket: NewTicket): Promise<CreatedTicket>;
+  /** The ticket createTicket made with this reference, if there is one. */
+  ticketByReference?(reference: string): Promise<CreatedTicket | undefined>;
 }

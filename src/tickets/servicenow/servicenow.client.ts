@@ -85,9 +85,27 @@ export class ServiceNowClient implements TicketWriter {
     const response = await this.call<{ result: { sys_id: string; number: string } }>({
       method: 'POST',
       url: this.recordUrl(),
-      data: { short_description: ticket.subject, description: ticket.description },
+      data: { short_description: ticket.subject, description: ticket.description, correlation_id: ticket.reference },
     });
-    const { sys_id, number } = response.data.result;
+    return this.created(response.data.result);
+  }
+
+  async ticketByReference(reference: string): Promise<CreatedTicket | undefined> {
+    const query = new URLSearchParams({
+      sysparm_query: `correlation_id=${reference}`,
+      sysparm_fields: 'sys_id,number,correlation_id',
+      sysparm_limit: '1',
+    });
+    const response = await this.call<{ result: { sys_id: string; number: string; correlation_id?: string }[] }>({
+      method: 'GET',
+      url: `${this.recordUrl()}?${query}`,
+    });
+    // An instance that ignores a condition on a field its table lacks answers with any record: check it.
+    const found = response.data.result.find((r) => r.correlation_id === reference);
+    return found ? this.created(found) : undefined;
+  }
+
+  private created({ sys_id, number }: { sys_id: string; number: string }): CreatedTicket {
     return { id: sys_id, number, url: `${this.base}/nav_to.do?uri=${this.options.table}.do?sys_id=${sys_id}` };
   }
 

@@ -72,10 +72,25 @@ export class ZendeskClient implements TicketWriter {
       method: 'POST',
       url: this.url('/api/v2/tickets.json'),
       headers: this.headers({ 'content-type': 'application/json' }),
-      data: { ticket: { subject: ticket.subject, comment: { body: ticket.description, public: false } } },
+      data: { ticket: { subject: ticket.subject, external_id: ticket.reference, comment: { body: ticket.description, public: false } } },
       timeout: this.options.timeoutMs,
     });
-    const id = String(response.data.ticket.id);
+    return this.created(response.data.ticket.id);
+  }
+
+  async ticketByReference(reference: string): Promise<CreatedTicket | undefined> {
+    const response = await ticketRequest<{ tickets?: { id: number; external_id?: string | null }[] }>(this.system, {
+      method: 'GET',
+      url: this.url(`/api/v2/tickets.json?external_id=${encodeURIComponent(reference)}`),
+      headers: this.headers(),
+      timeout: this.options.timeoutMs,
+    });
+    const found = (response.data.tickets ?? []).find((t) => t.external_id === reference);
+    return found ? this.created(found.id) : undefined;
+  }
+
+  private created(ticketId: number): CreatedTicket {
+    const id = String(ticketId);
     return { id, number: id, url: this.url(`/agent/tickets/${id}`) };
   }
 

@@ -13,7 +13,7 @@ import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { REDIS_URL } from '../../support/redis';
-import { applianceEnv, zendeskEnv } from '../../support/fake-env';
+import { applianceEnv, servicenowEnv, zendeskEnv } from '../../support/fake-env';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
 const REC = { session: 150_000, showMyScreen: 60_000, commandShell: 30_000 };
@@ -359,6 +359,75 @@ describe('Session end → ticket with auto-create', () => {
     expect(ticket.subject).toBe('Remote support session with Walk Up (WALKUP-desk-4)');
     expect(ticket.comments).toHaveLength(2);
     expect(ticket.comments[1].body).toContain('Hello from the front desk');
+  });
+
+  it('writes to the ticket an interrupted attempt created instead of creating a second one', async () => {
+    const s = appliance.startSession({ externalKey: 'WALKUP-desk-6' });
+    appliance.chat(s.lsid, 'customer', 'Second try');
+    appliance.endSession(s.lsid);
+    // What a worker leaves behind when it dies between creating the ticket and recording the link.
+    const orphan = zendesk.createTicket('4242');
+    orphan.externalId = `rs-bridge:${s.lsid}`;
+    const before = zendesk.tickets.size;
+
+    const resync = await fetch(`${sut.url}/api/v1/sessions/${s.lsid}/resync`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+    });
+    expect(resync.status).toBe(202);
+    await until(async () => orphan.comments.length >= 1, 15_000, 'the note on the orphaned ticket');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(zendesk.tickets.size).toBe(before);
+    expect(orphan.comments).toHaveLength(1);
+    expect(orphan.comments[0].body).toContain('Second try');
+    expect(zendesk.requests.filter((r) => r.method === 'POST' && r.path === '/api/v2/tickets.json')).toHaveLength(1);
+  });
+});
+
+describe('Session end → ServiceNow record with auto-create', () => {
+  let appliance: FakeAppliance;
+  let servicenow: FakeServiceNow;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    servicenow = await new FakeServiceNow().start();
+    sut = await startApp({
+      ...applianceEnv(appliance),
+      ...servicenowEnv(servicenow),
+      BT_POLL_INTERVAL_SECONDS: '0',
+      RSB_AUTO_CREATE: 'servicenow',
+    });
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), servicenow.stop()]);
+  });
+
+  const resync = (lsid: string) =>
+    fetch(`${sut.url}/api/v1/sessions/${lsid}/resync`, { method: 'POST', headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+
+  it('creates one record carrying the session as its correlation id, and finds it again after an interrupted attempt', async () => {
+    const s = appliance.startSession({ externalKey: 'walk-in' });
+    appliance.chat(s.lsid, 'customer', 'No ticket yet');
+    appliance.endSession(s.lsid);
+    expect((await resync(s.lsid)).status).toBe(202);
+    await until(async () => [...servicenow.records.values()].some((r) => r.work_notes.length >= 1), 15_000, 'the created record');
+    const [created] = servicenow.records.values();
+    expect(servicenow.records.size).toBe(1);
+    expect(created.fields.correlation_id).toBe(`rs-bridge:${s.lsid}`);
+    expect(created.work_notes[0]).toContain('No ticket yet');
+
+    const next = appliance.startSession({ externalKey: 'walk-in' });
+    appliance.chat(next.lsid, 'customer', 'Created, then the worker died');
+    appliance.endSession(next.lsid);
+    const orphan = servicenow.createRecord('INC0099999');
+    orphan.fields.correlation_id = `rs-bridge:${next.lsid}`;
+    expect((await resync(next.lsid)).status).toBe(202);
+    await until(async () => orphan.work_notes.length >= 1, 15_000, 'the note on the orphaned record');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(servicenow.records.size).toBe(2);
+    expect(orphan.work_notes[0]).toContain('Created, then the worker died');
   });
 });
 

@@ -151,8 +151,12 @@ export class FakeServiceNow {
       return json(200, { result: found.map((value, i) => ({ sys_id: `${record!.sys_id}-${i}`, value })) });
     }
     if (url.pathname === `/api/now/table/${this.table}` && req.method === 'GET') {
-      const found = [...this.records.values()].filter((r) => !query.number || r.number === query.number);
-      return json(200, { result: found.map((r) => ({ sys_id: r.sys_id, number: r.number })) });
+      const found = [...this.records.values()].filter(
+        (r) => (!query.number || r.number === query.number) && (!query.correlation_id || r.fields.correlation_id === query.correlation_id),
+      );
+      return json(200, {
+        result: found.map((r) => ({ sys_id: r.sys_id, number: r.number, correlation_id: r.fields.correlation_id ?? '' })),
+      });
     }
     if (url.pathname === `/api/now/table/${this.table}` && req.method === 'POST') {
       const body = JSON.parse(text) as Record<string, string>;

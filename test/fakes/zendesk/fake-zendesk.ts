@@ -29,6 +29,7 @@ export interface FakeUpload {
 export interface FakeTicket {
   id: string;
   subject?: string;
+  externalId?: string;
   comments: FakeComment[];
   customFields: Record<string, unknown>;
   tags: string[];
@@ -144,13 +145,26 @@ export class FakeZendesk {
         ? json(200, { ticket_field: { id: Number(field[1]), type: 'text', title: `Field ${field[1]}` } })
         : json(404, { error: 'RecordNotFound', description: 'Not found' });
     }
+    // List Tickets filtered by external id (which Zendesk does not require to be unique).
+    const byExternalId = /^\/api\/v2\/tickets\.json\?external_id=([^&]*)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && byExternalId) {
+      const externalId = decodeURIComponent(byExternalId[1]);
+      const found = [...this.tickets.values()].filter((t) => t.externalId === externalId);
+      return json(200, {
+        tickets: found.map((t) => ({ id: Number(t.id), external_id: t.externalId, subject: t.subject })),
+        count: found.length,
+      });
+    }
     if (req.method === 'POST' && req.url === '/api/v2/tickets.json') {
-      const body = JSON.parse(text) as { ticket: { subject?: string; comment?: { body: string; public?: boolean } } };
+      const body = JSON.parse(text) as {
+        ticket: { subject?: string; external_id?: string; comment?: { body: string; public?: boolean } };
+      };
       const ticket = this.createTicket(String(this.nextTicketId++));
       ticket.subject = body.ticket.subject;
+      ticket.externalId = body.ticket.external_id;
       if (body.ticket.comment)
         ticket.comments.push({ body: body.ticket.comment.body, public: body.ticket.comment.public !== false, attachments: [] });
-      return json(201, { ticket: { id: Number(ticket.id), subject: ticket.subject } });
+      return json(201, { ticket: { id: Number(ticket.id), subject: ticket.subject, external_id: ticket.externalId ?? null } });
     }
     const match = /^\/api\/v2\/tickets\/(\d+)\.json$/.exec(req.url ?? '');
     if (req.method === 'PUT' && match) {
