@@ -90,19 +90,8 @@ export class ServiceNowClient implements TicketWriter {
     return this.created(response.data.result);
   }
 
-  async ticketByReference(reference: string): Promise<CreatedTicket | undefined> {
-    const query = new URLSearchParams({
-      sysparm_query: `correlation_id=${reference}`,
-      sysparm_fields: 'sys_id,number,correlation_id',
-      sysparm_limit: '1',
-    });
-    const response = await this.call<{ result: { sys_id: string; number: string; correlation_id?: string }[] }>({
-      method: 'GET',
-      url: `${this.recordUrl()}?${query}`,
-    });
-    // An instance that ignores a condition on a field its table lacks answers with any record: check it.
-    const found = response.data.result.find((r) => r.correlation_id === reference);
-    return found ? this.created(found) : undefined;
+  ticketByReference(reference: string): Promise<CreatedTicket | undefined> {
+    return this.findOne('correlation_id', reference);
   }
 
   private created({ sys_id, number }: { sys_id: string; number: string }): CreatedTicket {
@@ -110,14 +99,19 @@ export class ServiceNowClient implements TicketWriter {
   }
 
   /** The sys_id of the record with this number (INC0012345), for external keys that carry the number. */
-  async findByNumber(number: string): Promise<CreatedTicket | undefined> {
-    const query = new URLSearchParams({ sysparm_query: `number=${number}`, sysparm_fields: 'sys_id,number', sysparm_limit: '1' });
-    const response = await this.call<{ result: { sys_id: string; number: string }[] }>({
+  findByNumber(number: string): Promise<CreatedTicket | undefined> {
+    return this.findOne('number', number);
+  }
+
+  private async findOne(field: 'number' | 'correlation_id', value: string): Promise<CreatedTicket | undefined> {
+    const query = new URLSearchParams({ sysparm_query: `${field}=${value}`, sysparm_fields: `sys_id,number,${field}`, sysparm_limit: '1' });
+    const response = await this.call<{ result: ({ sys_id: string; number: string } & Partial<Record<typeof field, string>>)[] }>({
       method: 'GET',
       url: `${this.recordUrl()}?${query}`,
     });
-    const found = response.data.result[0];
-    return found ? { id: found.sys_id, number: found.number } : undefined;
+    // An instance that ignores a condition on a field its table lacks answers with any record: check it.
+    const found = response.data.result.find((r) => r[field] === value);
+    return found ? this.created(found) : undefined;
   }
 
   /** Reads one record of the configured table: credentials, roles and the table name all work. */
