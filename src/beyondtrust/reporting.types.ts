@@ -42,6 +42,10 @@ export interface SessionRepresentative {
   sessionOwner: boolean;
   primaryRep: boolean;
   secondsInvolved?: number;
+  /** The display number at the time of the session. */
+  displayNumber?: string;
+  /** `<invited>1</invited>`: present only for an invited user. */
+  invited: boolean;
   publicIp?: string;
   privateIp?: string;
   hostname?: string;
@@ -124,11 +128,20 @@ export interface SessionSummary {
 
 export interface ExitSurvey {
   lsid: string;
+  /** The start of the session the survey belongs to (UNIX seconds). */
   ts?: number;
+  sessionType?: string;
+  publicSite?: { id?: string; name: string };
+  /** `type` is cust or rep. */
   submittedBy: { type?: string; name: string };
   primaryCustomer?: string;
   primaryRep?: { id?: string; name: string };
   primaryTeam?: { id?: string; name: string };
+  customers: SessionCustomer[];
+  reps: SessionRepresentative[];
+  teams: { id: string; name: string; primary: boolean }[];
+  /** Kept by the appliance for backwards compatibility; always 0 since API 1.0.0. */
+  repResolved?: boolean;
   questions: SurveyAnswer[];
 }
 
@@ -144,6 +157,13 @@ export interface TeamActivity {
     privateIp?: string;
   }[];
   events: (SessionEvent & { destinations: Participant[] })[];
+}
+
+/** SupportTeam: the activity of each team, and the window as the appliance read it. */
+export interface TeamActivityReport {
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  teams: TeamActivity[];
 }
 
 export interface PresentationSessionReport {
@@ -165,6 +185,14 @@ export interface LicenseUsageInterval {
   timestamp?: number;
   datetime?: string;
   counts: { licenseType: string; reason?: string; count: number }[];
+}
+
+/** LicenseUsage: peak usage per interval, with the window and grouping as the appliance read them. */
+export interface LicenseUsageReport {
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  groupBy?: string;
+  intervals: LicenseUsageInterval[];
 }
 
 export interface ArchiveListing {

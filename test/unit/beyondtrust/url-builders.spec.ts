@@ -80,6 +80,23 @@ describe('Client Scripting API URLs', () => {
     expect(query(clientScriptUrl(SITE, { action: 'start_vnc_session', target: 'mac1', port: 5901 }))).toMatchObject({ port: '5901' });
   });
 
+  it('builds web console scripts: type web_console goes with operation execute', () => {
+    expect(
+      clientScriptUrl(
+        SITE,
+        { action: 'start_jump_item_session', client: { hostname: 'ABCDEF02' } },
+        { externalKey: 'INC42' },
+        'web_console',
+      ),
+    ).toBe(
+      'https://support.example.com/api/client_script?type=web_console&operation=execute&action=start_jump_item_session&client.hostname=ABCDEF02&session.custom.external_key=INC42',
+    );
+    expect(query(clientScriptUrl(SITE, { action: 'generate_session_key' }, {}, 'rep'))).toMatchObject({
+      type: 'rep',
+      operation: 'generate',
+    });
+  });
+
   it('refuses incomplete scripts', () => {
     expect(() => clientScriptUrl(SITE, { action: 'start_jump_item_session' })).toThrow(/client\.\* criterion/);
     expect(() => clientScriptUrl(SITE, { action: 'start_rdp_session', target: '' })).toThrow(/needs a target/);

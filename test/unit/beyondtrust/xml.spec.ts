@@ -99,6 +99,53 @@ describe('parseApplianceXml', () => {
     const { node } = parseApplianceXml(`<x><start_time timestamp="1475308800">2016-10-01T08:00:00+00:00</start_time></x>`);
     expect(timestamp(node.start_time)).toEqual({ iso: '2016-10-01T08:00:00+00:00', unix: 1475308800 });
   });
+
+  // Every form the guide shows or allows for a time; none may become NaN.
+  it.each([
+    ['ISO text with a timestamp attribute', '<t timestamp="1475308800">2016-10-01T08:00:00+00:00</t>', '2016-10-01T08:00:00+00:00'],
+    ['ISO text with a ts attribute (command API)', '<t ts="1475308800">2016-10-01T10:00:00+02:00</t>', '2016-10-01T10:00:00+02:00'],
+    ['UNIX seconds as the text (<expires>, <timestamp>)', '<t>1475308800</t>', '2016-10-01T08:00:00Z'],
+    ['ISO text alone', '<t>2016-10-01T08:00:00Z</t>', '2016-10-01T08:00:00Z'],
+    ['"system time" text beside a UTC attribute', '<t timestamp="1475308800">2016-10-01 04:00:00</t>', '2016-10-01T08:00:00Z'],
+    ['zone-less text alone, read as UTC', '<t>2016-10-01 08:00:00</t>', '2016-10-01T08:00:00Z'],
+  ])('reads a time given as %s', (_form, xml, iso) => {
+    expect(timestamp(parseApplianceXml(`<x>${xml}</x>`).node.t)).toEqual({ iso, unix: 1475308800 });
+  });
+
+  it('reads no time at all as undefined, never NaN', () => {
+    const { node } = parseApplianceXml('<x><a>soon</a><b/><c timestamp="later">never</c></x>');
+    expect([timestamp(node.a), timestamp(node.b), timestamp(node.c), timestamp(undefined)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('decodes numeric character references and the predefined entities in text and attributes', () => {
+    const { node } = parseApplianceXml(
+      `<x><name code_name="caf&#233;">Zo&#235; &#x263A; &#x1F600; &amp; &lt;b&gt; &quot;q&quot; &apos;s</name><key>&amp;#233;</key></x>`,
+    );
+    expect(node.name).toEqual({ '#text': 'Zoë ☺ 😀 & <b> "q" \'s', code_name: 'café' });
+    // One pass: an escaped ampersand followed by "#233;" is that text, not é.
+    expect(node.key).toBe('&#233;');
+  });
+
+  it('leaves a reference to a character XML cannot carry as it was', () => {
+    expect(parseApplianceXml('<x><body>a&#0;b&#xD800;c</body></x>').node.body).toBe('a&#0;b&#xD800;c');
+  });
+
+  it('keeps the whitespace around a chat body and trims every other value', () => {
+    const { node } = parseApplianceXml(`<x><event timestamp=" 1 ">
+      <performed_by type="customer">  Casey  </performed_by>
+      <body>  two spaces before and after  \n</body>
+    </event></x>`);
+    expect((node.event as unknown[])[0]).toEqual({
+      timestamp: '1',
+      performed_by: { '#text': 'Casey', type: 'customer' },
+      body: '  two spaces before and after  \n',
+    });
+  });
 });
 
 describe('SupportSession mapping (guide: /session_list/session)', () => {
