@@ -104,7 +104,25 @@ function mapQuestions(node: unknown): SurveyAnswer[] {
 }
 
 const recordings = (node: unknown): RecordingLink[] =>
-  list(node).map((r) => ({ instance: int(attr(r, 'instance')) ?? 0, downloadUrl: text_(r.download_url), viewUrl: text_(r.view_url) }));
+  list(node).map((r, i) => {
+    const instance = int(attr(r, 'instance')) ?? i;
+    return { instance, downloadInstance: instance, downloadUrl: text_(r.download_url), viewUrl: text_(r.view_url) };
+  });
+
+/**
+ * Command shell recordings. The guide contradicts itself: the SupportSession element table says the
+ * `instance` attribute starts with 0, while the CommandShellRecording section says the report starts at
+ * 1 ("instance 1 in a SupportSession report should be referenced as instance 0 in the API"). Both agree
+ * that the download counts from 0. We read the numbering from the data: a list that names an instance 0
+ * counts from 0 and is downloaded as named; a list whose lowest instance is 1 counts from 1 and each is
+ * downloaded one lower. Either way every download is the recording the report listed, never a neighbour
+ * and never an instance outside the list.
+ */
+const commandShellRecordings = (node: unknown): RecordingLink[] => {
+  const links = recordings(node);
+  const fromZero = links.length === 0 || Math.min(...links.map((l) => l.instance)) === 0;
+  return links.map((l) => ({ ...l, downloadInstance: fromZero ? l.instance : l.instance - 1 }));
+};
 
 const mapRepresentative = (r: XmlNode): SessionRepresentative => ({
   id: attr(r, 'id') ?? '',
@@ -178,7 +196,7 @@ export function mapSupportSession(s: XmlNode): SupportSessionReport {
     recordingViewUrl: optText(s.session_recording_view_url),
     recordingDownloadUrl: optText(s.session_recording_download_url),
     showMyScreenRecordings: recordings(child(s, 'show_my_screen_recordings').show_my_screen_recording),
-    commandShellRecordings: recordings(child(s, 'command_shell_recordings').command_shell_recording),
+    commandShellRecordings: commandShellRecordings(child(s, 'command_shell_recordings').command_shell_recording),
     fileTransferCount: int(s.file_transfer_count) ?? 0,
     fileMoveCount: int(s.file_move_count) ?? 0,
     fileDeleteCount: int(s.file_delete_count) ?? 0,
@@ -366,11 +384,12 @@ export class BeyondTrustReportingClient {
     return this.transport.stream({ generate_report: 'SupportSessionRecording', lsid }, 'SupportSessionRecording');
   }
 
+  /** `instance` counts from 0 (a report's RecordingLink.downloadInstance). */
   showMyScreenRecording(lsid: string, instance: number): Promise<RecordingStream> {
     return this.transport.stream({ generate_report: 'ShowMyScreenRecording', lsid, instance }, 'ShowMyScreenRecording');
   }
 
-  /** `instance` counts from 0 here; the SupportSession report's command shell list counts from 1. */
+  /** `instance` counts from 0 (a report's RecordingLink.downloadInstance). */
   commandShellRecording(lsid: string, instance: number): Promise<RecordingStream> {
     return this.transport.stream({ generate_report: 'CommandShellRecording', lsid, instance }, 'CommandShellRecording');
   }

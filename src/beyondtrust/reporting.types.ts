@@ -64,7 +64,10 @@ export interface SessionCustomer {
 }
 
 export interface RecordingLink {
+  /** As the SupportSession report numbers it. */
   instance: number;
+  /** The `instance` the download (ShowMyScreenRecording, CommandShellRecording) takes: from 0. */
+  downloadInstance: number;
   downloadUrl: string;
   viewUrl: string;
 }

@@ -70,7 +70,7 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
       reps: [{ id: '1', username: 'admin', sessionOwner: true }],
       teams: [{ id: '1', name: 'Service Desk', primary: true }],
       showMyScreenRecordings: [{ instance: 0 }],
-      commandShellRecordings: [{ instance: 1 }],
+      commandShellRecordings: [{ instance: 0, downloadInstance: 0 }],
       customerSurveys: [{ answers: [{ name: 'satisfied', answers: ['yes'] }] }],
       repSurveys: [{ answers: [{ name: 'resolved', answers: ['yes'] }] }],
       fileTransferCount: 1,

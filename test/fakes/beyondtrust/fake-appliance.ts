@@ -28,6 +28,8 @@ export interface FakeApplianceOptions {
   accounts?: FakeAccount[];
   /** Simulated processing time of a report, ms. */
   reportLatencyMs?: number;
+  /** How the SupportSession report numbers command shell recordings (see commandShellNumbering). */
+  commandShellNumbering?: 0 | 1;
 }
 
 export interface FakeParticipant {
@@ -213,7 +215,13 @@ export class FakeAppliance {
   private outboundBusy?: Promise<void>;
   /** Every outbound event POST and the status it got, in order. */
   readonly outboundDeliveries: { event: string; lsid?: string; status: number }[] = [];
-  private readonly options: Required<Omit<FakeApplianceOptions, 'accounts'>>;
+  private readonly options: Required<Omit<FakeApplianceOptions, 'accounts' | 'commandShellNumbering'>>;
+  /**
+   * The guide contradicts itself on the `instance` of <command_shell_recording> in the SupportSession report:
+   * its element table starts at 0, its CommandShellRecording section says the report starts at 1. Either
+   * reading can be played; the download (CommandShellRecording) counts from 0 in both.
+   */
+  commandShellNumbering: 0 | 1;
   url = '';
 
   constructor(options: FakeApplianceOptions = {}) {
@@ -223,6 +231,7 @@ export class FakeAppliance {
       perHour: options.perHour ?? 15_000,
       reportLatencyMs: options.reportLatencyMs ?? 0,
     };
+    this.commandShellNumbering = options.commandShellNumbering ?? 0;
     for (const account of options.accounts ?? [
       { clientId: 'rsb-client', clientSecret: 'rsb-secret-0123456789', permissions: FULL_PERMISSIONS },
     ]) {
@@ -1482,7 +1491,7 @@ export class FakeAppliance {
               'command_shell_recordings',
               {},
               s.recordings.commandShell.map((_, i) =>
-                el('command_shell_recording', { instance: i + 1 }, [
+                el('command_shell_recording', { instance: i + this.commandShellNumbering }, [
                   el('download_url', {}, `${base}?lsid=${s.lsid}&sh=${i}`),
                   el('view_url', {}, `${base}?lsid=${s.lsid}&sh=${i}&view=1`),
                 ]),

@@ -191,8 +191,9 @@ describe('SupportSession mapping (guide: /session_list/session)', () => {
       externalKey: 'INC0012345',
       customAttributes: [{ codeName: 'ticket_id', displayName: 'Ticket ID', value: '12345' }],
       recordingDownloadUrl: 'https://s/rec',
-      showMyScreenRecordings: [{ instance: 0, downloadUrl: 'https://s/sms0' }],
-      commandShellRecordings: [{ instance: 1, downloadUrl: 'https://s/sh1' }],
+      showMyScreenRecordings: [{ instance: 0, downloadInstance: 0, downloadUrl: 'https://s/sms0' }],
+      // A list whose lowest instance is 1 counts from 1 (the CommandShellRecording section's reading).
+      commandShellRecordings: [{ instance: 1, downloadInstance: 0, downloadUrl: 'https://s/sh1' }],
       primaryRep: { id: '1', name: 'Ada' },
       primaryTeam: { id: '2', name: 'Escalations' },
       customers: [{ username: 'Casey', publicIp: '203.0.113.7', primary: true, info: { name: 'Casey', company: 'ACME' } }],
