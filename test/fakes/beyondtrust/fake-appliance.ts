@@ -203,6 +203,7 @@ export class FakeAppliance {
   private wss?: WebSocketServer;
   /** Real-time state API subscribers that finished authenticate + subscribe. */
   private readonly subscribers = new Set<WebSocket>();
+  private readonly rowIds = new Map<string, string>();
   /** Lets a test see the reassembly of split frames: big messages are sent in two parts. */
   splitRealtimeMessagesOver = 400;
   private tokens: Token[] = [];
@@ -316,7 +317,7 @@ export class FakeAppliance {
     };
     session.events.push({ type: 'Session Start', timestamp: start, performedBy: this.customerOf(session) });
     this.sessions.set(lsid, session);
-    this.publish({ insert: { support_session: { [String(session.lseq)]: this.sessionRow(session) } } });
+    this.publish({ insert: { support_session: { [this.rowId(`session:${session.lsid}`)]: this.sessionRow(session) } } });
     this.emitOutbound('support_conference_begin', session);
     return session;
   }
@@ -330,7 +331,7 @@ export class FakeAppliance {
     this.publish({
       insert: {
         representative_support_session: {
-          [`${session.lseq}-${rep.id}`]: { representative_id: Number(rep.id), support_session_id: session.lseq, created_timestamp: at },
+          [this.rowId(`member:${session.lsid}:${rep.id}`)]: this.memberRow(session, rep, at),
         },
       },
     });
@@ -402,8 +403,8 @@ export class FakeAppliance {
     session.customer.inSession = false;
     this.publish({
       delete: {
-        support_session: [String(session.lseq)],
-        representative_support_session: session.reps.map((r) => `${session.lseq}-${r.rep.id}`),
+        support_session: [this.rowId(`session:${session.lsid}`)],
+        representative_support_session: session.reps.map((r) => this.rowId(`member:${session.lsid}:${r.rep.id}`)),
       },
     });
     session.events.push({ type: 'Session End', timestamp: at, performedBy: { gsnumber: '0', type: 'system', name: 'System' } });
@@ -531,17 +532,14 @@ export class FakeAppliance {
                 this.reps
                   .filter((r) => r.loggedIn)
                   .map((r) => [
-                    r.id,
+                    this.rowId(`rep:${r.id}`),
                     { user_id: Number(r.id), username: r.username, public_display_name: r.displayName, routing_available: 1 },
                   ]),
               ),
-              support_session: Object.fromEntries(active.map((x) => [String(x.lseq), this.sessionRow(x)])),
+              support_session: Object.fromEntries(active.map((x) => [this.rowId(`session:${x.lsid}`), this.sessionRow(x)])),
               representative_support_session: Object.fromEntries(
                 active.flatMap((x) =>
-                  x.reps.map((r) => [
-                    `${x.lseq}-${r.rep.id}`,
-                    { representative_id: Number(r.rep.id), support_session_id: x.lseq, created_timestamp: r.joinedAt },
-                  ]),
+                  x.reps.map((r) => [this.rowId(`member:${x.lsid}:${r.rep.id}`), this.memberRow(x, r.rep, r.joinedAt)]),
                 ),
               ),
             },
@@ -552,6 +550,28 @@ export class FakeAppliance {
       }
     });
     socket.on('close', () => this.subscribers.delete(socket));
+  }
+
+  /**
+   * The row id of a thing in the real-time model. The guide: "64-bit unsigned integers are used to generate
+   * the id value. The maximum allowed value is 18446744073709551615." This fake hands them out from that
+   * maximum down, so every id and foreign key is beyond what a double holds exactly.
+   */
+  rowId(thing: string): string {
+    let id = this.rowIds.get(thing);
+    if (id === undefined) {
+      id = String(18446744073709551615n - BigInt(this.rowIds.size));
+      this.rowIds.set(thing, id);
+    }
+    return id;
+  }
+
+  private memberRow(s: FakeSession, rep: FakeRep, at: number): Row {
+    return {
+      representative_id: BigInt(this.rowId(`rep:${rep.id}`)),
+      support_session_id: BigInt(this.rowId(`session:${s.lsid}`)),
+      created_timestamp: at,
+    };
   }
 
   private sessionRow(s: FakeSession): Row {
@@ -572,7 +592,9 @@ export class FakeAppliance {
 
   /** Binary frames, newline-terminated; large messages split over two frames as the guide warns. */
   private sendRealtime(socket: WebSocket, message: unknown): void {
-    const text = `${JSON.stringify(message)}\n`;
+    // 64-bit ids go out as bare JSON numbers, as the appliance writes them (JSON.stringify cannot write a BigInt).
+    const json = JSON.stringify(message, (_key, value: unknown) => (typeof value === 'bigint' ? `\u0000big:${value}` : value));
+    const text = `${json.replace(/"\\u0000big:(\d+)"/g, '$1')}\n`;
     if (text.length > this.splitRealtimeMessagesOver) {
       const half = Math.floor(text.length / 2);
       socket.send(Buffer.from(text.slice(0, half)), { binary: true });
