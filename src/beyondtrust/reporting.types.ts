@@ -29,7 +29,10 @@ export interface SessionEvent {
   /** `<data><value name value/></data>`. */
   data: Record<string, string>;
   systemInformation?: { name: string; fields: string[]; rows: string[][] }[];
-  /** Every attribute of `<event>` besides timestamp and event_type (the API account that sent a chat line, ...). */
+  /**
+   * Every attribute of `<event>` besides timestamp and event_type, uninterpreted: the guide says a line sent
+   * through the Command API carries "a special attribute" naming the API account, but never names it.
+   */
   attributes: Record<string, string>;
 }
 

@@ -108,11 +108,9 @@ describe('BeyondTrust command API against the fake appliance', () => {
     const earlier = Math.floor(Date.now() / 1000) - 120;
     await sut.command.sendChatMessage({ lsid: session.lsid, body: 'printer is on fire', impersonate: 'customer', timestamp: earlier });
     await sut.command.sendChatMessage({ lsid: session.lsid, body: 'Bot: handing over' });
-    expect(
-      session.events.filter((e) => e.type === 'Chat Message').map((e) => [e.performedBy!.type, e.body, e.timestamp, e.apiAccount]),
-    ).toEqual([
-      ['customer', 'printer is on fire', earlier, 'rsb-client'],
-      ['system', 'Bot: handing over', expect.any(Number), 'rsb-client'],
+    expect(session.events.filter((e) => e.type === 'Chat Message').map((e) => [e.performedBy!.type, e.body, e.timestamp])).toEqual([
+      ['customer', 'printer is on fire', earlier],
+      ['system', 'Bot: handing over', expect.any(Number)],
     ]);
     await expect(sut.command.sendChatMessage({ lsid: session.lsid, body: 'x', impersonate: { repId: 1 } })).rejects.toThrow(
       'The representative is not in the session',
@@ -130,7 +128,8 @@ describe('BeyondTrust command API against the fake appliance', () => {
     );
     await expect(sut.command.leaveSession(session.lsid, { repUsername: 'admin' })).resolves.toBe('Representative successfully removed');
     await expect(sut.command.leaveSession(session.lsid, { customer: true })).resolves.toBe('Customer successfully removed');
-    await expect(sut.command.terminateSession(session.lsid)).rejects.toThrow('Session is not active');
+    // The guide does not say the session ends when its (virtual) customer leaves: it is still there to end.
+    await expect(sut.command.terminateSession(session.lsid)).resolves.toBe('Successfully terminated');
   });
 
   it('checks chat parameters before sending', async () => {

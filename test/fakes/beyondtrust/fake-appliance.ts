@@ -47,8 +47,6 @@ export interface FakeEvent {
   filename?: string;
   filesize?: number;
   data?: Record<string, string>;
-  /** The API account that sent a chat line through send_chat_message. */
-  apiAccount?: string;
   systemInformation?: { name: string; fields: string[]; rows: string[][] }[];
 }
 
@@ -223,6 +221,12 @@ export class FakeAppliance {
    * reading can be played; the download (CommandShellRecording) counts from 0 in both.
    */
   commandShellNumbering: 0 | 1;
+  /**
+   * The guide says leave_session "removes a customer or representative from a session", nothing about the
+   * session ending when the customer is a virtual one. By default the session goes on (a representative
+   * may still be in it); set this to play an appliance that ends it.
+   */
+  virtualCustomerLeaveEndsSession = false;
   url = '';
 
   constructor(options: FakeApplianceOptions = {}) {
@@ -366,7 +370,7 @@ export class FakeAppliance {
     this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
   }
 
-  chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW(), apiAccount?: string): void {
+  chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW()): void {
     const session = this.session(lsid);
     const performedBy =
       from === 'customer'
@@ -374,7 +378,7 @@ export class FakeAppliance {
         : from === 'system'
           ? { gsnumber: '0', type: 'system' as const, name: 'System' }
           : this.repOf(this.reps.find((r) => r.id === from.repId)!);
-    session.events.push({ type: 'Chat Message', timestamp: at, performedBy, body: text, apiAccount });
+    session.events.push({ type: 'Chat Message', timestamp: at, performedBy, body: text });
   }
 
   addEvent(lsid: string, event: FakeEvent): void {
@@ -857,7 +861,7 @@ export class FakeAppliance {
           if (!rep) throw new XmlError('The representative is not in the session');
           from = { repId: rep.rep.id };
         } else if (p.impersonate) throw new XmlError('Invalid impersonate value');
-        this.chat(session.lsid, from, p.body, at, account.clientId);
+        this.chat(session.lsid, from, p.body, at);
         return doc('success', 'Chat message sent');
       }
       case 'create_virtual_customer': {
@@ -884,8 +888,7 @@ export class FakeAppliance {
         if (p.customer === '1') {
           if (!session.customer.inSession) throw new XmlError('The customer is not in the session');
           session.customer.inSession = false;
-          // A virtual customer leaving ends its session, as nobody can reconnect to it.
-          if (session.virtual) this.endSession(session.lsid);
+          if (session.virtual && this.virtualCustomerLeaveEndsSession) this.endSession(session.lsid);
           return doc('success', 'Customer successfully removed');
         }
         if (!p.rep_id && !p.rep_username) throw new XmlError('One of rep_id, rep_username or customer is required');
@@ -1587,7 +1590,7 @@ function eventXml(e: FakeEvent): string {
       : XML_INVALID.test(e.body)
         ? [el('encoded_body', {}, Buffer.from(e.body, 'utf8').toString('base64'))]
         : [el('body', {}, e.body)];
-  return el('event', { timestamp: e.timestamp, event_type: e.type, ...(e.apiAccount ? { api_account: e.apiAccount } : {}) }, [
+  return el('event', { timestamp: e.timestamp, event_type: e.type }, [
     ...who('performed_by', e.performedBy),
     ...who('destination', e.destination),
     ...body,

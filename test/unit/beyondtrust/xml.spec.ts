@@ -171,7 +171,7 @@ describe('SupportSession mapping (guide: /session_list/session)', () => {
       <team_list><team id="1" primary_team="0">Service Desk</team><team id="2" primary_team="1">Escalations</team></team_list>
       <cust_survey_list><cust_exit_survey><question_list><question id="1"><name>satisfied</name><type>radio</type><label>Satisfied?</label><answer_list><answer>yes</answer></answer_list></question></question_list></cust_exit_survey></cust_survey_list>
       <session_details>
-        <event timestamp="1475308801" event_type="Chat Message" api_account="bot"><performed_by gsnumber="21" type="customer">Casey</performed_by><body>Hello &amp; thanks</body></event>
+        <event timestamp="1475308801" event_type="Chat Message" unlisted="kept"><performed_by gsnumber="21" type="customer">Casey</performed_by><body>Hello &amp; thanks</body></event>
         <event timestamp="1475308802" event_type="Chat Message"><performed_by gsnumber="11" type="representative">Ada</performed_by><encoded_body>${Buffer.from('bin\u0001ary').toString('base64')}</encoded_body></event>
         <event timestamp="1475308803" event_type="File Upload"><performed_by gsnumber="11" type="representative">Ada</performed_by><filename>fix.ps1</filename><filesize>2048</filesize></event>
         <event timestamp="1475308804" event_type="Conference Member Added"><data><value name="username" value="bob"/><value name="user_id" value="2"/></data></event>
@@ -213,7 +213,8 @@ describe('SupportSession mapping (guide: /session_list/session)', () => {
       timestamp: 1475308801,
       performedBy: { type: 'customer', name: 'Casey' },
       body: 'Hello & thanks',
-      attributes: { api_account: 'bot' },
+      // An attribute the element table does not list is kept, not interpreted.
+      attributes: { unlisted: 'kept' },
     });
     expect(encoded.body).toBe('bin\u0001ary');
     expect(file).toMatchObject({ filename: 'fix.ps1', filesize: 2048 });
