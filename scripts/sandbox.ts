@@ -57,7 +57,7 @@ async function main(): Promise<void> {
 
   const base = `http://${process.env.HOST}:${process.env.PORT}`;
   // The fake appliance sends its outbound events to the sandbox, as an HTTP recipient would be set up.
-  appliance?.sendOutboundEventsTo(`${base}/webhooks/beyondtrust`, process.env.BT_EVENTS_TOKEN!, 'form', 1000);
+  appliance?.sendOutboundEventsTo(`${base}/webhooks/beyondtrust`, process.env.BT_EVENTS_TOKEN!, 'query', 1000);
   const token = process.env.RSB_API_TOKENS === SANDBOX_TOKEN ? SANDBOX_TOKEN : '<your token>';
   process.stderr.write(
     [

@@ -125,7 +125,7 @@ export class Environment {
 
   @EnvVar({
     description:
-      "Shared token of the appliance's outbound events (POST /webhooks/beyondtrust): the outbound_event_token form field, the token query parameter or the X-RSB-Events-Token header. Unset disables the endpoint (404).",
+      "Shared token of the appliance's outbound events (POST /webhooks/beyondtrust): the token query parameter of the HTTP recipient's URL, or an X-RSB-Events-Token header added by a proxy. Unset disables the endpoint (404).",
     sensitive: true,
     example: '',
   })

@@ -271,9 +271,9 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       const missing = await post({ event: 'support_conference_end', lsid: 'abc' });
       expect(missing.status).toBe(401);
       expect(((await missing.json()) as { error: { message: string } }).error.message).toContain('token is missing');
-      expect((await post({ event: 'support_conference_end', lsid: 'abc', outbound_event_token: 'wrong-token-0123456789' })).status).toBe(
-        401,
-      );
+      expect((await post({ event: 'support_conference_end', lsid: 'abc' }, {}, '?token=wrong-token-0123456789')).status).toBe(401);
+      // A token in the body is nothing the appliance can send, and nothing we read.
+      expect((await post({ event: 'support_conference_end', lsid: 'abc', outbound_event_token: EVENTS_TOKEN })).status).toBe(401);
       const outside = await post(
         { event: 'support_conference_end', lsid: 'abc' },
         { 'x-forwarded-for': '198.51.100.7', 'x-rsb-events-token': EVENTS_TOKEN },
@@ -288,14 +288,22 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       const unknown = await post({ event: 'support_conference_frobnicated', lsid: 'abc' }, {}, `?token=${EVENTS_TOKEN}`);
       expect(unknown.status).toBe(200);
       expect(await unknown.json()).toEqual({ ok: true, ignored: 'event support_conference_frobnicated is not used' });
-      const noLsid = await post({ event: 'support_conference_end', outbound_event_token: EVENTS_TOKEN });
+      const noLsid = await post({ event: 'support_conference_end' }, { 'x-rsb-events-token': EVENTS_TOKEN });
       expect(await noLsid.json()).toEqual({ ok: true, ignored: 'event support_conference_end carries no usable lsid' });
       expect(await pulls.count()).toBe(before);
     });
 
-    it('keeps the session state from begin, member and owner events', async () => {
+    it('keeps the session state from begin, member and owner events, exactly as the appliance posts them', async () => {
       const s = richSession('ZD-state', REC, false);
       await appliance.outboundDrained();
+      // Only the appliance's own variables arrive: the token rode in the recipient URL.
+      const deliveries = appliance.outboundDeliveries.filter((d) => d.lsid === s.lsid);
+      expect(deliveries.map((d) => [d.event, d.status])).toEqual([
+        ['support_conference_begin', 200],
+        ['support_conference_member_added', 200],
+        ['support_conference_member_added', 200],
+        ['support_conference_owner_changed', 200],
+      ]);
       const redis = new Redis(REDIS_URL);
       const state = await redis.hgetall(`${sut.prefix}:session:${s.lsid}`);
       redis.disconnect();

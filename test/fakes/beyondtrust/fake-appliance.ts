@@ -209,7 +209,7 @@ export class FakeAppliance {
   private faults: { status: number; remaining: number; delayMs?: number; retryAfter?: string }[] = [];
   private nextLseq = 1000;
   /** The HTTP recipient of outbound events, when one is configured (see sendOutboundEventsTo). */
-  private outbound?: { url: string; token: string; via: 'form' | 'query' | 'header'; retryMs: number };
+  private outbound?: { url: string; token: string; via: 'query' | 'header'; retryMs: number };
   private readonly outboundQueue: Record<string, string>[] = [];
   private outboundBusy?: Promise<void>;
   /** Every outbound event POST and the status it got, in order. */
@@ -323,6 +323,7 @@ export class FakeAppliance {
     this.sessions.set(lsid, session);
     this.publish({ insert: { support_session: { [this.rowId(`session:${session.lsid}`)]: this.sessionRow(session) } } });
     this.emitOutbound('support_conference_begin', session);
+    this.emitOutbound('support_conference_member_added', session, { type: 'customer', display_name: session.customer.name });
     return session;
   }
 
@@ -345,12 +346,8 @@ export class FakeAppliance {
       performedBy: this.repOf(rep),
       data: { name: rep.displayName, username: rep.username, user_id: rep.id },
     });
-    this.emitOutbound('support_conference_member_added', session, {
-      rep_id: rep.id,
-      rep_username: rep.username,
-      rep_name: rep.displayName,
-    });
-    if (owner) this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
+    this.emitOutbound('support_conference_member_added', session, this.memberVariables(rep));
+    if (owner) this.emitOutbound('support_conference_owner_changed', session, this.memberVariables(rep));
   }
 
   /** The session's owner hands it to another representative (who joins if not in it yet). */
@@ -367,7 +364,7 @@ export class FakeAppliance {
       performedBy: this.repOf(rep),
       data: { name: rep.displayName, username: rep.username, user_id: rep.id },
     });
-    this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
+    this.emitOutbound('support_conference_owner_changed', session, this.memberVariables(rep));
   }
 
   chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW()): void {
@@ -418,9 +415,10 @@ export class FakeAppliance {
   /**
    * Configures an HTTP recipient of outbound events, as /login > Management > Outbound Events does. As the
    * appliance does, events go one at a time, in order; an event that does not get a 200 is retried and
-   * holds back every later one.
+   * holds back every later one. The appliance posts only its own variables, so the token is part of the
+   * recipient's URL (`query`), or added on the way by a proxy (`header`).
    */
-  sendOutboundEventsTo(url: string, token: string, via: 'form' | 'query' | 'header' = 'form', retryMs = 200): void {
+  sendOutboundEventsTo(url: string, token: string, via: 'query' | 'header' = 'query', retryMs = 200): void {
     this.outbound = { url, token, via, retryMs };
   }
 
@@ -459,7 +457,11 @@ export class FakeAppliance {
     while (this.outboundBusy) await this.outboundBusy;
   }
 
-  private emitOutbound(event: string, session: FakeSession, extra: Record<string, string> = {}): void {
+  /**
+   * The variables of a support-session event: the standard three (event, version, timestamp), then
+   * appliance_id, lsid and external_key; member and owner events add the member. Nothing else.
+   */
+  private emitOutbound(event: string, session: FakeSession, member: Record<string, string> = {}): void {
     const fields: Record<string, string> = {
       event,
       version: '3',
@@ -467,10 +469,13 @@ export class FakeAppliance {
       appliance_id: 'fake-appliance',
       lsid: session.lsid,
       ...(session.externalKey ? { external_key: session.externalKey } : {}),
-      ...Object.fromEntries(Object.entries(session.custom).map(([k, v]) => [`custom.${k}`, v])),
-      ...extra,
+      ...member,
     };
     this.emitOutboundRaw(fields);
+  }
+
+  private memberVariables(rep: FakeRep): Record<string, string> {
+    return { type: 'representative', user_id: rep.id, username: rep.username, display_name: rep.displayName };
   }
 
   private async drainOutbound(): Promise<void> {
@@ -479,8 +484,7 @@ export class FakeAppliance {
       const fields = { ...this.outboundQueue[0] };
       const target = new URL(url);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-      if (via === 'form') fields.outbound_event_token = token;
-      else if (via === 'query') target.searchParams.set('token', token);
+      if (via === 'query') target.searchParams.set('token', token);
       else headers['x-rsb-events-token'] = token;
       let status = 0;
       try {
