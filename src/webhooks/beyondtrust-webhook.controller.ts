@@ -68,7 +68,11 @@ export class BeyondTrustWebhookController {
   @ApiResponse({ status: 200, description: 'Stored durably, or authenticated but unusable (ignored, counted)' })
   @ApiResponse({ status: 401, description: 'Token missing or wrong' })
   @ApiResponse({ status: 403, description: 'Source outside BT_EVENTS_ALLOWED_IPS' })
-  @ApiResponse({ status: 503, description: 'Redis unavailable: the appliance sends it again' })
+  @ApiResponse({
+    status: 503,
+    description: 'Redis unavailable: the appliance sends it again',
+    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+  })
   @Post('beyondtrust')
   @HttpCode(HttpStatus.OK)
   async receive(
