@@ -27,7 +27,16 @@ describe('Session Generation API URLs', () => {
     });
   });
 
+  it('starts click-to-chat without JavaScript (c2cjs=1) and carries locale, chat locale and platform', () => {
+    expect(
+      query(
+        startSessionUrl(SITE, { shortKey: '2962035' }, { clickToChat: true, locale: 'en-us', chatLocale: 'cs-cs', platform: 'winNT-64' }),
+      ),
+    ).toEqual({ short_key: '2962035', c2cjs: '1', locale: 'en-us', chat_locale: 'cs-cs', platform: 'winNT-64' });
+  });
+
   it('refuses values the guide does not allow', () => {
+    expect(() => startSessionUrl(SITE, { shortKey: '1234567' }, { customer: { details: 'é'.repeat(513) } })).toThrow(/1024 bytes/);
     expect(() => startSessionUrl(SITE, { shortKey: 'abc' })).toThrow(/seven-digit/);
     expect(() => startSessionUrl(SITE, { shortKey: '1234567' }, { customer: { name: 'x'.repeat(101) } })).toThrow(/customer.name/);
     expect(() => startSessionUrl(SITE, { shortKey: '1234567' }, { externalKey: 'x'.repeat(1025) })).toThrow(/1024/);
@@ -95,6 +104,12 @@ describe('Client Scripting API URLs', () => {
       type: 'rep',
       operation: 'generate',
     });
+  });
+
+  it('deletes the script file with no other parameter and no session attributes', () => {
+    expect(clientScriptUrl(SITE, { action: 'delete_script_file' }, { externalKey: 'INC42' })).toBe(
+      'https://support.example.com/api/client_script?type=rep&operation=generate&action=delete_script_file',
+    );
   });
 
   it('refuses incomplete scripts', () => {
