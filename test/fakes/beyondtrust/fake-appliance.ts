@@ -840,8 +840,8 @@ export class FakeAppliance {
         need('lsid', 'queue_id');
         const session = this.activeSession(p.lsid);
         this.checkQueue(p.queue_id, false);
+        // The guide's SupportSession event types list no transfer to a queue: the report shows none.
         session.queueId = p.queue_id;
-        session.events.push({ type: 'Session Transferred', timestamp: NOW(), data: { queue: p.queue_id } });
         return doc('success', 'Successfully transferred');
       }
       case 'send_chat_message': {
