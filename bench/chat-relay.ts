@@ -15,7 +15,7 @@ import { report, spawnApp } from './lib';
 const ESCALATIONS = Number(process.argv[2] ?? 50);
 const SECONDS = Number(process.argv[3] ?? 30);
 const PER_SECOND = 5;
-const SECRET = 'bench-callback-secret-0123456789';
+const SECRET = `whsec_${Buffer.from('bench-callback-secret-0123456789').toString('base64')}`;
 const TOKEN = 'bench-api-token-0123456789abcdef';
 const CUSTOMER = { name: 'Casey', ipAddress: '203.0.113.7', operatingSystem: 'Windows 11', computerName: 'CASEY-PC' };
 

@@ -18,8 +18,11 @@ async function main(): Promise<void> {
     RSB_ROLE: 'all',
     RSB_REDIS_PREFIX: 'rsb-sandbox',
     RSB_API_TOKENS: SANDBOX_TOKEN,
-    // Chat escalations (/api/v1/chat) sign their callbacks with this; a real deployment sets its own.
-    RSB_CALLBACK_SECRET: 'sandbox-callback-secret-not-for-production',
+    // Standard Webhooks secrets (whsec_ + base64): chat escalations (/api/v1/chat) sign their callbacks with
+    // the first, /webhooks/generic checks and signs with the second. A real deployment makes its own:
+    // whsec_$(openssl rand -base64 32).
+    RSB_CALLBACK_SECRET: `whsec_${Buffer.from('sandbox-callback-secret-not-for-production').toString('base64')}`,
+    GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from('sandbox-generic-secret-not-for-production').toString('base64')}`,
   };
   let appliance: FakeAppliance | undefined;
   if (!process.env.BT_SITE_URL) {
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
 
   const base = `http://${process.env.HOST}:${process.env.PORT}`;
   // The fake appliance sends its outbound events to the sandbox, as an HTTP recipient would be set up.
-  appliance?.sendOutboundEventsTo(`${base}/webhooks/beyondtrust`, process.env.BT_EVENTS_TOKEN!, 'form', 1000);
+  appliance?.sendOutboundEventsTo(`${base}/webhooks/beyondtrust`, process.env.BT_EVENTS_TOKEN!, 'query', 1000);
   const token = process.env.RSB_API_TOKENS === SANDBOX_TOKEN ? SANDBOX_TOKEN : '<your token>';
   process.stderr.write(
     [

@@ -36,8 +36,10 @@ export interface SessionEndJob {
 export interface RecordingJob {
   lsid: string;
   kind: RecordingKind;
-  /** As the report numbers it: Show My Screen from 0, command shell from 1; 0 for the session recording. */
+  /** As the report numbers it (keys the artifact); 0 for the session recording. */
   instance: number;
+  /** What the download takes, from 0, as read from the report's own numbering (see reporting.client.ts). */
+  downloadInstance?: number;
   viewUrl?: string;
   downloadUrl?: string;
   ticket: { system: 'zendesk' | 'servicenow' | 'generic'; id: string; number: string; callbackUrl?: string };

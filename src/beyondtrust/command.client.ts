@@ -257,18 +257,38 @@ export class BeyondTrustCommandClient {
       { type: options.types?.join(','), id: options.ids?.join(','), include_connections: options.includeConnections ? 1 : undefined },
       true,
     );
+    const STRUCTURED = new Set(['client_connections', 'event_log', 'support_session_ids']);
     const clients: ConnectedClient[] = [];
     for (const [element, value] of Object.entries(node)) {
       if (!element.startsWith('connected_')) continue;
       for (const c of Array.isArray(value) ? (value as XmlNode[]) : [value as XmlNode]) {
         const fields: Record<string, string> = {};
-        for (const [k, v] of Object.entries(c)) if (typeof v !== 'object' && k !== 'id') fields[k] = String(v);
+        for (const [k, v] of Object.entries(c)) if (k !== 'id' && !STRUCTURED.has(k)) fields[k] = text_(v);
+        const connections = child(c, 'client_connections');
+        // The guide names <event_log> beside <client_connections> and also inside it: either is read.
+        const logHolder = c.event_log !== undefined ? c : connections;
         clients.push({
           kind: element.replace(/^connected_/, ''),
           id: attr(c, 'id') ?? '',
           hostname: optText(c.hostname),
           platform: optText(c.platform),
+          platformId: attr(c.platform, 'id'),
           connectedSince: timestamp(c.connected_since),
+          supportSessionIds: c.support_session_ids === undefined ? undefined : list(child(c, 'support_session_ids').lsid).map(text_),
+          connections:
+            c.client_connections === undefined
+              ? undefined
+              : list(connections.client_connection).map((x) => ({
+                  applianceId: text_(x.appliance_id),
+                  purpose: text_(x.purpose),
+                  receiveTrafficNode: bool(x.receive_traffic_node),
+                  connectedSince: timestamp(x.connected_since),
+                  privateIp: optText(x.private_ip),
+                })),
+          eventLog:
+            logHolder.event_log === undefined
+              ? undefined
+              : list(child(logHolder, 'event_log').event).map((e) => ({ at: timestamp(e), text: text_(e) })),
           fields,
         });
       }
@@ -291,12 +311,13 @@ export class BeyondTrustCommandClient {
     };
   }
 
+  /**
+   * `dataSyncFirst: false` sends `data_sync_first=0` ("fail over without a final data sync"); left out, the
+   * parameter is not sent and the appliance decides (the guide does not say its default).
+   */
   async setFailoverRole(role: 'primary' | 'backup', options: { dataSyncFirst?: boolean; force?: boolean } = {}): Promise<string> {
-    return this.success(
-      'set_failover_role',
-      { role, data_sync_first: options.dataSyncFirst ? 1 : undefined, force: options.force ? 1 : undefined },
-      false,
-    );
+    const flag = (value?: boolean) => (value === undefined ? undefined : value ? 1 : 0);
+    return this.success('set_failover_role', { role, data_sync_first: flag(options.dataSyncFirst), force: flag(options.force) }, false);
   }
 
   /**

@@ -99,8 +99,17 @@ export interface ConnectedClient {
   id: string;
   hostname?: string;
   platform?: string;
+  /** The short platform code of the `<platform>` element's id attribute (winNT-64, ...). */
+  platformId?: string;
+  /** Sent only when include_connections was asked for. */
   connectedSince?: Timestamp;
-  /** Every other element, as text, for the fields specific to a kind (user_id, lsid, ...). */
+  /** A representative's sessions: the `<lsid>` of each `<support_session_ids>` entry. */
+  supportSessionIds?: string[];
+  /** With include_connections: the client's connections to each appliance of a cluster. */
+  connections?: { applianceId: string; purpose: string; receiveTrafficNode: boolean; connectedSince?: Timestamp; privateIp?: string }[];
+  /** With include_connections: the last (up to 20) connection events. */
+  eventLog?: { at?: Timestamp; text: string }[];
+  /** Every other element, as text, for the fields specific to a kind (user_id, username, routing_busy, lsid, ...). */
   fields: Record<string, string>;
 }
 

@@ -1,3 +1,4 @@
+import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { SharedTokenProvider } from './token-provider';
@@ -22,6 +23,21 @@ export interface RealtimeStateOptions {
   reconnectMaxMs?: number;
   /** Give up on a connection that has not finished authenticate + subscribe within this time. */
   handshakeTimeoutMs?: number;
+}
+
+/**
+ * The guide: row ids are unsigned 64-bit integers (up to 18446744073709551615) since 16.2, and the
+ * foreign keys (`support_session_id`, `queue_id`, ...) carry them too. JSON.parse would round any above
+ * 2^53 (and Node 20's JSON.parse gives a reviver no source text), so messages go through lossless-json:
+ * an integer a double cannot hold exactly stays its digits, and every id field is a string whatever its
+ * size, so an id reads the same as the row key it points at.
+ */
+export function parseStateMessage(line: string): unknown {
+  return parseLossless(
+    line,
+    (key, value) => ((key === 'id' || key.endsWith('_id')) && typeof value === 'number' ? String(value) : value),
+    (digits) => (isInteger(digits) && !isSafeNumber(digits) ? digits : Number(digits)),
+  );
 }
 
 /** The guide: the subprotocol must be sent URL-encoded. */
@@ -139,7 +155,7 @@ export class RealtimeStateClient extends EventEmitter {
       if (!line) continue;
       let message: { type?: string; success?: boolean; reason?: string; timestamp?: number } & Record<string, unknown>;
       try {
-        message = JSON.parse(line) as typeof message;
+        message = parseStateMessage(line) as typeof message;
       } catch {
         this.emit('error', new Error('real-time state API sent a message that is not JSON'));
         this.socket?.terminate();

@@ -4,17 +4,18 @@ import { BeyondTrustApiError } from './beyondtrust.errors';
 import {
   ArchiveListing,
   ExitSurvey,
-  LicenseUsageInterval,
+  LicenseUsageReport,
   Participant,
   PresentationSessionReport,
   RecordingLink,
   SessionEvent,
   SessionListingEntry,
+  SessionCustomer,
   SessionRepresentative,
   SessionSummary,
   SupportSessionReport,
   SurveyAnswer,
-  TeamActivity,
+  TeamActivityReport,
   TimeWindow,
 } from './reporting.types';
 import { BeyondTrustTransport, Params, RecordingStream } from './transport';
@@ -103,7 +104,25 @@ function mapQuestions(node: unknown): SurveyAnswer[] {
 }
 
 const recordings = (node: unknown): RecordingLink[] =>
-  list(node).map((r) => ({ instance: int(attr(r, 'instance')) ?? 0, downloadUrl: text_(r.download_url), viewUrl: text_(r.view_url) }));
+  list(node).map((r, i) => {
+    const instance = int(attr(r, 'instance')) ?? i;
+    return { instance, downloadInstance: instance, downloadUrl: text_(r.download_url), viewUrl: text_(r.view_url) };
+  });
+
+/**
+ * Command shell recordings. The guide contradicts itself: the SupportSession element table says the
+ * `instance` attribute starts with 0, while the CommandShellRecording section says the report starts at
+ * 1 ("instance 1 in a SupportSession report should be referenced as instance 0 in the API"). Both agree
+ * that the download counts from 0. We read the numbering from the data: a list that names an instance 0
+ * counts from 0 and is downloaded as named; a list whose lowest instance is 1 counts from 1 and each is
+ * downloaded one lower. Either way every download is the recording the report listed, never a neighbour
+ * and never an instance outside the list.
+ */
+const commandShellRecordings = (node: unknown): RecordingLink[] => {
+  const links = recordings(node);
+  const fromZero = links.length === 0 || Math.min(...links.map((l) => l.instance)) === 0;
+  return links.map((l) => ({ ...l, downloadInstance: fromZero ? l.instance : l.instance - 1 }));
+};
 
 const mapRepresentative = (r: XmlNode): SessionRepresentative => ({
   id: attr(r, 'id') ?? '',
@@ -114,11 +133,26 @@ const mapRepresentative = (r: XmlNode): SessionRepresentative => ({
   sessionOwner: bool(r.session_owner),
   primaryRep: bool(r.primary_rep),
   secondsInvolved: int(r.seconds_involved),
+  displayNumber: optText(r.display_number),
+  invited: bool(r.invited),
   publicIp: optText(r.public_ip),
   privateIp: optText(r.private_ip),
   hostname: optText(r.hostname),
   os: optText(r.os),
 });
+
+const mapCustomer = (c: XmlNode): SessionCustomer => ({
+  gsnumber: attr(c, 'gsnumber'),
+  username: text_(c.username),
+  publicIp: optText(c.public_ip),
+  privateIp: optText(c.private_ip),
+  hostname: optText(c.hostname),
+  os: optText(c.os),
+  primary: bool(c.primary_cust),
+  info: Object.fromEntries(Object.entries(child(c, 'info')).map(([k, v]) => [k, text_(v)])),
+});
+
+const mapTeam = (t: XmlNode) => ({ id: attr(t, 'id') ?? '', name: text_(t), primary: attr(t, 'primary_team') === '1' });
 
 export function mapPresentationSession(s: XmlNode): PresentationSessionReport {
   return {
@@ -162,29 +196,16 @@ export function mapSupportSession(s: XmlNode): SupportSessionReport {
     recordingViewUrl: optText(s.session_recording_view_url),
     recordingDownloadUrl: optText(s.session_recording_download_url),
     showMyScreenRecordings: recordings(child(s, 'show_my_screen_recordings').show_my_screen_recording),
-    commandShellRecordings: recordings(child(s, 'command_shell_recordings').command_shell_recording),
+    commandShellRecordings: commandShellRecordings(child(s, 'command_shell_recordings').command_shell_recording),
     fileTransferCount: int(s.file_transfer_count) ?? 0,
     fileMoveCount: int(s.file_move_count) ?? 0,
     fileDeleteCount: int(s.file_delete_count) ?? 0,
     primaryCustomer: participant(s.primary_customer),
     primaryRep: s.primary_rep === undefined ? undefined : { ...participant(s.primary_rep)!, id: attr(s.primary_rep, 'id') },
     primaryTeam: named(s.primary_team),
-    customers: list(child(s, 'customer_list').customer).map((c) => ({
-      gsnumber: attr(c, 'gsnumber'),
-      username: text_(c.username),
-      publicIp: optText(c.public_ip),
-      privateIp: optText(c.private_ip),
-      hostname: optText(c.hostname),
-      os: optText(c.os),
-      primary: bool(c.primary_cust),
-      info: Object.fromEntries(Object.entries(child(c, 'info')).map(([k, v]) => [k, text_(v)])),
-    })),
+    customers: list(child(s, 'customer_list').customer).map(mapCustomer),
     reps: list(child(s, 'rep_list').representative).map(mapRepresentative),
-    teams: list(child(s, 'team_list').team).map((t) => ({
-      id: attr(t, 'id') ?? '',
-      name: text_(t),
-      primary: attr(t, 'primary_team') === '1',
-    })),
+    teams: list(child(s, 'team_list').team).map(mapTeam),
     customerSurveys: list(child(s, 'cust_survey_list').cust_exit_survey).map((x) => ({ answers: mapQuestions(x) })),
     repSurveys: list(child(s, 'rep_survey_list').rep_exit_survey).map((x) => ({ answers: mapQuestions(x) })),
     events: list(child(s, 'session_details').event).map(mapEvent),
@@ -243,47 +264,66 @@ export class BeyondTrustReportingClient {
     }));
   }
 
+  /**
+   * Exit surveys of one session, of several, or of a time window. The guide requires `report_type` with
+   * `lsid`/`lsids` too (rep: by the representative who last owned the session; team: by team), so it is
+   * always sent.
+   */
   async exitSurveys(
     who: 'customer' | 'rep',
-    select: { lsid: string } | (TimeWindow & { reportType?: 'rep' | 'team'; id?: string }),
+    select: ({ lsid: string } | { lsids: string[] } | (TimeWindow & { id?: string })) & { reportType?: 'rep' | 'team'; siteId?: number },
   ): Promise<ExitSurvey[]> {
     const name = who === 'customer' ? 'SupportCustExitSurvey' : 'SupportRepExitSurvey';
+    const reportType = select.reportType ?? 'rep';
     const params: Params =
       'lsid' in select
-        ? { lsid: select.lsid }
-        : { ...windowParams(select, name), report_type: select.reportType ?? 'rep', id: select.id ?? 'all' };
+        ? { lsid: select.lsid, report_type: reportType }
+        : 'lsids' in select
+          ? { lsids: select.lsids.join(','), report_type: reportType }
+          : { ...windowParams(select, name), report_type: reportType, id: select.id ?? 'all' };
+    if (select.siteId !== undefined) params.site_id = select.siteId;
     const node = await this.report(name, params, 'exit_survey_list');
     return list(node.exit_survey).map((x) => ({
       lsid: attr(x, 'lsid') ?? '',
       ts: int(attr(x, 'ts')),
+      sessionType: optText(x.session_type),
+      publicSite: named(x.public_site),
       submittedBy: { type: attr(x.submitted_by, 'type'), name: text_(x.submitted_by) },
       primaryCustomer: optText(x.primary_customer),
       primaryRep: named(x.primary_rep),
       primaryTeam: named(x.primary_team),
+      customers: list(child(x, 'customer_list').customer).map(mapCustomer),
+      reps: list(child(x, 'rep_list').representative).map(mapRepresentative),
+      teams: list(child(x, 'team_list').team).map(mapTeam),
+      repResolved: x.rep_resolved === undefined ? undefined : bool(x.rep_resolved),
       questions: mapQuestions(x),
     }));
   }
 
-  /** Activity within support teams (all teams, or one by `teamId`). */
-  async supportTeam(window: TimeWindow, teamId?: number | string): Promise<TeamActivity[]> {
+  /** Activity within support teams (all teams, or one by `teamId`), with the window the appliance applied. */
+  async supportTeam(window: TimeWindow, teamId?: number | string): Promise<TeamActivityReport> {
     const name = 'SupportTeam';
     const node = await this.report(name, { ...windowParams(window, name), team_id: teamId }, 'team_activity_list');
-    return list(node.team_activity).map((t) => ({
-      id: attr(t, 'id') ?? '',
-      name: attr(t, 'name') ?? '',
-      loggedInRepresentatives: list(child(t, 'logged_in_representatives').representative).map((r) => ({
-        id: attr(r, 'id') ?? '',
-        gsnumber: attr(r, 'gsnumber'),
-        publicDisplayName: text_(r.public_display_name),
-        privateDisplayName: text_(r.private_display_name ?? r.display_name),
-        publicIp: optText(r.public_ip),
-        privateIp: optText(r.private_ip),
+    return {
+      startTime: timestamp(node.start_time),
+      endTime: timestamp(node.end_time),
+      teams: list(node.team_activity).map((t) => ({
+        id: attr(t, 'id') ?? '',
+        name: attr(t, 'name') ?? '',
+        loggedInRepresentatives: list(child(t, 'logged_in_representatives').representative).map((r) => ({
+          id: attr(r, 'id') ?? '',
+          gsnumber: attr(r, 'gsnumber'),
+          publicDisplayName: text_(r.public_display_name),
+          privateDisplayName: text_(r.private_display_name ?? r.display_name),
+          publicIp: optText(r.public_ip),
+          privateIp: optText(r.private_ip),
+        })),
+        events: list(child(t, 'events').event).map((e) => ({
+          ...mapEvent(e),
+          destinations: list(child(e, 'destinations').destination).map((d) => participant(d)!),
+        })),
       })),
-      events: list(child(t, 'events').event).map((e) => ({
-        ...mapEvent(e),
-        destinations: list(child(e, 'destinations').destination).map((d) => participant(d)!),
-      })),
-    }));
+    };
   }
 
   async presentationSessions(select: { lsid: string } | { lsids: string[] } | TimeWindow): Promise<PresentationSessionReport[]> {
@@ -304,18 +344,23 @@ export class BeyondTrustReportingClient {
   async licenseUsage(
     window: { startDate: string; duration: number } | { startTime: number; duration: number },
     groupBy: 'hour' | 'day' | 'month',
-  ): Promise<LicenseUsageInterval[]> {
+  ): Promise<LicenseUsageReport> {
     const name = 'LicenseUsage';
     const node = await this.report(name, { ...windowParams(window, name), group_by: groupBy }, 'license_usage');
-    return list(child(node, 'license_time_intervals').license_time_interval).map((i) => ({
-      timestamp: int(attr(i, 'timestamp')),
-      datetime: attr(i, 'datetime'),
-      counts: list(i.license_count).map((c) => ({
-        licenseType: attr(c, 'license_type') ?? '',
-        reason: attr(c, 'reason'),
-        count: int(c) ?? 0,
+    return {
+      startTime: timestamp(node.start_time),
+      endTime: timestamp(node.end_time),
+      groupBy: optText(node.group_by),
+      intervals: list(child(node, 'license_time_intervals').license_time_interval).map((i) => ({
+        timestamp: int(attr(i, 'timestamp')),
+        datetime: attr(i, 'datetime'),
+        counts: list(i.license_count).map((c) => ({
+          licenseType: attr(c, 'license_type') ?? '',
+          reason: attr(c, 'reason'),
+          count: int(c) ?? 0,
+        })),
       })),
-    }));
+    };
   }
 
   /** The state and event archives available for a day (index them with `archive`). */
@@ -339,11 +384,12 @@ export class BeyondTrustReportingClient {
     return this.transport.stream({ generate_report: 'SupportSessionRecording', lsid }, 'SupportSessionRecording');
   }
 
+  /** `instance` counts from 0 (a report's RecordingLink.downloadInstance). */
   showMyScreenRecording(lsid: string, instance: number): Promise<RecordingStream> {
     return this.transport.stream({ generate_report: 'ShowMyScreenRecording', lsid, instance }, 'ShowMyScreenRecording');
   }
 
-  /** `instance` counts from 0 here; the SupportSession report's command shell list counts from 1. */
+  /** `instance` counts from 0 (a report's RecordingLink.downloadInstance). */
   commandShellRecording(lsid: string, instance: number): Promise<RecordingStream> {
     return this.transport.stream({ generate_report: 'CommandShellRecording', lsid, instance }, 'CommandShellRecording');
   }

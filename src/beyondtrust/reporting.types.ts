@@ -29,7 +29,10 @@ export interface SessionEvent {
   /** `<data><value name value/></data>`. */
   data: Record<string, string>;
   systemInformation?: { name: string; fields: string[]; rows: string[][] }[];
-  /** Every attribute of `<event>` besides timestamp and event_type (the API account that sent a chat line, ...). */
+  /**
+   * Every attribute of `<event>` besides timestamp and event_type, uninterpreted: the guide says a line sent
+   * through the Command API carries "a special attribute" naming the API account, but never names it.
+   */
   attributes: Record<string, string>;
 }
 
@@ -42,6 +45,10 @@ export interface SessionRepresentative {
   sessionOwner: boolean;
   primaryRep: boolean;
   secondsInvolved?: number;
+  /** The display number at the time of the session. */
+  displayNumber?: string;
+  /** `<invited>1</invited>`: present only for an invited user. */
+  invited: boolean;
   publicIp?: string;
   privateIp?: string;
   hostname?: string;
@@ -60,7 +67,10 @@ export interface SessionCustomer {
 }
 
 export interface RecordingLink {
+  /** As the SupportSession report numbers it. */
   instance: number;
+  /** The `instance` the download (ShowMyScreenRecording, CommandShellRecording) takes: from 0. */
+  downloadInstance: number;
   downloadUrl: string;
   viewUrl: string;
 }
@@ -124,11 +134,20 @@ export interface SessionSummary {
 
 export interface ExitSurvey {
   lsid: string;
+  /** The start of the session the survey belongs to (UNIX seconds). */
   ts?: number;
+  sessionType?: string;
+  publicSite?: { id?: string; name: string };
+  /** `type` is cust or rep. */
   submittedBy: { type?: string; name: string };
   primaryCustomer?: string;
   primaryRep?: { id?: string; name: string };
   primaryTeam?: { id?: string; name: string };
+  customers: SessionCustomer[];
+  reps: SessionRepresentative[];
+  teams: { id: string; name: string; primary: boolean }[];
+  /** Kept by the appliance for backwards compatibility; always 0 since API 1.0.0. */
+  repResolved?: boolean;
   questions: SurveyAnswer[];
 }
 
@@ -144,6 +163,13 @@ export interface TeamActivity {
     privateIp?: string;
   }[];
   events: (SessionEvent & { destinations: Participant[] })[];
+}
+
+/** SupportTeam: the activity of each team, and the window as the appliance read it. */
+export interface TeamActivityReport {
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  teams: TeamActivity[];
 }
 
 export interface PresentationSessionReport {
@@ -165,6 +191,14 @@ export interface LicenseUsageInterval {
   timestamp?: number;
   datetime?: string;
   counts: { licenseType: string; reason?: string; count: number }[];
+}
+
+/** LicenseUsage: peak usage per interval, with the window and grouping as the appliance read them. */
+export interface LicenseUsageReport {
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  groupBy?: string;
+  intervals: LicenseUsageInterval[];
 }
 
 export interface ArchiveListing {

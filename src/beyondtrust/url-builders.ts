@@ -97,17 +97,24 @@ export type ClientScriptAction =
   | { action: 'delete_script_file' };
 
 /**
- * Client Scripting API: `/api/client_script?type=rep&operation=generate&action=...`, a .brcs file the
- * representative console runs. Custom attributes (external key included) ride along, so a Jump
+ * Which console runs the script. The guide: type `rep` goes with operation `generate` (a .brcs file the
+ * desktop representative console runs); type `web_console` (API 1.18.0) goes with operation `execute`.
+ */
+export type ClientScriptClient = 'rep' | 'web_console';
+
+/**
+ * Client Scripting API: `/api/client_script?type=rep&operation=generate&action=...` (or
+ * `type=web_console&operation=execute`). Custom attributes (external key included) ride along, so a Jump
  * session started from a ticket comes back to it.
  */
 export function clientScriptUrl(
   siteUrl: string,
   script: ClientScriptAction,
   custom: { externalKey?: string; fields?: Record<string, string> } = {},
+  client: ClientScriptClient = 'rep',
 ): string {
   const op = `client_script ${script.action}`;
-  const params: Params = { type: 'rep', operation: 'generate', action: script.action };
+  const params: Params = { type: client, operation: client === 'rep' ? 'generate' : 'execute', action: script.action };
   switch (script.action) {
     case 'login':
       if (

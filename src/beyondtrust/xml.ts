@@ -36,7 +36,11 @@ const REPEATED = new Set([
   'permission',
   'connected_client',
   'connected_representative',
-  'connected_customer',
+  'connected_support_customer',
+  'connected_presentation_attendee',
+  'connected_push_agent',
+  'client_connection',
+  'lsid',
   'team_activity',
   'state_archive',
   'event_archive',
@@ -51,6 +55,46 @@ const REPEATED = new Set([
   'ip',
 ]);
 
+/** XML 1.0 `Char`: a reference to anything else (NUL, a lone surrogate, U+FFFE) is not text. */
+const isXmlChar = (cp: number) =>
+  cp === 0x9 ||
+  cp === 0xa ||
+  cp === 0xd ||
+  (cp >= 0x20 && cp <= 0xd7ff) ||
+  (cp >= 0xe000 && cp <= 0xfffd) ||
+  (cp >= 0x10000 && cp <= 0x10ffff);
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const REFERENCE = /&(?:#x([0-9A-Fa-f]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));/g;
+
+/**
+ * Decodes what XML itself defines and nothing more: the five predefined entities and numeric character
+ * references (`&#233;`, `&#x263A;`), in one pass (so `&amp;#233;` stays the text "&#233;"). fast-xml-parser 5
+ * leaves numeric references alone unless its HTML entities are on, which would also decode `&nbsp;` and
+ * the like; its documented `entityDecoder` hook lets us decode exactly XML's set. No DOCTYPE ever reaches
+ * the parser, so there are no declared entities to add.
+ */
+export function decodeXmlReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(REFERENCE, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+    if (name) return PREDEFINED[name];
+    const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
+    return isXmlChar(cp) ? String.fromCodePoint(cp) : whole;
+  });
+}
+
+const xmlEntities = {
+  decode: decodeXmlReferences,
+  reset: () => undefined,
+  setXmlVersion: () => undefined,
+  setExternalEntities: () => undefined,
+  addInputEntities: () => {
+    throw new Error('entity declarations are refused');
+  },
+};
+
+/** Elements whose text is kept exactly as sent: a chat line's leading and trailing spaces are part of it. */
+const UNTRIMMED = new Set(['body']);
+
 const parser = new XMLParser({
   removeNSPrefix: true,
   ignoreAttributes: false,
@@ -59,11 +103,15 @@ const parser = new XMLParser({
   // Values stay strings: an external key "00123" or a ticket number must not become a number.
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  // Trimming is done per element below, so a chat body keeps its whitespace; whitespace between
+  // elements trims to nothing and is dropped.
+  trimValues: false,
+  tagValueProcessor: (name, value) => (UNTRIMMED.has(name) ? value : value.trim()),
+  attributeValueProcessor: (_name, value) => value.trim(),
   ignoreDeclaration: true,
   ignorePiTags: true,
   processEntities: true,
-  htmlEntities: false,
+  entityDecoder: xmlEntities,
   isArray: (name, _path, _leaf, isAttribute) => !isAttribute && REPEATED.has(name),
 });
 
@@ -137,16 +185,39 @@ export const child = (node: unknown, name: string): XmlNode => {
 };
 
 export interface Timestamp {
-  /** ISO 8601, as the appliance writes it. */
+  /** ISO 8601: as the appliance wrote it when it carries a zone, else derived from the UNIX time. */
   iso: string;
-  /** UNIX seconds, from the `timestamp` attribute. */
+  /** UNIX seconds. */
   unix: number;
 }
 
-/** `<start_time timestamp="1475308800">2016-10-01T08:00:00+00:00</start_time>` → both forms. */
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
+
+/**
+ * A time in any form the guide shows: ISO 8601 text with a `timestamp` (reports) or `ts` (command API)
+ * attribute in UNIX seconds; ISO text alone; UNIX seconds as the text (`<expires>` and `<timestamp>` say
+ * only "the timestamp"); or "system time" text beside a UTC `timestamp` attribute (the roots of SupportTeam
+ * and LicenseUsage). The attribute wins when present; text without a zone and without an attribute is read
+ * as UTC. Undefined when nothing in it is a time: never NaN.
+ */
 export function timestamp(value: unknown): Timestamp | undefined {
-  const unix = int(attr(value, 'timestamp') ?? attr(value, 'ts'));
-  const iso = text_(value);
-  if (unix === undefined && iso === '') return undefined;
-  return { iso: iso || new Date((unix ?? 0) * 1000).toISOString(), unix: unix ?? Math.floor(Date.parse(iso) / 1000) };
+  const text = text_(value).trim();
+  const attribute = attr(value, 'timestamp') ?? attr(value, 'ts');
+  const fromAttribute = attribute !== undefined && /^\d+(\.\d+)?$/.test(attribute.trim()) ? Math.floor(Number(attribute)) : undefined;
+  let fromText: number | undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) fromText = Math.floor(Number(text));
+  else if (ISO_WITH_ZONE.test(text)) fromText = Math.floor(Date.parse(text.replace(' ', 'T')) / 1000);
+  else if (ISO_WITHOUT_ZONE.test(text))
+    fromText = Math.floor(Date.parse(`${text.replace(' ', 'T')}${text.length > 10 ? 'Z' : 'T00:00:00Z'}`) / 1000);
+  if (fromText !== undefined && !Number.isFinite(fromText)) fromText = undefined;
+  const unix = fromAttribute ?? fromText;
+  if (unix === undefined) return undefined;
+  return { iso: isoOf(unix, text), unix };
+}
+
+function isoOf(unix: number, text: string): string {
+  // The appliance's own ISO text is kept when it says the same instant; anything else is rewritten in UTC.
+  if (ISO_WITH_ZONE.test(text) && Math.floor(Date.parse(text.replace(' ', 'T')) / 1000) === unix) return text;
+  return new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -9,24 +9,52 @@ import { standardWebhookHeaders } from '../http/standard-webhooks';
 import { CHAT_QUEUES } from '../queues';
 import { Locks } from '../reporting/session-stores';
 import { ticketRequest } from '../tickets/ticket-http';
-import { Escalation, EscalationStore, Outgoing } from './escalation.store';
+import { Escalation, EscalationStore, Outgoing, SentLine } from './escalation.store';
 
 /** Reports asked for in one request: one SupportSession call serves this many open escalations. */
 const LSIDS_PER_REPORT = 50;
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-/** What happened in the session since the cursor, as callbacks; the escalation's new state. */
-export function advance(escalation: Escalation, report: SupportSessionReport): { next: Escalation; outgoing: Outgoing[] } {
-  const next: Escalation = { ...escalation, representatives: [...escalation.representatives] };
+/** How far the appliance's time of a line may be from the time we noted for it (clock skew, queueing). */
+export const ECHO_WINDOW_SECONDS = 600;
+const comparable = (text: string) => text.replace(/\u200B/g, '').trim();
+
+/**
+ * What happened in the session since the cursor, as callbacks; the escalation's new state.
+ *
+ * A chat line rs-bridge sent itself (the replayed bot transcript, the customer's relayed lines) is known by
+ * what was sent: the same text, within ECHO_WINDOW_SECONDS of when it was sent (or of the original time a
+ * replayed line carried), each sent line matching one report line at most. The guide only says the report
+ * marks such lines with "a special attribute" it never names, and how the appliance labels the sender of
+ * an API line is not ours to rely on: a line we sent never goes back to the bot, whoever it appears to be from.
+ * `leftAt` (the customer left through rs-bridge) ends the escalation for the bot even while the session goes on.
+ */
+export function advance(
+  escalation: Escalation,
+  report: SupportSessionReport,
+  sent: SentLine[] = [],
+  leftAt?: string,
+): { next: Escalation; outgoing: Outgoing[] } {
+  const next: Escalation = { ...escalation, representatives: [...escalation.representatives], echoed: [...(escalation.echoed ?? [])] };
+  const echoed = new Set(next.echoed);
+  const ownLine = (body: string, at: number): boolean => {
+    const text = comparable(body);
+    const match = sent.findIndex(
+      (line, j) => !echoed.has(j) && Math.abs(line.at - at) <= ECHO_WINDOW_SECONDS && comparable(line.body) === text,
+    );
+    if (match < 0) return false;
+    echoed.add(match);
+    next.echoed!.push(match);
+    return true;
+  };
   const outgoing: Outgoing[] = [];
   const base = { escalationId: escalation.id, lsid: escalation.lsid };
   for (let i = escalation.cursor; i < report.events.length; i += 1) {
     const e = report.events[i];
     const who = e.performedBy?.name ?? e.data.name ?? 'representative';
     if (e.type === 'Chat Message') {
-      // Lines sent through the API (the bot's own, replayed or relayed) carry the API account: skip them.
-      if (e.attributes.api_account !== undefined || e.performedBy?.type === 'customer') continue;
+      if (ownLine(e.body ?? '', e.timestamp) || e.performedBy?.type === 'customer') continue;
       const from = e.performedBy?.type === 'representative' ? 'representative' : 'system';
       outgoing.push({
         ...base,
@@ -60,9 +88,9 @@ export function advance(escalation: Escalation, report: SupportSessionReport): {
     }
   }
   next.cursor = report.events.length;
-  if (report.endTime && next.state !== 'ended') {
+  if ((report.endTime || leftAt) && next.state !== 'ended') {
     next.state = 'ended';
-    outgoing.push({ ...base, id: `${escalation.id}.ended`, type: 'escalation.ended', at: report.endTime.iso });
+    outgoing.push({ ...base, id: `${escalation.id}.ended`, type: 'escalation.ended', at: report.endTime?.iso ?? leftAt! });
   }
   return { next, outgoing };
 }
@@ -100,7 +128,8 @@ export class ChatWatchService {
         for (const escalation of batch) {
           const report = byLsid.get(escalation.lsid);
           if (!report) continue;
-          const { next, outgoing } = advance(escalation, report);
+          const [sent, leftAt] = await Promise.all([this.escalations.sent(escalation.id), this.escalations.leftAt(escalation.id)]);
+          const { next, outgoing } = advance(escalation, report, sent, leftAt);
           if (!outgoing.length && next.cursor === escalation.cursor) continue;
           await this.escalations.advance(next, outgoing);
           produced += outgoing.length;

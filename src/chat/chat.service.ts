@@ -80,12 +80,16 @@ export class ChatService {
     const lsid = await this.findLsid(externalKey, createdAt);
     for (const line of dto.transcript ?? []) {
       const at = unixSeconds(line.at);
+      const past = at < Date.now() / 1000;
+      const body = escapeBBCode(line.from === 'bot' ? `Bot: ${line.text}` : line.text);
+      // Noted before it is sent: the watcher must know the line as ours however the report labels it.
+      await this.escalations.recordSent(id, { body, at: past ? at : Math.floor(Date.now() / 1000) });
       try {
         await command.sendChatMessage({
           lsid,
-          body: escapeBBCode(line.from === 'bot' ? `Bot: ${line.text}` : line.text),
+          body,
           impersonate: line.from === 'customer' ? 'customer' : undefined,
-          timestamp: at < Date.now() / 1000 ? at : undefined,
+          timestamp: past ? at : undefined,
         });
       } catch (error) {
         applianceError(error);
@@ -127,19 +131,22 @@ export class ChatService {
 
   async send(id: string, dto: ChatMessageDto): Promise<void> {
     const escalation = await this.get(id);
-    if (escalation.state === 'ended') throw new ApiError(HttpStatus.CONFLICT, 'escalation_ended', `Escalation ${id} has ended`);
+    if (escalation.state === 'ended' || (await this.escalations.leftAt(id)))
+      throw new ApiError(HttpStatus.CONFLICT, 'escalation_ended', `Escalation ${id} has ended`);
+    const body = dto.formatted ? dto.text : escapeBBCode(dto.text);
+    await this.escalations.recordSent(id, { body, at: Math.floor(Date.now() / 1000) });
     try {
-      await this.beyondtrust.command.sendChatMessage({
-        lsid: escalation.lsid,
-        body: dto.formatted ? dto.text : escapeBBCode(dto.text),
-        impersonate: 'customer',
-      });
+      await this.beyondtrust.command.sendChatMessage({ lsid: escalation.lsid, body, impersonate: 'customer' });
     } catch (error) {
       applianceError(error);
     }
   }
 
-  /** The customer leaves (idempotent): the session ends for a virtual customer, and the watcher says so. */
+  /**
+   * The customer leaves (idempotent) and the escalation ends for the bot: the watcher sends what the session
+   * said until now, then escalation.ended. The guide says leave_session removes the customer, not that the
+   * session ends: a representative may keep it open (its end still reaches the ticket by the session-end flow).
+   */
   async leave(id: string): Promise<Escalation> {
     const escalation = await this.get(id);
     if (escalation.state !== 'ended') {
@@ -147,9 +154,14 @@ export class ChatService {
         await this.beyondtrust.command.leaveSession(escalation.lsid, { customer: true });
       } catch (error) {
         // Already gone (a second DELETE, or the session ended meanwhile): that is what was asked.
-        if (!(error instanceof BeyondTrustError) || error.retryable || !/not in the session|not found|no longer/i.test(error.message))
+        if (
+          !(error instanceof BeyondTrustError) ||
+          error.retryable ||
+          !/not in the session|not found|no longer|not active/i.test(error.message)
+        )
           applianceError(error);
       }
+      await this.escalations.markLeft(id, new Date().toISOString());
       await this.watch.add('tick', {}, { removeOnComplete: true, removeOnFail: true });
     }
     return escalation;

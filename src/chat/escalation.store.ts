@@ -18,6 +18,8 @@ export interface Escalation {
   owner?: string;
   /** How many events of the session's report have been looked at (the watcher's cursor). */
   cursor: number;
+  /** Lines rs-bridge sent (indexes into its sent list) already found in the report as their own echo. */
+  echoed?: number[];
   ticket?: { system: string; id: string; number: string };
 }
 
@@ -29,6 +31,13 @@ export interface Outgoing {
   lsid: string;
   at: string;
   [field: string]: unknown;
+}
+
+/** A chat line rs-bridge put into the session (a replayed transcript line or a relayed customer line). */
+export interface SentLine {
+  body: string;
+  /** UNIX seconds: the timestamp sent with it, or when it was sent. */
+  at: number;
 }
 
 const TTL_SECONDS = 30 * 24 * 3600;
@@ -48,6 +57,14 @@ export class EscalationStore {
 
   private outboxKey(id: string): string {
     return this.redis.key('chat', 'outbox', id);
+  }
+
+  private sentKey(id: string): string {
+    return this.redis.key('chat', 'sent', id);
+  }
+
+  private leftKey(id: string): string {
+    return this.redis.key('chat', 'left', id);
   }
 
   private get openKey(): string {
@@ -95,6 +112,27 @@ export class EscalationStore {
   async acknowledge(id: string, outgoingId: string): Promise<void> {
     const head = await this.nextOutgoing(id);
     if (head?.id === outgoingId) await this.redis.connection.lpop(this.outboxKey(id));
+  }
+
+  /**
+   * Notes a line before it is sent (a line whose answer was lost may still have reached the session; it
+   * must be recognised when it comes back). Appended atomically, apart from the record the watcher rewrites.
+   */
+  async recordSent(id: string, line: SentLine): Promise<void> {
+    await this.redis.connection.multi().rpush(this.sentKey(id), JSON.stringify(line)).expire(this.sentKey(id), TTL_SECONDS).exec();
+  }
+
+  async sent(id: string): Promise<SentLine[]> {
+    return (await this.redis.connection.lrange(this.sentKey(id), 0, -1)).map((raw) => JSON.parse(raw) as SentLine);
+  }
+
+  /** The customer left (leave_session succeeded): the escalation is over for the bot, whatever the session does. */
+  async markLeft(id: string, at: string): Promise<void> {
+    await this.redis.connection.set(this.leftKey(id), at, 'EX', TTL_SECONDS, 'NX');
+  }
+
+  async leftAt(id: string): Promise<string | undefined> {
+    return (await this.redis.connection.get(this.leftKey(id))) ?? undefined;
   }
 
   async pending(id: string): Promise<number> {

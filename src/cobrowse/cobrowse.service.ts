@@ -8,7 +8,7 @@ import { UpscopeService } from '../upscope/upscope.service';
 export interface CobrowseOutcome {
   watchUrl?: string;
   visitor?: string;
-  note: 'watch_url' | 'no_visitor' | 'plan_limit' | 'refused';
+  note: 'watch_url' | 'no_visitor' | 'refused';
 }
 
 /**
@@ -64,7 +64,7 @@ export class CobrowseService {
     } catch (error) {
       if (!(error instanceof UpscopeError) || error.retryable) throw error;
       return {
-        outcome: { note: error.kind === 'plan_limit' ? 'plan_limit' : 'refused' },
+        outcome: { note: 'refused' },
         body: `Co-browse could not start: ${error.message}.`,
       };
     }

@@ -30,7 +30,6 @@ export class WatchUrlRequestDto {
 
 const STATUS: Record<UpscopeError['kind'], HttpStatus> = {
   not_found: HttpStatus.NOT_FOUND,
-  plan_limit: HttpStatus.PAYMENT_REQUIRED,
   unauthorized: HttpStatus.BAD_GATEWAY,
   refused: HttpStatus.BAD_GATEWAY,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,

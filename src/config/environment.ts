@@ -1,4 +1,5 @@
-import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
+import { STANDARD_WEBHOOK_SECRET_HINT, standardWebhookSecretProblem } from '../http/standard-webhooks';
 import { EnvVar } from './env-var.decorator';
 import { IntVar, ToBool, ToList } from './transforms';
 
@@ -12,6 +13,19 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * Every environment variable rs-bridge reads. The property name is the variable's name (a contract:
  * never rename one). Each validator's message says what is expected; the loader adds what was found.
  */
+/** A `whsec_` secret of the Standard Webhooks specification; the message says how to make one. */
+const IsStandardWebhookSecret = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isStandardWebhookSecret',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && standardWebhookSecretProblem(value) === undefined,
+      defaultMessage: (args) =>
+        typeof args?.value === 'string'
+          ? standardWebhookSecretProblem(args.value)!
+          : `a Standard Webhooks secret (${STANDARD_WEBHOOK_SECRET_HINT})`,
+    },
+  });
+
 /** An IPv4 or IPv6 address with an optional prefix length. */
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
 
@@ -125,7 +139,7 @@ export class Environment {
 
   @EnvVar({
     description:
-      "Shared token of the appliance's outbound events (POST /webhooks/beyondtrust): the outbound_event_token form field, the token query parameter or the X-RSB-Events-Token header. Unset disables the endpoint (404).",
+      "Shared token of the appliance's outbound events (POST /webhooks/beyondtrust): the token query parameter of the HTTP recipient's URL, or an X-RSB-Events-Token header added by a proxy. Unset disables the endpoint (404).",
     sensitive: true,
     example: '',
   })
@@ -186,12 +200,12 @@ export class Environment {
 
   @EnvVar({
     description:
-      'Standard Webhooks secret that signs the callbacks sent to chat bots (whsec_... or 16+ characters). Unset disables /api/v1/chat (404).',
+      'Standard Webhooks secret that signs the callbacks sent to chat bots: whsec_ and base64 of 24 to 64 random bytes (whsec_$(openssl rand -base64 32)). Unset disables /api/v1/chat (404).',
     sensitive: true,
     example: '',
   })
   @IsOptional()
-  @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
+  @IsStandardWebhookSecret()
   RSB_CALLBACK_SECRET?: string;
 
   @EnvVar({
@@ -355,11 +369,11 @@ export class Environment {
 
   @EnvVar({
     description:
-      'Standard Webhooks secret of POST /webhooks/generic and of the callbacks rs-bridge sends back (whsec_... or 16+ characters). Unset disables it.',
+      'Standard Webhooks secret of POST /webhooks/generic and of the callbacks rs-bridge sends back: whsec_ and base64 of 24 to 64 random bytes (whsec_$(openssl rand -base64 32)). Unset disables it.',
     sensitive: true,
     example: '',
   })
   @IsOptional()
-  @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
+  @IsStandardWebhookSecret()
   GENERIC_WEBHOOK_SECRET?: string;
 }

@@ -22,7 +22,12 @@ export function ApiWebhook(summary: string, schemas: string[], example: unknown,
     ApiResponse({ status: 401, description: 'Signature, secret or token missing or wrong', schema: errorBody }),
     ApiResponse({ status: 404, description: 'This system is not configured', schema: errorBody }),
     ApiResponse({ status: 413, description: 'Body over RSB_WEBHOOK_MAX_BYTES', schema: errorBody }),
-    ApiResponse({ status: 503, description: 'Redis unavailable: nothing was queued, send again', schema: errorBody }),
+    ApiResponse({
+      status: 503,
+      description: 'Redis unavailable: nothing was queued, send again',
+      schema: errorBody,
+      headers: { 'Retry-After': { description: 'Seconds to wait before sending again', schema: { type: 'integer' } } },
+    }),
   );
 }
 

@@ -30,6 +30,8 @@ export class ApiError extends HttpException {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Response headers that go with it (Retry-After on a 503). */
+    readonly headers?: Record<string, string>,
   ) {
     super({ error: { code, message, ...(details === undefined ? {} : { details }) } } satisfies ErrorBody, status);
   }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODE } from '../metrics/metrics.service';
+import { ApiError } from './api-error';
 import { toErrorResponse } from './error-body';
 
 /** Every error leaves as `{ "error": { "code", "message", "details"? } }`. */
@@ -19,6 +20,7 @@ export class ErrorFilter implements ExceptionFilter {
       // Named here: request logs carry no per-request context (see logging.module.ts).
       this.logger.error(`request ${request?.id ?? '-'} ${request?.method ?? ''} ${request?.routeOptions?.url ?? ''}: ${detail}`);
     }
+    if (exception instanceof ApiError && exception.headers) void reply.headers(exception.headers);
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

@@ -2,11 +2,36 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Standard Webhooks (standardwebhooks.com): `webhook-id`, `webhook-timestamp` (UNIX seconds) and
- * `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. A `whsec_`
- * secret is base64 after the prefix; any other secret is used as its UTF-8 bytes.
+ * `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the
+ * secret's bytes: the base64 after `whsec_`.
+ *
+ * A secret without the prefix is refused at boot rather than read: the official `standardwebhooks`
+ * package base64-decodes such a string too, so a passphrase-like secret that a sender or receiver reads
+ * as text would silently never match. One form, made by `whsec_$(openssl rand -base64 32)`, signs alike
+ * everywhere.
  */
-export const keyOf = (secret: string): Buffer =>
-  secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+export const STANDARD_WEBHOOK_SECRET_HINT = 'make one with whsec_$(openssl rand -base64 32)';
+const MIN_KEY_BYTES = 24;
+const MAX_KEY_BYTES = 64;
+
+/** Why a value is not a usable Standard Webhooks secret, or undefined when it is one. Never repeats the value. */
+export function standardWebhookSecretProblem(secret: string): string | undefined {
+  if (!secret.startsWith('whsec_')) return `a Standard Webhooks secret: whsec_ followed by base64 (${STANDARD_WEBHOOK_SECRET_HINT})`;
+  const encoded = secret.slice('whsec_'.length);
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encoded))
+    return `standard base64 after whsec_ (${STANDARD_WEBHOOK_SECRET_HINT})`;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < MIN_KEY_BYTES || bytes > MAX_KEY_BYTES)
+    return `a key of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes after whsec_, not ${bytes} (${STANDARD_WEBHOOK_SECRET_HINT})`;
+  return undefined;
+}
+
+/** The HMAC key of a secret checked at boot by standardWebhookSecretProblem. */
+export function keyOf(secret: string): Buffer {
+  const problem = standardWebhookSecretProblem(secret);
+  if (problem) throw new Error(`not a Standard Webhooks secret: ${problem}`);
+  return Buffer.from(secret.slice('whsec_'.length), 'base64');
+}
 
 export function signStandardWebhook(secret: string, id: string, timestamp: number, body: string | Buffer): string {
   const mac = createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');

@@ -1,6 +1,8 @@
 /**
- * The appliance's outbound events (form-encoded POSTs to an HTTP recipient). Each carries `event`,
- * `version` and `timestamp`; support-session events add `lsid`, `external_key` and more.
+ * The appliance's outbound events (form-encoded POSTs to an HTTP recipient). Each carries the standard
+ * `event`, `version` and `timestamp`; support-session events add `appliance_id`, `lsid` and `external_key`,
+ * member and owner events the member (`type`: representative or customer, `user_id`, `username`,
+ * `display_name`). Nothing of ours rides in the body: the appliance posts only its own variables.
  */
 export const SESSION_END_EVENT = 'support_conference_end';
 export const SURVEY_EVENTS = new Set(['support_conference_customer_exit_survey_completed', 'support_conference_rep_exit_survey_completed']);
@@ -30,7 +32,7 @@ export function parseOutboundEvent(body: unknown): OutboundEvent {
       if (typeof first === 'string') fields[name] = first;
     }
   }
-  const { event = '', lsid, external_key: externalKey, timestamp, outbound_event_token: _token, ...rest } = fields;
+  const { event = '', lsid, external_key: externalKey, timestamp, ...rest } = fields;
   const seconds = Number(timestamp);
   return {
     event,

@@ -18,11 +18,19 @@ export interface TransferOutcome {
   reason?: string;
 }
 
-const LABEL: Record<RecordingJob['kind'], (instance: number) => string> = {
+/** Counted from 1 for people, from the download's instance (which counts from 0 in every reading of the guide). */
+const LABEL: Record<RecordingJob['kind'], (downloadInstance: number) => string> = {
   session: () => 'session recording',
   showMyScreen: (i) => `Show My Screen recording ${i + 1}`,
-  commandShell: (i) => `command shell recording ${i}`,
+  commandShell: (i) => `command shell recording ${i + 1}`,
 };
+
+/**
+ * The instance to download. Jobs queued before `downloadInstance` existed carry only the report's number,
+ * read then as Show My Screen from 0 and command shell from 1.
+ */
+const downloadInstanceOf = (job: RecordingJob): number =>
+  job.downloadInstance ?? (job.kind === 'commandShell' ? job.instance - 1 : job.instance);
 
 const human = (bytes?: number) =>
   bytes === undefined
@@ -69,7 +77,7 @@ export class RecordingTransferService {
     const artifact = `recording:${job.kind}:${job.instance}`;
     const writer = this.tickets.requireWriter(job.ticket.system);
     const ticket = { ...job.ticket, via: 'link' as const };
-    const label = LABEL[job.kind](job.instance);
+    const label = LABEL[job.kind](downloadInstanceOf(job));
     const max = this.config.env.RSB_MAX_ATTACHMENT_BYTES ?? writer.defaultMaxAttachmentBytes;
 
     const link = async (reason: string, size?: number): Promise<TransferOutcome> => {
@@ -91,7 +99,7 @@ export class RecordingTransferService {
       return link(`it is larger than the ${human(max)} attachment limit (RSB_MAX_ATTACHMENT_BYTES)`, opened.contentLength);
     }
     const extension = /\.[A-Za-z0-9]{1,8}$/.exec(opened.filename ?? '')?.[0] ?? '.bin';
-    const filename = `session-${job.lsid}-${job.kind}-${job.instance}${extension}`;
+    const filename = `session-${job.lsid}-${job.kind}-${downloadInstanceOf(job)}${extension}`;
     const limit = new ByteLimit(max);
     try {
       const how = await this.sessions.writeOnce(job.lsid, artifact, writer, ticket, {
@@ -125,8 +133,7 @@ export class RecordingTransferService {
   private open(job: RecordingJob): Promise<RecordingStream> {
     const reporting = this.beyondtrust.reporting;
     if (job.kind === 'session') return reporting.supportSessionRecording(job.lsid);
-    if (job.kind === 'showMyScreen') return reporting.showMyScreenRecording(job.lsid, job.instance);
-    // The report numbers command shell recordings from 1; the download counts from 0.
-    return reporting.commandShellRecording(job.lsid, job.instance - 1);
+    if (job.kind === 'showMyScreen') return reporting.showMyScreenRecording(job.lsid, downloadInstanceOf(job));
+    return reporting.commandShellRecording(job.lsid, downloadInstanceOf(job));
   }
 }

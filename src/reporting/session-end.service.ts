@@ -200,6 +200,7 @@ export class SessionEndService {
             lsid: report.lsid,
             kind: ref.kind,
             instance: ref.instance,
+            downloadInstance: ref.downloadInstance,
             viewUrl: ref.viewUrl,
             downloadUrl: ref.downloadUrl,
             ticket: { system: ticket.system, id: ticket.id, number: ticket.number, callbackUrl: ticket.callbackUrl },

@@ -4,7 +4,10 @@ import type { RecordingKind } from '../queues';
 /** One recording of a session as the templates and the transfer jobs see it. */
 export interface RecordingRef {
   kind: RecordingKind;
+  /** As the report numbers it: keys the artifact and the job. */
   instance: number;
+  /** As the download takes it, from 0. */
+  downloadInstance: number;
   label: string;
   viewUrl?: string;
   downloadUrl?: string;
@@ -33,6 +36,7 @@ export function recordingsOf(report: SupportSessionReport): RecordingRef[] {
     refs.push({
       kind: 'session',
       instance: 0,
+      downloadInstance: 0,
       label: 'session recording',
       viewUrl: report.recordingViewUrl,
       downloadUrl: report.recordingDownloadUrl,
@@ -42,7 +46,8 @@ export function recordingsOf(report: SupportSessionReport): RecordingRef[] {
     refs.push({
       kind: 'showMyScreen',
       instance: r.instance,
-      label: `Show My Screen recording ${r.instance + 1}`,
+      downloadInstance: r.downloadInstance,
+      label: `Show My Screen recording ${r.downloadInstance + 1}`,
       viewUrl: r.viewUrl,
       downloadUrl: r.downloadUrl,
       artifact: `recording:showMyScreen:${r.instance}`,
@@ -51,7 +56,8 @@ export function recordingsOf(report: SupportSessionReport): RecordingRef[] {
     refs.push({
       kind: 'commandShell',
       instance: r.instance,
-      label: `command shell recording ${r.instance}`,
+      downloadInstance: r.downloadInstance,
+      label: `command shell recording ${r.downloadInstance + 1}`,
       viewUrl: r.viewUrl,
       downloadUrl: r.downloadUrl,
       artifact: `recording:commandShell:${r.instance}`,

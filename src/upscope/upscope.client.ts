@@ -17,11 +17,15 @@ export interface WatchUrlRequest {
   metadata?: Record<string, unknown>;
 }
 
-/** What went wrong with Upscope, in words an agent can act on. `retryable` separates outages from refusals. */
+/**
+ * What went wrong with Upscope, in words an agent can act on. `retryable` separates outages from refusals.
+ * The REST API document describes only successful answers, so the kinds come from HTTP itself: 404 not
+ * found, 401/403 unauthorized, 429/5xx or no answer unavailable, any other refusal `refused` with its status.
+ */
 export class UpscopeError extends Error {
   constructor(
     message: string,
-    readonly kind: 'not_found' | 'plan_limit' | 'unauthorized' | 'refused' | 'unavailable',
+    readonly kind: 'not_found' | 'unauthorized' | 'refused' | 'unavailable',
     readonly retryable: boolean,
     readonly status?: number,
   ) {
@@ -106,18 +110,15 @@ export class UpscopeClient {
         true,
       );
     }
-    const data = response.data as { status?: string; error?: string; message?: string };
-    const said = data && typeof data === 'object' ? (data.error ?? data.message) : undefined;
+    const data = response.data as { status?: string; error?: unknown; message?: unknown } | string | undefined;
+    // Whatever words came with a refusal (JSON or text), shown as they are: none of them is relied upon.
+    const raw = typeof data === 'string' ? data : data && typeof data === 'object' ? (data.error ?? data.message) : undefined;
+    const said = typeof raw === 'string' && raw.trim() ? raw.trim().slice(0, 200) : undefined;
     const s = response.status;
-    if (s === 200 && (!data || data.status === undefined || data.status === 'ok')) return response.data as T;
+    if (s === 200 && data && typeof data === 'object' && (data.status === undefined || data.status === 'ok')) return response.data as T;
+    if (s >= 200 && s < 300)
+      throw new UpscopeError(`Upscope answered HTTP ${s} without the documented {"status": "ok"} JSON`, 'refused', false, s);
     if (s === 404) throw new UpscopeError(`no such visitor in Upscope${said ? ` (${said})` : ''}`, 'not_found', false, s);
-    if (s === 402)
-      throw new UpscopeError(
-        `the Upscope plan's limit is reached${said ? ` (${said})` : ''}: no more co-browsing sessions can start now`,
-        'plan_limit',
-        false,
-        s,
-      );
     if (s === 401 || s === 403) throw new UpscopeError('Upscope refused the REST key (check UPSCOPE_REST_KEY)', 'unauthorized', false, s);
     if (s === 429 || s >= 500) throw new UpscopeError(`Upscope answered HTTP ${s}${said ? `: ${said}` : ''}`, 'unavailable', true, s);
     throw new UpscopeError(`Upscope refused the request (HTTP ${s}${said ? `: ${said}` : ''})`, 'refused', false, s);

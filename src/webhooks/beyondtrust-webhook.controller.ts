@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Logger, Post, Query, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -57,16 +57,22 @@ export class BeyondTrustWebhookController {
         event: { type: 'string', example: 'support_conference_end' },
         version: { type: 'string' },
         timestamp: { type: 'string', description: 'UNIX seconds' },
+        appliance_id: { type: 'string' },
         lsid: { type: 'string' },
         external_key: { type: 'string' },
-        outbound_event_token: { type: 'string', description: 'BT_EVENTS_TOKEN (or the token query parameter, or X-RSB-Events-Token)' },
       },
     },
   })
+  @ApiQuery({ name: 'token', required: false, description: 'BT_EVENTS_TOKEN, in the URL of the HTTP recipient (over TLS)' })
+  @ApiHeader({ name: 'X-RSB-Events-Token', required: false, description: 'BT_EVENTS_TOKEN, for a proxy in front that adds it' })
   @ApiResponse({ status: 200, description: 'Stored durably, or authenticated but unusable (ignored, counted)' })
   @ApiResponse({ status: 401, description: 'Token missing or wrong' })
   @ApiResponse({ status: 403, description: 'Source outside BT_EVENTS_ALLOWED_IPS' })
-  @ApiResponse({ status: 503, description: 'Redis unavailable: the appliance sends it again' })
+  @ApiResponse({
+    status: 503,
+    description: 'Redis unavailable: the appliance sends it again',
+    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+  })
   @Post('beyondtrust')
   @HttpCode(HttpStatus.OK)
   async receive(
@@ -80,14 +86,13 @@ export class BeyondTrustWebhookController {
     const source = req.ip.replace(/^::ffff:/, '');
     if (this.allowed && !this.allowed.check(source, isIPv4(source) ? 'ipv4' : 'ipv6'))
       throw new ApiError(HttpStatus.FORBIDDEN, 'forbidden', `Outbound events are not accepted from ${source} (BT_EVENTS_ALLOWED_IPS)`);
-    const form = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-    const presented = [form.outbound_event_token, query.token, headers['x-rsb-events-token']].find((v) => typeof v === 'string') as
-      string | undefined;
+    // The appliance posts only its own variables: the token comes in the recipient URL (or from a proxy's header).
+    const presented = [query.token, headers['x-rsb-events-token']].find((v) => typeof v === 'string') as string | undefined;
     if (!presented)
       throw new ApiError(
         HttpStatus.UNAUTHORIZED,
         'unauthorized',
-        'The outbound event token is missing (outbound_event_token field, token query parameter or X-RSB-Events-Token header)',
+        'The outbound event token is missing (the token query parameter of the recipient URL, or the X-RSB-Events-Token header)',
       );
     if (!timingSafeEqual(digest(presented), digest(expected)))
       throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'The outbound event token does not match BT_EVENTS_TOKEN');
@@ -128,7 +133,8 @@ export class BeyondTrustWebhookController {
     fields: Record<string, string>,
     at?: number,
   ): Promise<void> {
-    const rep = fields.rep_username || fields.rep_id || fields.rep_name;
+    // Member and owner events name the member; a customer joining is not a representative.
+    const rep = fields.type === 'customer' ? undefined : fields.username || fields.user_id || fields.display_name;
     const when = new Date((at ?? Date.now() / 1000) * 1000).toISOString();
     if (name === 'support_conference_begin')
       await this.states.update(lsid, { state: 'active', externalKey, startedAt: when, lastEvent: name });

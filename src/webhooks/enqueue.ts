@@ -11,7 +11,13 @@ import { TicketEvent } from '../tickets/ticket-event';
 export const jobIdFor = (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string =>
   `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`;
 
-/** Runs a Redis write or answers 503: a request is acknowledged only once its work is stored. */
+/**
+ * Seconds a sender is asked to wait after a 503. Zendesk retries a 503 only when it carries Retry-After,
+ * and only below 60 seconds; the appliance and Standard Webhooks senders retry on their own schedule.
+ */
+export const WEBHOOK_RETRY_AFTER_SECONDS = 10;
+
+/** Runs a Redis write or answers 503 with Retry-After: a request is acknowledged only once its work is stored. */
 export async function storedOr503<T>(
   work: () => Promise<T>,
   message = 'The request could not be queued (Redis is unavailable); retry later.',
@@ -19,7 +25,13 @@ export async function storedOr503<T>(
   try {
     return await work();
   } catch (error) {
-    throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'queue_unavailable', message, { reason: (error as Error).message });
+    throw new ApiError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'queue_unavailable',
+      message,
+      { reason: (error as Error).message },
+      { 'Retry-After': String(WEBHOOK_RETRY_AFTER_SECONDS) },
+    );
   }
 }
 

@@ -113,7 +113,13 @@ export class ZendeskEventEnvelope {
   @Matches(/^zen:event-type:ticket\.[a-z_]+$/, { message: 'type must be a zen:event-type:ticket.* event' }) type!: string;
   @IsString() id!: string;
   @ValidateNested() @Type(() => ZendeskEventDetail) detail!: ZendeskEventDetail;
-  @IsOptional() @IsObject() event?: { tags_added?: string[] } & Record<string, unknown>;
+  @IsOptional() @IsObject() event?: { tags_added?: unknown; tags?: { added?: unknown } } & Record<string, unknown>;
+}
+
+/** The tags a tags_changed event added: Zendesk has sent them as `event.tags_added` and as `event.tags.added`. */
+function addedTags(event: ZendeskEventEnvelope['event']): string[] {
+  const added = event?.tags_added ?? (event?.tags && typeof event.tags === 'object' ? event.tags.added : undefined);
+  return Array.isArray(added) ? added.filter((t): t is string => typeof t === 'string') : [];
 }
 
 export type Normalised = { event: TicketEvent } | { ignored: string };
@@ -131,7 +137,7 @@ export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, ba
     const envelope = validatedBody(ZendeskEventEnvelope, body);
     const tags =
       envelope.type === 'zen:event-type:ticket.tags_changed'
-        ? (envelope.event?.tags_added ?? [])
+        ? addedTags(envelope.event)
         : envelope.type === 'zen:event-type:ticket.created'
           ? (envelope.detail.tags ?? [])
           : [];

@@ -52,7 +52,9 @@ describe('BeyondTrust command API against the fake appliance', () => {
       });
       expect(key.shortKey).toMatch(/^\d{7}$/);
       expect(key.keyUrl).toBe(`https://help.example.com/?ak=${key.shortKey}`);
+      // The fake writes <expires> as UNIX seconds: it must read as that instant, never NaN.
       expect(key.expires!.unix).toBeGreaterThan(Date.now() / 1000 + 3500);
+      expect(key.expires!.iso).toBe(new Date(key.expires!.unix * 1000).toISOString().replace('.000Z', 'Z'));
     });
 
     it('surfaces the appliance <error> for an unknown queue', async () => {
@@ -106,11 +108,9 @@ describe('BeyondTrust command API against the fake appliance', () => {
     const earlier = Math.floor(Date.now() / 1000) - 120;
     await sut.command.sendChatMessage({ lsid: session.lsid, body: 'printer is on fire', impersonate: 'customer', timestamp: earlier });
     await sut.command.sendChatMessage({ lsid: session.lsid, body: 'Bot: handing over' });
-    expect(
-      session.events.filter((e) => e.type === 'Chat Message').map((e) => [e.performedBy!.type, e.body, e.timestamp, e.apiAccount]),
-    ).toEqual([
-      ['customer', 'printer is on fire', earlier, 'rsb-client'],
-      ['system', 'Bot: handing over', expect.any(Number), 'rsb-client'],
+    expect(session.events.filter((e) => e.type === 'Chat Message').map((e) => [e.performedBy!.type, e.body, e.timestamp])).toEqual([
+      ['customer', 'printer is on fire', earlier],
+      ['system', 'Bot: handing over', expect.any(Number)],
     ]);
     await expect(sut.command.sendChatMessage({ lsid: session.lsid, body: 'x', impersonate: { repId: 1 } })).rejects.toThrow(
       'The representative is not in the session',
@@ -128,7 +128,8 @@ describe('BeyondTrust command API against the fake appliance', () => {
     );
     await expect(sut.command.leaveSession(session.lsid, { repUsername: 'admin' })).resolves.toBe('Representative successfully removed');
     await expect(sut.command.leaveSession(session.lsid, { customer: true })).resolves.toBe('Customer successfully removed');
-    await expect(sut.command.terminateSession(session.lsid)).rejects.toThrow('Session is not active');
+    // The guide does not say the session ends when its (virtual) customer leaves: it is still there to end.
+    await expect(sut.command.terminateSession(session.lsid)).resolves.toBe('Successfully terminated');
   });
 
   it('checks chat parameters before sending', async () => {
@@ -175,9 +176,51 @@ describe('BeyondTrust command API against the fake appliance', () => {
     expect(info).toMatchObject({ apiVersion: '1.22.2', permissions: { perm_command: 'full_access', perm_reporting_support: '1' } });
   });
 
-  it('sets the failover role and imports Jump shortcuts of each type', async () => {
-    await expect(sut.command.setFailoverRole('primary', { dataSyncFirst: true })).resolves.toBe('Successfully changed role');
+  it("reads get_connected_clients as the guide's element table lists it", async () => {
+    const session = fake.startSession({ customerName: 'Zoë Müller' });
+    fake.joinRep(session.lsid, '2');
+    const [rep] = await sut.command.getConnectedClients({ types: ['representative'], ids: ['r2'] });
+    expect(rep).toMatchObject({
+      kind: 'representative',
+      id: 'r2',
+      hostname: 'bob-laptop',
+      platform: 'Windows 11',
+      platformId: 'winNT-64',
+      supportSessionIds: [session.lsid],
+      fields: expect.objectContaining({
+        user_id: '2',
+        type: 'Normal',
+        public_display_name: 'Bob Tech',
+        support_session_count: '1',
+        routing_available: '1',
+        support_license: 'representative',
+      }),
+    });
+    // Without include_connections the guide sends no connected_since and no connections.
+    expect(rep.connectedSince).toBeUndefined();
+    expect(rep.connections).toBeUndefined();
+    expect(lastCommand().params).toEqual({ action: 'get_connected_clients', type: 'representative', id: 'r2' });
+
+    const withConnections = await sut.command.getConnectedClients({ types: ['support_customer'], includeConnections: true });
+    const customer = withConnections.find((c) => c.fields.lsid === session.lsid)!;
+    expect(customer).toMatchObject({
+      kind: 'support_customer',
+      fields: expect.objectContaining({ name: 'Zoë Müller', lsid: session.lsid }),
+      connectedSince: { unix: expect.any(Number) },
+      connections: [{ applianceId: 'a1b2c3', purpose: 'primary', receiveTrafficNode: false, privateIp: '10.0.0.7' }],
+      eventLog: [{ at: { unix: expect.any(Number) }, text: 'Connected to a1b2c3 (primary)' }],
+    });
+    fake.endSession(session.lsid);
+  });
+
+  it('sets the failover role with or without a final data sync, and imports Jump shortcuts of each type', async () => {
+    await expect(sut.command.setFailoverRole('primary', { dataSyncFirst: true })).resolves.toBe(
+      'Successfully started data sync. Role change will occur upon successful completion',
+    );
     expect(lastCommand().params).toMatchObject({ role: 'primary', data_sync_first: '1' });
+    // "To fail over without a final data sync, set this to 0": the 0 must be sent, not left out.
+    await expect(sut.command.setFailoverRole('backup', { dataSyncFirst: false, force: true })).resolves.toBe('Successfully changed role');
+    expect(lastCommand().params).toEqual({ action: 'set_failover_role', role: 'backup', data_sync_first: '0', force: '1' });
     await expect(
       sut.command.importJumpShortcut('remote_rdp', {
         name: 'db01',
@@ -186,7 +229,7 @@ describe('BeyondTrust command API against the fake appliance', () => {
         group: 'servers',
         rdp_username: 'admin',
       }),
-    ).resolves.toBe('Jump shortcut imported');
+    ).resolves.toBe('Successfully imported Jump Item shortcut');
     await expect(
       sut.command.importJumpShortcut('shell_jump', { name: 'web', shelljump_hostname: 'web01', jumpoint: 'dc1', group: 'servers' }),
     ).rejects.toThrow(/needs protocol/);

@@ -41,11 +41,29 @@ describe('Real-Time State API client against the fake appliance', () => {
 
     const later = fake.startSession();
     fake.joinRep(later.lsid, '2');
-    await until(async () => sut.rows('representative_support_session').some((r) => r.representative_id === 2), 5_000, 'the join');
+    const bob = fake.rowId('rep:2');
+    await until(async () => sut.rows('representative_support_session').some((r) => r.representative_id === bob), 5_000, 'the join');
     fake.endSession(later.lsid);
     await until(async () => !sessionRows().includes(later.lsid), 5_000, 'the delete');
     expect(sessionRows()).toEqual([before.lsid]);
     expect(changes.filter((c) => c.table === 'support_session').map((c) => c.kind)).toEqual(['insert', 'insert', 'delete']);
+  });
+
+  it('keeps 64-bit row ids and foreign keys exact, as strings', async () => {
+    sut.start();
+    await new Promise((resolve) => sut.once('ready', resolve));
+    const session = fake.startSession();
+    fake.joinRep(session.lsid, '1');
+    const sessionId = fake.rowId(`session:${session.lsid}`);
+    const adaId = fake.rowId('rep:1');
+    // Far beyond 2^53: JSON.parse would round these and the foreign keys would point at nothing.
+    expect(BigInt(sessionId)).toBeGreaterThan(BigInt(Number.MAX_SAFE_INTEGER));
+    await until(async () => sut.rows('representative_support_session').some((r) => r.support_session_id === sessionId), 5_000, 'the join');
+    const member = sut.rows('representative_support_session').find((r) => r.support_session_id === sessionId)!;
+    expect(member.representative_id).toBe(adaId);
+    expect(sut.tables.get('support_session')!.get(String(member.support_session_id))!.lsid).toBe(session.lsid);
+    expect(sut.tables.get('representative')!.get(adaId)).toMatchObject({ username: 'admin', user_id: '1' });
+    expect([...sut.tables.get('representative')!.keys()]).toContain('18446744073709551615');
   });
 
   it('reconnects after the appliance drops it, starting again from a fresh copy', async () => {

@@ -70,7 +70,7 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
       reps: [{ id: '1', username: 'admin', sessionOwner: true }],
       teams: [{ id: '1', name: 'Service Desk', primary: true }],
       showMyScreenRecordings: [{ instance: 0 }],
-      commandShellRecordings: [{ instance: 1 }],
+      commandShellRecordings: [{ instance: 0, downloadInstance: 0 }],
       customerSurveys: [{ answers: [{ name: 'satisfied', answers: ['yes'] }] }],
       repSurveys: [{ answers: [{ name: 'resolved', answers: ['yes'] }] }],
       fileTransferCount: 1,
@@ -98,13 +98,31 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
       expect.objectContaining({ type: 'team', totalSessions: 2 }),
     ]);
     const surveys = await sut.reporting.exitSurveys('customer', { lsid });
+    // "lsid and report_type": the report type is required with an lsid too.
+    expect(fake.requests.filter((r) => r.path === '/api/reporting').pop()!.params).toEqual({
+      generate_report: 'SupportCustExitSurvey',
+      lsid,
+      report_type: 'rep',
+    });
     expect(surveys).toEqual([
       expect.objectContaining({
         lsid,
+        ts: t0,
+        sessionType: 'support',
+        publicSite: { id: '1', name: 'Default' },
         submittedBy: { type: 'cust', name: 'Casey Customer' },
+        primaryCustomer: 'Casey Customer',
+        primaryRep: { id: '1', name: 'Ada Admin' },
+        primaryTeam: { id: '1', name: 'Service Desk' },
+        customers: [expect.objectContaining({ username: 'Casey Customer', primary: true })],
+        reps: [expect.objectContaining({ id: '1', username: 'admin', sessionOwner: true })],
+        teams: [{ id: '1', name: 'Service Desk', primary: true }],
+        repResolved: false,
         questions: [expect.objectContaining({ name: 'satisfied', answers: ['yes'] })],
       }),
     ]);
+    const byTeam = await sut.reporting.exitSurveys('rep', { lsids: [lsid], reportType: 'team' });
+    expect(byTeam.map((x) => x.submittedBy)).toEqual([{ type: 'rep', name: 'Ada Admin' }]);
   });
 
   it('checks window parameters before sending', async () => {
@@ -150,8 +168,11 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
   });
 
   it('reports team activity, presentations, license usage and the archive listing', async () => {
-    const teams = await sut.reporting.supportTeam({ startTime: t0 - 1, duration: 0 }, 1);
-    expect(teams).toEqual([
+    const activity = await sut.reporting.supportTeam({ startTime: t0 - 1, duration: 3600 }, 1);
+    // The root's <start_time>/<end_time> are "system time" text with a UTC timestamp attribute: the attribute counts.
+    expect(activity.startTime).toEqual({ unix: t0 - 1, iso: new Date((t0 - 1) * 1000).toISOString().replace('.000Z', 'Z') });
+    expect(activity.endTime!.unix).toBe(t0 - 1 + 3600);
+    expect(activity.teams).toEqual([
       expect.objectContaining({
         id: '1',
         name: 'Service Desk',
@@ -189,13 +210,20 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
     expect((await sha(recording.stream)).bytes).toBe(5_000);
 
     fake.licenseUsage.push({ timestamp: t0, counts: [{ type: 'representative', reason: 'login', count: 9 }] });
-    expect(await sut.reporting.licenseUsage({ startDate: '2000-01-01', duration: 0 }, 'day')).toEqual([
+    const usage = await sut.reporting.licenseUsage({ startDate: '2000-01-01', duration: 0 }, 'day');
+    expect(usage).toMatchObject({ startTime: { unix: 946684800, iso: '2000-01-01T00:00:00Z' }, groupBy: 'day' });
+    expect(usage.endTime!.unix).toBeGreaterThanOrEqual(t0);
+    expect(usage.intervals).toEqual([
       {
         timestamp: t0,
         datetime: new Date(t0 * 1000).toISOString(),
         counts: [{ licenseType: 'representative', reason: 'login', count: 9 }],
       },
     ]);
+    // An appliance error comes inside <license_usage>, as the guide says: an exception, never an empty report.
+    await expect(sut.reporting.licenseUsage({ startDate: '2000-01-01', duration: 0 }, 'week' as never)).rejects.toThrow(
+      new BeyondTrustApiError('Invalid group_by'),
+    );
     expect((await sha((await sut.reporting.endpointLicenseUsage()).stream)).bytes).toBe(4_096);
 
     const archives = await sut.reporting.archiveListing('2024-01-01');
@@ -214,4 +242,58 @@ describe('BeyondTrust reporting API against the fake appliance', () => {
       await expect(client.reporting.licenseUsage({ startDate: '2024-01-01', duration: 0 }, 'day')).rejects.toThrow(/Document Not Found/);
       await expect(client.reporting.supportSessionListing({ startTime: 0, duration: 0 })).resolves.toEqual([]);
     }));
+});
+
+describe('Reporting API text as the appliance may write it', () => {
+  let fake: FakeAppliance;
+  let harness: ClientHarness;
+  let sut: BeyondTrustClient;
+  const t0 = Math.floor(Date.now() / 1000) - 600;
+
+  beforeAll(async () => {
+    fake = await new FakeAppliance().start();
+    harness = new ClientHarness(fake);
+    sut = harness.client();
+  });
+  afterAll(async () => {
+    await harness.close();
+    await fake.stop();
+  });
+
+  it('decodes numeric character references in every text value and keeps a chat line exactly as said', async () => {
+    // The fake writes every non-ASCII character as &#NNN; (or &#xHHHH; past U+FFFF), as an XML writer may.
+    const externalKey = 'TICKET-Ünïcødé-☺';
+    const s = fake.startSession({
+      externalKey,
+      custom: { customer_email: 'zoë@exämple.com' },
+      customerName: 'Zoë Ångström 😀',
+      queueId: 'team:1',
+      startTime: t0,
+    });
+    fake.reps[1].invited = true;
+    try {
+      fake.joinRep(s.lsid, '2', t0 + 1);
+      fake.chat(s.lsid, 'customer', '  café ☺ 😀 & <b>bold</b> "q" \'s  \n', t0 + 2);
+      fake.chat(s.lsid, { repId: '2' }, '\tindented, then two spaces  ', t0 + 3);
+      fake.setSurvey(s.lsid, 'customer', { comment: 'Très bien — 👍' });
+      fake.endSession(s.lsid, t0 + 60);
+      const report = (await sut.reporting.supportSession(s.lsid))!;
+      expect(report.externalKey).toBe(externalKey);
+      expect(report.customAttributes).toEqual([{ codeName: 'customer_email', displayName: 'customer email', value: 'zoë@exämple.com' }]);
+      expect(report.primaryCustomer!.name).toBe('Zoë Ångström 😀');
+      expect(report.customers[0]).toMatchObject({ username: 'Zoë Ångström 😀', info: { name: 'Zoë Ångström 😀' } });
+      expect(report.events.filter((e) => e.type === 'Chat Message').map((e) => [e.performedBy!.name, e.body])).toEqual([
+        ['Zoë Ångström 😀', '  café ☺ 😀 & <b>bold</b> "q" \'s  \n'],
+        ['Bob Tech', '\tindented, then two spaces  '],
+      ]);
+      expect(report.customerSurveys[0].answers[0].answers).toEqual(['Très bien — 👍']);
+      expect(report.reps).toEqual([expect.objectContaining({ id: '2', displayNumber: '2', invited: true })]);
+      const [survey] = await sut.reporting.exitSurveys('customer', { lsid: s.lsid });
+      expect(survey.submittedBy.name).toBe('Zoë Ångström 😀');
+      const listing = await sut.reporting.supportSessionListing({ startTime: t0, duration: 10 });
+      expect(listing.map((x) => x.externalKey)).toEqual([externalKey]);
+    } finally {
+      fake.reps[1].invited = false;
+    }
+  });
 });

@@ -124,7 +124,7 @@ describe('Chat bot escalation relay', () => {
     await until(async () => bot.of(escalation.id).some((d) => d.type === 'escalation.ended'), 10_000, 'escalation.ended');
     expect((await call('DELETE', `/${escalation.id}`)).status).toBe(200);
     expect((await (await call('GET', `/${escalation.id}`)).json()) as EscalationView).toMatchObject({ state: 'ended' });
-    expect(appliance.sessions.get(escalation.lsid)!.endTime).toBeDefined();
+    expect(appliance.sessions.get(escalation.lsid)!.customer.inSession).toBe(false);
 
     // Each callback was signed (the bot checks) and, by id, delivered exactly once in order.
     expect(bot.badSignatures).toBe(0);
@@ -141,6 +141,61 @@ describe('Chat bot escalation relay', () => {
     ]);
   });
 
+  it('never hands the bot a line it sent, whatever sender the report gives it', async () => {
+    const t0 = Math.floor(Date.now() / 1000) - 120;
+    const { body: escalation } = await escalate({
+      transcript: [
+        { from: 'customer', text: 'Printer smokes', at: new Date(t0 * 1000).toISOString() },
+        { from: 'bot', text: 'Have you tried turning it off?', at: new Date((t0 + 10) * 1000).toISOString() },
+      ],
+    });
+    expect((await call('POST', `/${escalation.id}/messages`, { text: 'Yes, twice' })).status).toBe(202);
+    appliance.joinRep(escalation.lsid, '2');
+    // An appliance that reports the lines an API account sent as said by the representative in the session.
+    const session = appliance.sessions.get(escalation.lsid)!;
+    const bob = { gsnumber: '12', type: 'representative' as const, name: 'Bob Tech' };
+    for (const e of session.events) if (e.type === 'Chat Message') e.performedBy = bob;
+    // The representative then says, in their own words, what the bot said: that line is theirs and goes through.
+    appliance.chat(escalation.lsid, { repId: '2' }, 'Have you tried turning it off?');
+    appliance.chat(escalation.lsid, { repId: '2' }, 'Bob here');
+    // Callbacks go out in the order of the report: once the last line is in, every earlier one was decided.
+    await until(async () => bot.of(escalation.id).some((d) => d.body.text === 'Bob here'), 10_000, 'the last reply');
+    expect(
+      bot
+        .of(escalation.id)
+        .filter((d) => d.type === 'escalation.message')
+        .map((d) => [d.body.from, d.body.text]),
+    ).toEqual([
+      ['representative', 'Have you tried turning it off?'],
+      ['representative', 'Bob here'],
+    ]);
+    await call('DELETE', `/${escalation.id}`);
+  });
+
+  // The guide: leave_session "removes a customer or representative from a session"; whether the session
+  // of a virtual customer then ends is not said. Either way the bot hears escalation.ended, once.
+  it.each([
+    ['goes on with the representative in it', false],
+    ['ends', true],
+  ] as const)('ends the escalation for the bot when the customer leaves and the session %s', async (_reading, ends) => {
+    appliance.virtualCustomerLeaveEndsSession = ends;
+    try {
+      const { body: escalation } = await escalate();
+      appliance.joinRep(escalation.lsid, '2');
+      appliance.chat(escalation.lsid, { repId: '2' }, 'Anything else?');
+      await until(async () => bot.of(escalation.id).some((d) => d.type === 'escalation.message'), 10_000, 'the reply');
+      expect((await call('DELETE', `/${escalation.id}`)).status).toBe(200);
+      await until(async () => bot.of(escalation.id).some((d) => d.type === 'escalation.ended'), 10_000, 'escalation.ended');
+      expect(appliance.sessions.get(escalation.lsid)!.endTime !== undefined).toBe(ends);
+      const again = await call('POST', `/${escalation.id}/messages`, { text: 'hello?' });
+      expect(again.status).toBe(409);
+      expect((await call('DELETE', `/${escalation.id}`)).status).toBe(200);
+      expect(bot.of(escalation.id).filter((d) => d.type === 'escalation.ended')).toHaveLength(1);
+    } finally {
+      appliance.virtualCustomerLeaveEndsSession = false;
+    }
+  });
+
   it('writes the conversation to its ticket when the session ends', async () => {
     zendesk.createTicket('1201');
     const { status, body: escalation } = await escalate({ ticket: { system: 'zendesk', id: '1201' } });
@@ -148,6 +203,8 @@ describe('Chat bot escalation relay', () => {
     appliance.joinRep(escalation.lsid, '2');
     appliance.chat(escalation.lsid, { repId: '2' }, 'Fixed it remotely');
     await call('DELETE', `/${escalation.id}`);
+    // The customer has left; the representative closes the session.
+    appliance.endSession(escalation.lsid);
     const ticket = zendesk.tickets.get('1201')!;
     await until(async () => ticket.comments.length >= 1, 15_000, 'the transcript note');
     expect(ticket.comments[0].body).toContain('Fixed it remotely');

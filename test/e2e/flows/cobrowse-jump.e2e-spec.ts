@@ -86,7 +86,7 @@ describe('Co-browse with Upscope and Jump links from tickets', () => {
     expect(upscope.watchRequests.at(-1)!.body).toMatchObject({ agent: { id: 'abc', name: 'Sam Agent' } });
   });
 
-  it('writes a clear note when no visitor matches, and when the Upscope plan is used up', async () => {
+  it('writes a clear note when no visitor matches, and when Upscope refuses', async () => {
     const lonely = zendesk.createTicket('802');
     await zendeskRequest('802', 'cobrowse.requested', { ticket: { id: '802', requester: { email: 'nobody@example.com' } } });
     await until(async () => lonely.comments.length >= 1, 10_000, 'the no-visitor note');
@@ -94,16 +94,13 @@ describe('Co-browse with Upscope and Jump links from tickets', () => {
     expect(lonely.comments[0].body).toContain('lookup code');
 
     upscope.addVisitor({ email: 'busy@example.com' });
-    upscope.overPlan = true;
-    try {
-      const busy = zendesk.createTicket('803');
-      await zendeskRequest('803', 'cobrowse.requested', { ticket: { id: '803', requester: { email: 'busy@example.com' } } });
-      await until(async () => busy.comments.length >= 1, 10_000, 'the plan-limit note');
-      expect(busy.comments[0].body).toContain("Co-browse could not start: the Upscope plan's limit is reached");
-      expect(busy.comments[0].public).toBe(false);
-    } finally {
-      upscope.overPlan = false;
-    }
+    const busy = zendesk.createTicket('803');
+    // The search answers; the watch URL is refused with a status the document gives no meaning to.
+    upscope.failNext(1, 402, /watch_url$/);
+    await zendeskRequest('803', 'cobrowse.requested', { ticket: { id: '803', requester: { email: 'busy@example.com' } } });
+    await until(async () => busy.comments.length >= 1, 10_000, 'the refusal note');
+    expect(busy.comments[0].body).toContain('Co-browse could not start: Upscope refused the request (HTTP 402');
+    expect(busy.comments[0].public).toBe(false);
   });
 
   it('POST /api/v1/cobrowse/watch-urls answers a watch URL for a match and 404 without one', async () => {

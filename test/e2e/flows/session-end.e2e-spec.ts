@@ -149,7 +149,7 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
 
     const files = recs.flatMap((c) => c.attachments).sort((a, b) => a.filename.localeCompare(b.filename));
     expect(files.map((f) => [f.filename, f.size, f.sha256])).toEqual([
-      [`session-${s.lsid}-commandShell-1.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
+      [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
       [`session-${s.lsid}-session-0.flv`, REC.session, sha256Of(s.lsid, 'SupportSessionRecording', 0, REC.session)],
       [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
     ]);
@@ -225,7 +225,7 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     expect(linkNote).toContain(`https://support.example.com/session_download?lsid=${s.lsid}&rec=1&view=1`);
     const attached = [...record.attachments].sort((a, b) => (a.file_name < b.file_name ? -1 : 1));
     expect(attached.map((a) => [a.file_name, a.size_bytes, a.sha256])).toEqual([
-      [`session-${s.lsid}-commandShell-1.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
+      [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
       [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
       [`session-${s.lsid}-transcript.txt`, expect.any(Number), expect.any(String)],
     ]);
@@ -271,9 +271,9 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       const missing = await post({ event: 'support_conference_end', lsid: 'abc' });
       expect(missing.status).toBe(401);
       expect(((await missing.json()) as { error: { message: string } }).error.message).toContain('token is missing');
-      expect((await post({ event: 'support_conference_end', lsid: 'abc', outbound_event_token: 'wrong-token-0123456789' })).status).toBe(
-        401,
-      );
+      expect((await post({ event: 'support_conference_end', lsid: 'abc' }, {}, '?token=wrong-token-0123456789')).status).toBe(401);
+      // A token in the body is nothing the appliance can send, and nothing we read.
+      expect((await post({ event: 'support_conference_end', lsid: 'abc', outbound_event_token: EVENTS_TOKEN })).status).toBe(401);
       const outside = await post(
         { event: 'support_conference_end', lsid: 'abc' },
         { 'x-forwarded-for': '198.51.100.7', 'x-rsb-events-token': EVENTS_TOKEN },
@@ -288,14 +288,22 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       const unknown = await post({ event: 'support_conference_frobnicated', lsid: 'abc' }, {}, `?token=${EVENTS_TOKEN}`);
       expect(unknown.status).toBe(200);
       expect(await unknown.json()).toEqual({ ok: true, ignored: 'event support_conference_frobnicated is not used' });
-      const noLsid = await post({ event: 'support_conference_end', outbound_event_token: EVENTS_TOKEN });
+      const noLsid = await post({ event: 'support_conference_end' }, { 'x-rsb-events-token': EVENTS_TOKEN });
       expect(await noLsid.json()).toEqual({ ok: true, ignored: 'event support_conference_end carries no usable lsid' });
       expect(await pulls.count()).toBe(before);
     });
 
-    it('keeps the session state from begin, member and owner events', async () => {
+    it('keeps the session state from begin, member and owner events, exactly as the appliance posts them', async () => {
       const s = richSession('ZD-state', REC, false);
       await appliance.outboundDrained();
+      // Only the appliance's own variables arrive: the token rode in the recipient URL.
+      const deliveries = appliance.outboundDeliveries.filter((d) => d.lsid === s.lsid);
+      expect(deliveries.map((d) => [d.event, d.status])).toEqual([
+        ['support_conference_begin', 200],
+        ['support_conference_member_added', 200],
+        ['support_conference_member_added', 200],
+        ['support_conference_owner_changed', 200],
+      ]);
       const redis = new Redis(REDIS_URL);
       const state = await redis.hgetall(`${sut.prefix}:session:${s.lsid}`);
       redis.disconnect();
@@ -455,5 +463,62 @@ describe('Session end → ticket by polling alone (no outbound events configured
     expect(ticket.comments).toHaveLength(1);
     expect(ticket.comments[0].body).toContain('Polled, not pushed');
     expect(await sut.app.get(SessionPoller).cursor()).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
+  });
+});
+
+describe('Session end → command shell recordings, whichever way the report numbers them', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    ({ appliance, zendesk, sut } = await zendeskBridge({ BT_POLL_INTERVAL_SECONDS: '0', BT_EVENTS_TOKEN: EVENTS_TOKEN }));
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN, 'query');
+  });
+  afterAll(async () => {
+    await appliance.stop();
+    await sut.close();
+    await zendesk.stop();
+  });
+
+  // The guide's SupportSession element table numbers <command_shell_recording instance> from 0; its
+  // CommandShellRecording section says the report numbers them from 1. The fake plays either.
+  it.each([
+    ['from 0, as the element table says', 0],
+    ['from 1, as the CommandShellRecording section says', 1],
+  ] as const)('attaches each recording the report lists %s, under its own label', async (_reading, numbering) => {
+    appliance.commandShellNumbering = numbering;
+    const ticketId = String(800 + numbering);
+    zendesk.createTicket(ticketId);
+    const s = appliance.startSession({ externalKey: ticketId });
+    appliance.joinRep(s.lsid, '2');
+    appliance.addRecording(s.lsid, 'commandShell', 11_000);
+    appliance.addRecording(s.lsid, 'commandShell', 22_000);
+    appliance.endSession(s.lsid);
+    const ticket = zendesk.tickets.get(ticketId)!;
+    await until(async () => ticket.comments.length >= 3, 20_000, 'the note and two command shell recordings');
+
+    const attached = ticket.comments
+      .slice(1)
+      .map((c) => [c.body.split(' of remote')[0], c.attachments.map((a) => [a.filename, a.size, a.sha256])])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(attached).toEqual([
+      [
+        'Command shell recording 1',
+        [[`session-${s.lsid}-commandShell-0.flv`, 11_000, sha256Of(s.lsid, 'CommandShellRecording', 0, 11_000)]],
+      ],
+      [
+        'Command shell recording 2',
+        [[`session-${s.lsid}-commandShell-1.flv`, 22_000, sha256Of(s.lsid, 'CommandShellRecording', 1, 22_000)]],
+      ],
+    ]);
+    // Exactly the two recordings the report listed were asked for, each once: no neighbour, no instance outside the list.
+    const asked = appliance.requests
+      .filter((r) => r.params.generate_report === 'CommandShellRecording' && r.params.lsid === s.lsid)
+      .map((r) => [r.params.instance, r.status]);
+    expect(asked.sort()).toEqual([
+      ['0', 200],
+      ['1', 200],
+    ]);
   });
 });

@@ -167,6 +167,17 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     expect(res.status).toBe(202);
     await until(async () => ticket.comments.length === 2, 15_000, 'the key');
     expect(keyRequests().pop()!.params).toMatchObject({ 'session.custom.external_key': 'ZD-105', 'session.priority': '2' });
+
+    // The same event with the added tags nested as event.tags.added, the other shape Zendesk sends.
+    const nested = zendesk.createTicket('155');
+    const res2 = await zendesk.sendWebhook(hook, {
+      ...envelope('zen:event-type:ticket.tags_changed', { tags: { added: ['remote_support'], removed: [] } }),
+      id: 'evt-nested',
+      subject: 'zen:ticket:155',
+      detail: { id: '155', subject: 'VPN down', priority: 'NORMAL', group_id: '77', tags: ['remote_support'] },
+    });
+    expect(res2.status).toBe(202);
+    await until(async () => nested.comments.length === 2, 15_000, 'the key for the nested shape');
   });
 
   it('writes the appliance error to the ticket as an internal note instead of losing it', async () => {
@@ -193,6 +204,21 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(ticket.comments.map((c) => c.public)).toEqual([true, false]);
     expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '107')).toHaveLength(1);
+  });
+
+  it('has a fake Zendesk that takes the Tickets API as documented: Show Ticket, List Tickets with its parameters', async () => {
+    const ticket = zendesk.createTicket('160', ['vip']);
+    ticket.externalId = 'rs-bridge:abc';
+    const auth = { authorization: `Basic ${Buffer.from(`${zendesk.email}/token:${zendesk.apiToken}`).toString('base64')}` };
+    const shown = await fetch(`${zendesk.url}/api/v2/tickets/160.json`, { headers: auth });
+    expect(shown.status).toBe(200);
+    expect(((await shown.json()) as { ticket: unknown }).ticket).toMatchObject({ id: 160, external_id: 'rs-bridge:abc', tags: ['vip'] });
+    expect((await fetch(`${zendesk.url}/api/v2/tickets/999999.json`, { headers: auth })).status).toBe(404);
+    const listed = await fetch(`${zendesk.url}/api/v2/tickets.json?page[size]=1&external_id=rs-bridge%3Aabc&sort_by=updated_at`, {
+      headers: auth,
+    });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { tickets: { id: number }[] }).tickets.map((t) => t.id)).toEqual([160]);
   });
 
   describe('bad requests get a 4xx and enqueue nothing', () => {

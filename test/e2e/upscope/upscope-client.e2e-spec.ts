@@ -33,9 +33,16 @@ describe('UpscopeClient against the fake on-premise server', () => {
       message: 'Upscope refused the REST key (check UPSCOPE_REST_KEY)',
     });
     await expect(client.watchUrl('nope', { agent: { id: '1', name: 'A' } })).rejects.toBeInstanceOf(UpscopeError);
-    upscope.overPlan = true;
-    await expect(client.watchUrl('v1', { agent: { id: '1', name: 'A' } })).rejects.toMatchObject({ kind: 'plan_limit', status: 402 });
-    upscope.overPlan = false;
+    // The document describes no error answers: any other refusal is read by its HTTP status alone, no invented meaning.
+    upscope.failNext(1, 402);
+    await expect(client.watchUrl('v1', { agent: { id: '1', name: 'A' } })).rejects.toMatchObject({
+      kind: 'refused',
+      status: 402,
+      retryable: false,
+      message: 'Upscope refused the request (HTTP 402: HTTP 402)',
+    });
+    upscope.failNext(1, 503);
+    await expect(client.latest()).rejects.toMatchObject({ kind: 'unavailable', status: 503, retryable: true });
     const down = new UpscopeClient({ baseUrl: 'http://127.0.0.1:9', restKey: 'k', licenseToken: 't' });
     await expect(down.latest()).rejects.toMatchObject({ kind: 'unavailable', retryable: true });
   });

@@ -28,6 +28,8 @@ export interface FakeApplianceOptions {
   accounts?: FakeAccount[];
   /** Simulated processing time of a report, ms. */
   reportLatencyMs?: number;
+  /** How the SupportSession report numbers command shell recordings (see commandShellNumbering). */
+  commandShellNumbering?: 0 | 1;
 }
 
 export interface FakeParticipant {
@@ -45,8 +47,6 @@ export interface FakeEvent {
   filename?: string;
   filesize?: number;
   data?: Record<string, string>;
-  /** The API account that sent a chat line through send_chat_message. */
-  apiAccount?: string;
   systemInformation?: { name: string; fields: string[]; rows: string[][] }[];
 }
 
@@ -54,9 +54,12 @@ export interface FakeRep {
   id: string;
   username: string;
   displayName: string;
+  displayNumber: string;
   gsnumber: string;
   loggedIn: boolean;
   teams: string[];
+  /** An invited user (not a member of the site): reports add `<invited>1</invited>`. */
+  invited?: boolean;
 }
 
 export interface FakeSession {
@@ -67,7 +70,7 @@ export interface FakeSession {
   queueId: string;
   startTime: number;
   endTime?: number;
-  customer: { name: string; ip: string; os: string; hostname: string; gsnumber: string; inSession: boolean };
+  customer: { name: string; company?: string; ip: string; os: string; hostname: string; gsnumber: string; inSession: boolean };
   reps: { rep: FakeRep; owner: boolean; joinedAt: number }[];
   events: FakeEvent[];
   recordings: { session?: number; showMyScreen: number[]; commandShell: number[] };
@@ -142,12 +145,32 @@ const REPORT_PERMISSION: Record<string, string> = {
 
 class XmlError extends Error {}
 
+/**
+ * Answers whose root the guide says "will contain an <error> element describing the problem": an error
+ * there comes inside that root. Every other answer (success-or-error commands, recordings) is a root <error>.
+ */
+const LIST_ROOT: Record<string, string> = {
+  get_logged_in_reps: 'logged_in_reps',
+  get_support_teams: 'support_teams',
+  get_appliances: 'appliances',
+  get_connected_client_list: 'connected_client_list',
+  SupportSession: 'session_list',
+  SupportSessionListing: 'session_summary_list',
+  SupportSessionSummary: 'summary_list',
+  PresentationSession: 'session_list',
+  PresentationSessionListing: 'presentation_summary_list',
+  SupportCustExitSurvey: 'exit_survey_list',
+  SupportRepExitSurvey: 'exit_survey_list',
+  SupportTeam: 'team_activity_list',
+  LicenseUsage: 'license_usage',
+};
+
 export class FakeAppliance {
   readonly accounts = new Map<string, FakeAccount>();
   readonly reps: FakeRep[] = [
-    { id: '1', username: 'admin', displayName: 'Ada Admin', gsnumber: '11', loggedIn: true, teams: ['1'] },
-    { id: '2', username: 'bob', displayName: 'Bob Tech', gsnumber: '12', loggedIn: true, teams: ['1', '2'] },
-    { id: '3', username: 'carol', displayName: 'Carol Away', gsnumber: '13', loggedIn: false, teams: ['2'] },
+    { id: '1', username: 'admin', displayName: 'Ada Admin', displayNumber: '1', gsnumber: '11', loggedIn: true, teams: ['1'] },
+    { id: '2', username: 'bob', displayName: 'Bob Tech', displayNumber: '2', gsnumber: '12', loggedIn: true, teams: ['1', '2'] },
+    { id: '3', username: 'carol', displayName: 'Carol Away', displayNumber: '3', gsnumber: '13', loggedIn: false, teams: ['2'] },
   ];
   readonly teams = [
     { id: '1', name: 'Service Desk', codeName: 'service_desk', issues: [{ id: '1', title: 'Printing', codeName: 'printing' }] },
@@ -178,6 +201,7 @@ export class FakeAppliance {
   private wss?: WebSocketServer;
   /** Real-time state API subscribers that finished authenticate + subscribe. */
   private readonly subscribers = new Set<WebSocket>();
+  private readonly rowIds = new Map<string, string>();
   /** Lets a test see the reassembly of split frames: big messages are sent in two parts. */
   splitRealtimeMessagesOver = 400;
   private tokens: Token[] = [];
@@ -185,12 +209,24 @@ export class FakeAppliance {
   private faults: { status: number; remaining: number; delayMs?: number; retryAfter?: string }[] = [];
   private nextLseq = 1000;
   /** The HTTP recipient of outbound events, when one is configured (see sendOutboundEventsTo). */
-  private outbound?: { url: string; token: string; via: 'form' | 'query' | 'header'; retryMs: number };
+  private outbound?: { url: string; token: string; via: 'query' | 'header'; retryMs: number };
   private readonly outboundQueue: Record<string, string>[] = [];
   private outboundBusy?: Promise<void>;
   /** Every outbound event POST and the status it got, in order. */
   readonly outboundDeliveries: { event: string; lsid?: string; status: number }[] = [];
-  private readonly options: Required<Omit<FakeApplianceOptions, 'accounts'>>;
+  private readonly options: Required<Omit<FakeApplianceOptions, 'accounts' | 'commandShellNumbering'>>;
+  /**
+   * The guide contradicts itself on the `instance` of <command_shell_recording> in the SupportSession report:
+   * its element table starts at 0, its CommandShellRecording section says the report starts at 1. Either
+   * reading can be played; the download (CommandShellRecording) counts from 0 in both.
+   */
+  commandShellNumbering: 0 | 1;
+  /**
+   * The guide says leave_session "removes a customer or representative from a session", nothing about the
+   * session ending when the customer is a virtual one. By default the session goes on (a representative
+   * may still be in it); set this to play an appliance that ends it.
+   */
+  virtualCustomerLeaveEndsSession = false;
   url = '';
 
   constructor(options: FakeApplianceOptions = {}) {
@@ -200,6 +236,7 @@ export class FakeAppliance {
       perHour: options.perHour ?? 15_000,
       reportLatencyMs: options.reportLatencyMs ?? 0,
     };
+    this.commandShellNumbering = options.commandShellNumbering ?? 0;
     for (const account of options.accounts ?? [
       { clientId: 'rsb-client', clientSecret: 'rsb-secret-0123456789', permissions: FULL_PERMISSIONS },
     ]) {
@@ -284,8 +321,9 @@ export class FakeAppliance {
     };
     session.events.push({ type: 'Session Start', timestamp: start, performedBy: this.customerOf(session) });
     this.sessions.set(lsid, session);
-    this.publish({ insert: { support_session: { [String(session.lseq)]: this.sessionRow(session) } } });
+    this.publish({ insert: { support_session: { [this.rowId(`session:${session.lsid}`)]: this.sessionRow(session) } } });
     this.emitOutbound('support_conference_begin', session);
+    this.emitOutbound('support_conference_member_added', session, { type: 'customer', display_name: session.customer.name });
     return session;
   }
 
@@ -298,7 +336,7 @@ export class FakeAppliance {
     this.publish({
       insert: {
         representative_support_session: {
-          [`${session.lseq}-${rep.id}`]: { representative_id: Number(rep.id), support_session_id: session.lseq, created_timestamp: at },
+          [this.rowId(`member:${session.lsid}:${rep.id}`)]: this.memberRow(session, rep, at),
         },
       },
     });
@@ -308,12 +346,8 @@ export class FakeAppliance {
       performedBy: this.repOf(rep),
       data: { name: rep.displayName, username: rep.username, user_id: rep.id },
     });
-    this.emitOutbound('support_conference_member_added', session, {
-      rep_id: rep.id,
-      rep_username: rep.username,
-      rep_name: rep.displayName,
-    });
-    if (owner) this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
+    this.emitOutbound('support_conference_member_added', session, this.memberVariables(rep));
+    if (owner) this.emitOutbound('support_conference_owner_changed', session, this.memberVariables(rep));
   }
 
   /** The session's owner hands it to another representative (who joins if not in it yet). */
@@ -330,10 +364,10 @@ export class FakeAppliance {
       performedBy: this.repOf(rep),
       data: { name: rep.displayName, username: rep.username, user_id: rep.id },
     });
-    this.emitOutbound('support_conference_owner_changed', session, { rep_id: rep.id, rep_username: rep.username });
+    this.emitOutbound('support_conference_owner_changed', session, this.memberVariables(rep));
   }
 
-  chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW(), apiAccount?: string): void {
+  chat(lsid: string, from: 'customer' | 'system' | { repId: string }, text: string, at = NOW()): void {
     const session = this.session(lsid);
     const performedBy =
       from === 'customer'
@@ -341,7 +375,7 @@ export class FakeAppliance {
         : from === 'system'
           ? { gsnumber: '0', type: 'system' as const, name: 'System' }
           : this.repOf(this.reps.find((r) => r.id === from.repId)!);
-    session.events.push({ type: 'Chat Message', timestamp: at, performedBy, body: text, apiAccount });
+    session.events.push({ type: 'Chat Message', timestamp: at, performedBy, body: text });
   }
 
   addEvent(lsid: string, event: FakeEvent): void {
@@ -370,8 +404,8 @@ export class FakeAppliance {
     session.customer.inSession = false;
     this.publish({
       delete: {
-        support_session: [String(session.lseq)],
-        representative_support_session: session.reps.map((r) => `${session.lseq}-${r.rep.id}`),
+        support_session: [this.rowId(`session:${session.lsid}`)],
+        representative_support_session: session.reps.map((r) => this.rowId(`member:${session.lsid}:${r.rep.id}`)),
       },
     });
     session.events.push({ type: 'Session End', timestamp: at, performedBy: { gsnumber: '0', type: 'system', name: 'System' } });
@@ -381,9 +415,10 @@ export class FakeAppliance {
   /**
    * Configures an HTTP recipient of outbound events, as /login > Management > Outbound Events does. As the
    * appliance does, events go one at a time, in order; an event that does not get a 200 is retried and
-   * holds back every later one.
+   * holds back every later one. The appliance posts only its own variables, so the token is part of the
+   * recipient's URL (`query`), or added on the way by a proxy (`header`).
    */
-  sendOutboundEventsTo(url: string, token: string, via: 'form' | 'query' | 'header' = 'form', retryMs = 200): void {
+  sendOutboundEventsTo(url: string, token: string, via: 'query' | 'header' = 'query', retryMs = 200): void {
     this.outbound = { url, token, via, retryMs };
   }
 
@@ -422,7 +457,11 @@ export class FakeAppliance {
     while (this.outboundBusy) await this.outboundBusy;
   }
 
-  private emitOutbound(event: string, session: FakeSession, extra: Record<string, string> = {}): void {
+  /**
+   * The variables of a support-session event: the standard three (event, version, timestamp), then
+   * appliance_id, lsid and external_key; member and owner events add the member. Nothing else.
+   */
+  private emitOutbound(event: string, session: FakeSession, member: Record<string, string> = {}): void {
     const fields: Record<string, string> = {
       event,
       version: '3',
@@ -430,10 +469,13 @@ export class FakeAppliance {
       appliance_id: 'fake-appliance',
       lsid: session.lsid,
       ...(session.externalKey ? { external_key: session.externalKey } : {}),
-      ...Object.fromEntries(Object.entries(session.custom).map(([k, v]) => [`custom.${k}`, v])),
-      ...extra,
+      ...member,
     };
     this.emitOutboundRaw(fields);
+  }
+
+  private memberVariables(rep: FakeRep): Record<string, string> {
+    return { type: 'representative', user_id: rep.id, username: rep.username, display_name: rep.displayName };
   }
 
   private async drainOutbound(): Promise<void> {
@@ -442,8 +484,7 @@ export class FakeAppliance {
       const fields = { ...this.outboundQueue[0] };
       const target = new URL(url);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-      if (via === 'form') fields.outbound_event_token = token;
-      else if (via === 'query') target.searchParams.set('token', token);
+      if (via === 'query') target.searchParams.set('token', token);
       else headers['x-rsb-events-token'] = token;
       let status = 0;
       try {
@@ -499,17 +540,14 @@ export class FakeAppliance {
                 this.reps
                   .filter((r) => r.loggedIn)
                   .map((r) => [
-                    r.id,
+                    this.rowId(`rep:${r.id}`),
                     { user_id: Number(r.id), username: r.username, public_display_name: r.displayName, routing_available: 1 },
                   ]),
               ),
-              support_session: Object.fromEntries(active.map((x) => [String(x.lseq), this.sessionRow(x)])),
+              support_session: Object.fromEntries(active.map((x) => [this.rowId(`session:${x.lsid}`), this.sessionRow(x)])),
               representative_support_session: Object.fromEntries(
                 active.flatMap((x) =>
-                  x.reps.map((r) => [
-                    `${x.lseq}-${r.rep.id}`,
-                    { representative_id: Number(r.rep.id), support_session_id: x.lseq, created_timestamp: r.joinedAt },
-                  ]),
+                  x.reps.map((r) => [this.rowId(`member:${x.lsid}:${r.rep.id}`), this.memberRow(x, r.rep, r.joinedAt)]),
                 ),
               ),
             },
@@ -520,6 +558,28 @@ export class FakeAppliance {
       }
     });
     socket.on('close', () => this.subscribers.delete(socket));
+  }
+
+  /**
+   * The row id of a thing in the real-time model. The guide: "64-bit unsigned integers are used to generate
+   * the id value. The maximum allowed value is 18446744073709551615." This fake hands them out from that
+   * maximum down, so every id and foreign key is beyond what a double holds exactly.
+   */
+  rowId(thing: string): string {
+    let id = this.rowIds.get(thing);
+    if (id === undefined) {
+      id = String(18446744073709551615n - BigInt(this.rowIds.size));
+      this.rowIds.set(thing, id);
+    }
+    return id;
+  }
+
+  private memberRow(s: FakeSession, rep: FakeRep, at: number): Row {
+    return {
+      representative_id: BigInt(this.rowId(`rep:${rep.id}`)),
+      support_session_id: BigInt(this.rowId(`session:${s.lsid}`)),
+      created_timestamp: at,
+    };
   }
 
   private sessionRow(s: FakeSession): Row {
@@ -540,7 +600,9 @@ export class FakeAppliance {
 
   /** Binary frames, newline-terminated; large messages split over two frames as the guide warns. */
   private sendRealtime(socket: WebSocket, message: unknown): void {
-    const text = `${JSON.stringify(message)}\n`;
+    // 64-bit ids go out as bare JSON numbers, as the appliance writes them (JSON.stringify cannot write a BigInt).
+    const json = JSON.stringify(message, (_key, value: unknown) => (typeof value === 'bigint' ? `\u0000big:${value}` : value));
+    const text = `${json.replace(/"\\u0000big:(\d+)"/g, '$1')}\n`;
     if (text.length > this.splitRealtimeMessagesOver) {
       const half = Math.floor(text.length / 2);
       socket.send(Buffer.from(text.slice(0, half)), { binary: true });
@@ -631,7 +693,9 @@ export class FakeAppliance {
     } catch (error) {
       if (!(error instanceof XmlError)) throw error;
       const ns = url.pathname === '/api/reporting' ? NS.reporting : NS.command;
-      return send(200, 'text/xml; charset=UTF-8', document('error', ns, error.message), rateHeaders);
+      const listRoot = LIST_ROOT[url.pathname === '/api/reporting' ? params.generate_report : params.action];
+      const answer = listRoot ? document(listRoot, ns, [el('error', {}, error.message)]) : document('error', ns, error.message);
+      return send(200, 'text/xml; charset=UTF-8', answer, rateHeaders);
     }
   }
 
@@ -776,8 +840,8 @@ export class FakeAppliance {
         need('lsid', 'queue_id');
         const session = this.activeSession(p.lsid);
         this.checkQueue(p.queue_id, false);
+        // The guide's SupportSession event types list no transfer to a queue: the report shows none.
         session.queueId = p.queue_id;
-        session.events.push({ type: 'Session Transferred', timestamp: NOW(), data: { queue: p.queue_id } });
         return doc('success', 'Successfully transferred');
       }
       case 'send_chat_message': {
@@ -801,7 +865,7 @@ export class FakeAppliance {
           if (!rep) throw new XmlError('The representative is not in the session');
           from = { repId: rep.rep.id };
         } else if (p.impersonate) throw new XmlError('Invalid impersonate value');
-        this.chat(session.lsid, from, p.body, at, account.clientId);
+        this.chat(session.lsid, from, p.body, at);
         return doc('success', 'Chat message sent');
       }
       case 'create_virtual_customer': {
@@ -828,8 +892,7 @@ export class FakeAppliance {
         if (p.customer === '1') {
           if (!session.customer.inSession) throw new XmlError('The customer is not in the session');
           session.customer.inSession = false;
-          // A virtual customer leaving ends its session, as nobody can reconnect to it.
-          if (session.virtual) this.endSession(session.lsid);
+          if (session.virtual && this.virtualCustomerLeaveEndsSession) this.endSession(session.lsid);
           return doc('success', 'Customer successfully removed');
         }
         if (!p.rep_id && !p.rep_username) throw new XmlError('One of rep_id, rep_username or customer is required');
@@ -892,22 +955,65 @@ export class FakeAppliance {
       case 'get_connected_clients': {
         const ids = p.id ? p.id.split(',') : undefined;
         if (ids && ids.length > 100) throw new XmlError('A maximum of 100 IDs is supported');
+        const types = (p.type ?? 'all').split(',');
+        const wanted = (type: string) => types.includes('all') || types.includes(type);
+        const withConnections = p.include_connections === '1';
+        const since = NOW() - 3600;
+        // Only with include_connections: when the client connected, and its connections with their event log.
+        const connection = (privateIp: string) =>
+          withConnections
+            ? [
+                el('connected_since', { ts: since }, new Date(since * 1000).toISOString()),
+                el('client_connections', {}, [
+                  el('client_connection', {}, [
+                    el('appliance_id', {}, 'a1b2c3'),
+                    el('purpose', {}, 'primary'),
+                    el('receive_traffic_node', {}, '0'),
+                    el('connected_since', { ts: since }, new Date(since * 1000).toISOString()),
+                    el('private_ip', {}, privateIp),
+                  ]),
+                ]),
+                el('event_log', {}, [el('event', { ts: since }, 'Connected to a1b2c3 (primary)')]),
+              ]
+            : [];
         const reps = this.reps
-          .filter((r) => r.loggedIn && (!ids || ids.includes(`r${r.id}`)))
-          .map((r) =>
-            el('connected_representative', { id: `r${r.id}` }, [
+          .filter((r) => r.loggedIn && wanted('representative') && (!ids || ids.includes(`r${r.id}`)))
+          .map((r) => {
+            const sessions = [...this.sessions.values()].filter((s) => !s.endTime && s.reps.some((x) => x.rep === r));
+            return el('connected_representative', { id: `r${r.id}` }, [
               el('hostname', {}, `${r.username}-laptop`),
               el('platform', { id: 'winNT-64' }, 'Windows 11'),
-              el('connected_since', { ts: NOW() - 3600 }, new Date((NOW() - 3600) * 1000).toISOString()),
+              el('timezone_offset', {}, '0'),
+              ...connection('10.0.0.1'),
               el('user_id', {}, r.id),
+              el('type', {}, 'Normal'),
               el('username', {}, r.username),
-            ]),
-          );
+              el('public_display_name', {}, r.displayName),
+              el('private_display_name', {}, `${r.displayName} (private)`),
+              el('start_session_url', {}, `https://support.example.com/?id=${r.id}`),
+              el('presentation_count', {}, '0'),
+              el('support_session_count', {}, String(sessions.length)),
+              el('showing_on_rep_list', {}, '1'),
+              el('routing_idle', {}, '0'),
+              el('routing_busy', {}, '0'),
+              el('routing_enabled', {}, '1'),
+              el('routing_available', {}, '1'),
+              el('support_license', {}, 'representative'),
+              el(
+                'support_session_ids',
+                {},
+                sessions.map((s) => el('lsid', {}, s.lsid)),
+              ),
+            ]);
+          });
         const customers = [...this.sessions.values()]
-          .filter((s) => s.customer.inSession && (!ids || ids.includes(`c${s.lseq}`)))
+          .filter((s) => s.customer.inSession && wanted('support_customer') && (!ids || ids.includes(`c${s.lseq}`)))
           .map((s) =>
             el('connected_support_customer', { id: `c${s.lseq}` }, [
               el('hostname', {}, s.customer.hostname),
+              el('platform', { id: 'winNT-64' }, s.customer.os),
+              el('timezone_offset', {}, '0'),
+              ...connection('10.0.0.7'),
               el('name', {}, s.customer.name),
               el('lsid', {}, s.lsid),
             ]),
@@ -921,14 +1027,20 @@ export class FakeAppliance {
           el('success', {}, '1'),
           el('failover_role', {}, 'none'),
         ]);
-      case 'set_failover_role':
+      case 'set_failover_role': {
         need('role');
         if (!['primary', 'backup'].includes(p.role)) throw new XmlError('Invalid role');
-        return doc('success', 'Successfully changed role');
+        for (const flag of ['data_sync_first', 'force'])
+          if (p[flag] !== undefined && !['0', '1'].includes(p[flag])) throw new XmlError(`Invalid ${flag}`);
+        // The guide does not say what an absent data_sync_first means; this fake syncs, so only an explicit 0 skips it.
+        return p.data_sync_first === '0'
+          ? doc('success', 'Successfully changed role')
+          : doc('success', 'Successfully started data sync. Role change will occur upon successful completion');
+      }
       case 'import_jump_shortcut':
         need('name', 'group');
         if (!Object.keys(p).some((k) => /_hostname$/.test(k))) throw new XmlError('Missing required parameter: hostname');
-        return doc('success', 'Jump shortcut imported');
+        return doc('success', 'Successfully imported Jump Item shortcut');
       case 'get_api_info':
         return doc('get_api_info', [
           el('api_version', {}, '1.22.2'),
@@ -971,7 +1083,8 @@ export class FakeAppliance {
     return doc('session_key', [
       el('type', {}, 'support'),
       el('ttl', {}, String(ttl)),
-      el('expires', { timestamp: expires }, new Date(expires * 1000).toISOString()),
+      // "The timestamp at which this session key expires": UNIX seconds, as the guide's other timestamps.
+      el('expires', {}, String(expires)),
       el('queue', { available: queue.available ? '1' : '0' }, queue.kind),
       el('queue_id', {}, queue.id),
       ...(custom.external_key ? [el('external_key', {}, custom.external_key)] : []),
@@ -1059,30 +1172,49 @@ export class FakeAppliance {
       case 'SupportCustExitSurvey':
       case 'SupportRepExitSurvey': {
         const who = p.generate_report === 'SupportCustExitSurvey' ? 'customer' : 'rep';
-        const sessions = p.lsid ? [this.session(p.lsid)] : this.window(p);
+        // report_type is required with every selection, lsid and lsids included; id only with a time window.
+        if (!p.report_type) throw new XmlError('Missing required parameter: report_type');
+        if (!['rep', 'team'].includes(p.report_type)) throw new XmlError('Invalid report_type');
+        let sessions: FakeSession[];
+        if (p.lsid) sessions = this.sessions.has(p.lsid) ? [this.sessions.get(p.lsid)!] : [];
+        else if (p.lsids) sessions = p.lsids.split(',').flatMap((l) => (this.sessions.has(l) ? [this.sessions.get(l)!] : []));
+        else {
+          if (!p.id) throw new XmlError('Missing required parameter: id');
+          sessions = this.window(p);
+        }
         return xml(
           'exit_survey_list',
           sessions
             .filter((s) => s.surveys[who])
-            .map((s) =>
-              el('exit_survey', { lsid: s.lsid, ts: s.startTime }, [
+            .map((s) => {
+              const owner = s.reps.find((r) => r.owner);
+              const team = this.teamOf(s);
+              return el('exit_survey', { lsid: s.lsid, ts: s.startTime }, [
                 el('session_type', {}, 'support'),
+                el('public_site', { id: '1' }, 'Default'),
                 el(
                   'submitted_by',
                   { type: who === 'customer' ? 'cust' : 'rep' },
-                  who === 'customer' ? s.customer.name : (s.reps[0]?.rep.displayName ?? ''),
+                  who === 'customer' ? s.customer.name : (owner?.rep.displayName ?? ''),
                 ),
+                el('primary_customer', { id: '0' }, s.customer.name),
+                ...(owner ? [el('primary_rep', { id: owner.rep.id }, owner.rep.displayName)] : []),
+                ...(team ? [el('primary_team', { id: team.id }, team.name)] : []),
+                this.customerListXml(s),
+                this.repListXml(s),
+                this.teamListXml(s),
+                el('rep_resolved', {}, '0'),
                 questionList(s.surveys[who]!),
-              ]),
-            ),
+              ]);
+            }),
         );
       }
       case 'SupportTeam': {
         const sessions = this.window(p);
         const teams = this.teams.filter((t) => !p.team_id || t.id === p.team_id);
-        return xml(
-          'team_activity_list',
-          teams.map((t) =>
+        return xml('team_activity_list', [
+          ...this.windowTimes(p),
+          ...teams.map((t) =>
             el('team_activity', { id: t.id, name: t.name }, [
               el(
                 'logged_in_representatives',
@@ -1115,7 +1247,7 @@ export class FakeAppliance {
               ),
             ]),
           ),
-        );
+        ]);
       }
       case 'PresentationSession':
       case 'PresentationSessionListing': {
@@ -1167,6 +1299,8 @@ export class FakeAppliance {
       case 'LicenseUsage':
         if (!['hour', 'day', 'month'].includes(p.group_by)) throw new XmlError('Invalid group_by');
         return xml('license_usage', [
+          ...this.windowTimes(p),
+          el('group_by', {}, p.group_by),
           el(
             'license_time_intervals',
             {},
@@ -1241,7 +1375,8 @@ export class FakeAppliance {
     }
   }
 
-  private window(p: Record<string, string>): FakeSession[] {
+  /** The window a report asks for: [from, to) in UNIX seconds, and whether it selects by start or by end. */
+  private bounds(p: Record<string, string>): { field: 'start' | 'end'; from: number; to: number } {
     if (p.duration === undefined) throw new XmlError('Missing required parameter: duration');
     const duration = Number(p.duration);
     const fromDate = (d: string) => Math.floor(Date.parse(`${d}T00:00:00Z`) / 1000);
@@ -1256,11 +1391,79 @@ export class FakeAppliance {
             : (() => {
                 throw new XmlError('Missing required parameter: start_date, start_time, end_date or end_time');
               })();
-    const to = span === 0 ? Infinity : from + span;
+    return { field, from, to: span === 0 ? Infinity : from + span };
+  }
+
+  private window(p: Record<string, string>): FakeSession[] {
+    const { field, from, to } = this.bounds(p);
     return [...this.sessions.values()].filter((s) => {
       const t = field === 'start' ? s.startTime : s.endTime;
       return t !== undefined && t >= from && t < to;
     });
+  }
+
+  /**
+   * The root `<start_time>`/`<end_time>` of SupportTeam and LicenseUsage: "in the system time and with a
+   * timestamp attribute in UTC". This appliance's system clock runs at UTC-4 and writes no zone.
+   */
+  private windowTimes(p: Record<string, string>): string[] {
+    const { from, to } = this.bounds(p);
+    const end = Number.isFinite(to) ? to : NOW();
+    const systemTime = (t: number) =>
+      new Date((t - 4 * 3600) * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, '');
+    return [el('start_time', { timestamp: from }, systemTime(from)), el('end_time', { timestamp: end }, systemTime(end))];
+  }
+
+  private teamOf(s: FakeSession): { id: string; name: string } | undefined {
+    return this.teams.find((t) => `team:${t.id}` === s.queueId);
+  }
+
+  private customerListXml(s: FakeSession): string {
+    return el('customer_list', {}, [
+      el('customer', { gsnumber: s.customer.gsnumber }, [
+        el('username', {}, s.customer.name),
+        el('public_ip', {}, s.customer.ip),
+        el('private_ip', {}, '10.0.0.7'),
+        el('hostname', {}, s.customer.hostname),
+        el('os', {}, s.customer.os),
+        el('primary_cust', {}, '1'),
+        el('info', {}, [el('name', {}, s.customer.name), ...(s.customer.company ? [el('company', {}, s.customer.company)] : [])]),
+      ]),
+    ]);
+  }
+
+  private repListXml(s: FakeSession): string {
+    const owner = s.reps.find((r) => r.owner);
+    return el(
+      'rep_list',
+      {},
+      s.reps.map((r) =>
+        el('representative', { gsnumber: r.rep.gsnumber, id: r.rep.id }, [
+          el('username', {}, r.rep.username),
+          el('display_name', {}, r.rep.displayName),
+          el('public_display_name', {}, r.rep.displayName),
+          el('private_display_name', {}, r.rep.displayName),
+          el('display_number', {}, r.rep.displayNumber),
+          el('public_ip', {}, '198.51.100.20'),
+          el('private_ip', {}, '10.0.0.20'),
+          el('hostname', {}, `${r.rep.username}-laptop`),
+          el('os', {}, 'Windows 11'),
+          el('session_owner', {}, r.owner ? '1' : '0'),
+          el('primary_rep', {}, r === owner ? '1' : '0'),
+          el('seconds_involved', {}, String(Math.max(0, (s.endTime ?? NOW()) - r.joinedAt))),
+          // "Integer value (1) present only if the representative is an invited user."
+          ...(r.rep.invited ? [el('invited', {}, '1')] : []),
+        ]),
+      ),
+    );
+  }
+
+  private teamListXml(s: FakeSession): string {
+    const team = this.teamOf(s);
+    return el('team_list', {}, team ? [el('team', { id: team.id, primary_team: '1' }, team.name)] : []);
   }
 
   private sessionXml(s: FakeSession): string {
@@ -1317,7 +1520,7 @@ export class FakeAppliance {
               'command_shell_recordings',
               {},
               s.recordings.commandShell.map((_, i) =>
-                el('command_shell_recording', { instance: i + 1 }, [
+                el('command_shell_recording', { instance: i + this.commandShellNumbering }, [
                   el('download_url', {}, `${base}?lsid=${s.lsid}&sh=${i}`),
                   el('view_url', {}, `${base}?lsid=${s.lsid}&sh=${i}&view=1`),
                 ]),
@@ -1330,39 +1533,10 @@ export class FakeAppliance {
       el('file_delete_count', {}, '0'),
       el('primary_customer', { gsnumber: s.customer.gsnumber }, s.customer.name),
       ...(owner ? [el('primary_rep', { gsnumber: owner.rep.gsnumber, id: owner.rep.id }, owner.rep.displayName)] : []),
-      el('customer_list', {}, [
-        el('customer', { gsnumber: s.customer.gsnumber }, [
-          el('username', {}, s.customer.name),
-          el('public_ip', {}, s.customer.ip),
-          el('private_ip', {}, '10.0.0.7'),
-          el('hostname', {}, s.customer.hostname),
-          el('os', {}, s.customer.os),
-          el('primary_cust', {}, '1'),
-          el('info', {}, [el('name', {}, s.customer.name)]),
-        ]),
-      ]),
-      el(
-        'rep_list',
-        {},
-        s.reps.map((r) =>
-          el('representative', { gsnumber: r.rep.gsnumber, id: r.rep.id }, [
-            el('username', {}, r.rep.username),
-            el('display_name', {}, r.rep.displayName),
-            el('public_display_name', {}, r.rep.displayName),
-            el('private_display_name', {}, r.rep.displayName),
-            el('session_owner', {}, r.owner ? '1' : '0'),
-            el('primary_rep', {}, r === owner ? '1' : '0'),
-            el('seconds_involved', {}, String(Math.max(0, (s.endTime ?? NOW()) - r.joinedAt))),
-          ]),
-        ),
-      ),
-      el(
-        'team_list',
-        {},
-        s.queueId.startsWith('team:')
-          ? [el('team', { id: s.queueId.slice(5), primary_team: '1' }, this.teams.find((t) => `team:${t.id}` === s.queueId)?.name ?? '')]
-          : [],
-      ),
+      ...(this.teamOf(s) ? [el('primary_team', { id: this.teamOf(s)!.id }, this.teamOf(s)!.name)] : []),
+      this.customerListXml(s),
+      this.repListXml(s),
+      this.teamListXml(s),
       ...(ended && s.surveys.customer
         ? [el('cust_survey_list', {}, [el('cust_exit_survey', {}, [questionList(s.surveys.customer)])])]
         : []),
@@ -1420,7 +1594,7 @@ function eventXml(e: FakeEvent): string {
       : XML_INVALID.test(e.body)
         ? [el('encoded_body', {}, Buffer.from(e.body, 'utf8').toString('base64'))]
         : [el('body', {}, e.body)];
-  return el('event', { timestamp: e.timestamp, event_type: e.type, ...(e.apiAccount ? { api_account: e.apiAccount } : {}) }, [
+  return el('event', { timestamp: e.timestamp, event_type: e.type }, [
     ...who('performed_by', e.performedBy),
     ...who('destination', e.destination),
     ...body,

@@ -1,10 +1,23 @@
-/** Just enough XML writing for the fake appliance; escaping is the part that must be right. */
-export const esc = (value: unknown): string =>
-  String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+/**
+ * Just enough XML writing for the fake appliance; escaping is the part that must be right. Beyond the
+ * markup characters, every character outside ASCII goes out as a numeric character reference (decimal
+ * below U+FFFF, hexadecimal above), as an XML writer may legitimately do: the client must decode both.
+ */
+export const esc = (value: unknown): string => {
+  let out = '';
+  for (const ch of String(value ?? '')) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '&') out += '&amp;';
+    else if (ch === '<') out += '&lt;';
+    else if (ch === '>') out += '&gt;';
+    else if (ch === '"') out += '&quot;';
+    else if (ch === "'") out += '&apos;';
+    else if (cp > 0xffff) out += `&#x${cp.toString(16).toUpperCase()};`;
+    else if (cp > 0x7e) out += `&#${cp};`;
+    else out += ch;
+  }
+  return out;
+};
 
 export type Attrs = Record<string, string | number | undefined>;
 

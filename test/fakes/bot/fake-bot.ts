@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { verifyStandardWebhook } from '../../../src/http/standard-webhooks';
+import { Webhook } from 'standardwebhooks';
 
 export interface BotDelivery {
   id: string;
@@ -10,8 +10,8 @@ export interface BotDelivery {
 }
 
 /**
- * A chat bot's callback endpoint on loopback: checks every Standard Webhooks signature (a bad one gets
- * 401 and is counted), keeps each delivery, and can fail on purpose. `received` holds every accepted
+ * A chat bot's callback endpoint on loopback: checks every signature with the official Standard Webhooks
+ * library, as a bot built on it would (a bad one gets 401 and is counted), keeps each delivery, and can fail on purpose. `received` holds every accepted
  * POST (repeats included); `unique` drops repeats by webhook-id, as a bot should.
  */
 export class FakeBot {
@@ -53,8 +53,9 @@ export class FakeBot {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
-    const verified = verifyStandardWebhook(this.secret, req.headers as Record<string, unknown>, raw, 300);
-    if (!verified.ok) {
+    try {
+      new Webhook(this.secret).verify(raw.toString('utf8'), req.headers as Record<string, string>);
+    } catch {
       this.badSignatures += 1;
       res.writeHead(401).end();
       return;
@@ -65,7 +66,7 @@ export class FakeBot {
       return;
     }
     const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-    this.received.push({ id: verified.id, type: String(body.type), body, receivedAt: performance.now() });
+    this.received.push({ id: String(req.headers['webhook-id']), type: String(body.type), body, receivedAt: performance.now() });
     res.writeHead(204).end();
   }
 }

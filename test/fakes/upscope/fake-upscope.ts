@@ -6,7 +6,9 @@ import { AddressInfo } from 'node:net';
  * An on-premise Upscope server on loopback, as its REST API reference describes it: mounted on
  * `<base>/api`, `Authorization: <REST_KEY>`, `{status:"ok", visitors|visitor|watch_url}`; search over
  * email, `id:`, `ip:`, lookup code, `#tag` and free text; watch URLs need a license token and an agent.
- * Errors answer `{status:"error", error}` with 401, 402 (over the plan), 404 (no visitor) or 400.
+ * The reference documents only successful answers, so a refusal is a plain HTTP status with a line of
+ * text (401 for a wrong key, 404 for no such visitor, 400 for a bad request), and a test can make the
+ * next answers any status (failNext): nothing beyond what HTTP says.
  */
 export interface FakeVisitor {
   short_id: string;
@@ -25,8 +27,7 @@ export class FakeUpscope {
   readonly base = '/cobrowsing';
   readonly visitors: FakeVisitor[] = [];
   readonly watchRequests: { visitorId: string; body: Record<string, unknown> }[] = [];
-  /** When true, watch URLs are refused with 402, as when the plan's concurrent sessions are used up. */
-  overPlan = false;
+  private faults: { status: number; remaining: number; path?: RegExp }[] = [];
   url = '';
   private server?: Server;
 
@@ -65,16 +66,30 @@ export class FakeUpscope {
     return this.visitors.filter((v) => `${v.name ?? ''} ${v.email ?? ''}`.toLowerCase().includes(query.toLowerCase()));
   }
 
+  /** The next `count` API calls (to paths matching `path`, if given) answer `status` and a line of text. */
+  failNext(count: number, status: number, path?: RegExp): void {
+    this.faults.push({ status, remaining: count, path });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const send = (status: number, body: unknown) => {
+      if (status !== 200) {
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        return void res.end(String((body as { error?: string }).error ?? ''));
+      }
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
     const url = new URL(req.url ?? '', 'http://x');
-    if (!url.pathname.startsWith(`${this.base}/api/`)) return send(404, { status: 'error', error: 'Not found' });
-    if (req.headers.authorization !== this.restKey) return send(401, { status: 'error', error: 'Unauthorized' });
+    if (!url.pathname.startsWith(`${this.base}/api/`)) return send(404, { error: 'Not found' });
+    if (req.headers.authorization !== this.restKey) return send(401, { error: 'Unauthorized' });
+    const fault = this.faults.find((f) => f.remaining > 0 && (!f.path || f.path.test(url.pathname)));
+    if (fault) {
+      fault.remaining -= 1;
+      return send(fault.status, { error: `HTTP ${fault.status}` });
+    }
     const path = url.pathname.slice(`${this.base}/api`.length);
 
     if (req.method === 'GET' && path === '/visitors/list/latest')
@@ -84,20 +99,19 @@ export class FakeUpscope {
     const one = /^\/visitors\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && one) {
       const visitor = this.visitors.find((v) => v.short_id === decodeURIComponent(one[1]));
-      return visitor ? send(200, { status: 'ok', visitor }) : send(404, { status: 'error', error: 'Visitor not found' });
+      return visitor ? send(200, { status: 'ok', visitor }) : send(404, { error: 'Visitor not found' });
     }
     const watch = /^\/visitors\/([^/]+)\/watch_url$/.exec(path);
     if (req.method === 'POST' && watch) {
       const visitor = this.visitors.find((v) => v.short_id === decodeURIComponent(watch[1]));
-      if (!visitor) return send(404, { status: 'error', error: 'Visitor not found' });
+      if (!visitor) return send(404, { error: 'Visitor not found' });
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       const agent = body.agent as { id?: string; name?: string } | undefined;
-      if (body.licenseToken !== this.licenseToken) return send(401, { status: 'error', error: 'Invalid license token' });
-      if (!agent?.id || !agent.name) return send(400, { status: 'error', error: 'agent.id and agent.name are required' });
-      if (this.overPlan) return send(402, { status: 'error', error: 'Your plan does not allow more concurrent sessions' });
+      if (body.licenseToken !== this.licenseToken) return send(401, { error: 'Invalid license token' });
+      if (!agent?.id || !agent.name) return send(400, { error: 'agent.id and agent.name are required' });
       this.watchRequests.push({ visitorId: visitor.short_id, body });
       return send(200, { status: 'ok', watch_url: `${this.url}/screen?id=${visitor.short_id}&token=${randomBytes(8).toString('hex')}` });
     }
-    return send(404, { status: 'error', error: 'Not found' });
+    return send(404, { error: 'Not found' });
   }
 }

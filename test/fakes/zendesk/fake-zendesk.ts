@@ -4,7 +4,8 @@ import { AddressInfo } from 'node:net';
 
 /**
  * Zendesk on loopback, as its documentation describes the parts rs-bridge uses: the Tickets API
- * (`PUT /api/v2/tickets/{id}.json` with a comment, custom_fields, additional_tags), Basic
+ * (`PUT /api/v2/tickets/{id}.json` with a comment, custom_fields, additional_tags; Show Ticket; List
+ * Tickets by external_id with the pagination parameters the API takes), Basic
  * `email/token:api_token` or Bearer auth, RecordNotFound 404, the 5,000-comment 422, and 429
  * `text/plain` with Retry-After. It also signs and sends webhooks the way Zendesk does.
  */
@@ -145,15 +146,27 @@ export class FakeZendesk {
         ? json(200, { ticket_field: { id: Number(field[1]), type: 'text', title: `Field ${field[1]}` } })
         : json(404, { error: 'RecordNotFound', description: 'Not found' });
     }
-    // List Tickets filtered by external id (which Zendesk does not require to be unique).
-    const byExternalId = /^\/api\/v2\/tickets\.json\?external_id=([^&]*)$/.exec(req.url ?? '');
-    if (req.method === 'GET' && byExternalId) {
-      const externalId = decodeURIComponent(byExternalId[1]);
-      const found = [...this.tickets.values()].filter((t) => t.externalId === externalId);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    // List Tickets, optionally filtered by external id (which Zendesk does not require to be unique), with
+    // the API's other parameters (page[size], sort_by, ...) accepted as the real one accepts them.
+    if (req.method === 'GET' && url.pathname === '/api/v2/tickets.json') {
+      const externalId = url.searchParams.get('external_id');
+      const found = [...this.tickets.values()].filter((t) => externalId === null || t.externalId === externalId);
+      const size = Number(url.searchParams.get('page[size]') ?? url.searchParams.get('per_page') ?? 100);
+      if (!Number.isInteger(size) || size < 1 || size > 100)
+        return json(400, { error: 'InvalidPaginationParameter', description: 'page[size] must be from 1 to 100' });
+      const page = found.slice(0, size);
       return json(200, {
-        tickets: found.map((t) => ({ id: Number(t.id), external_id: t.externalId, subject: t.subject })),
+        tickets: page.map((t) => this.ticketJson(t)),
+        meta: { has_more: found.length > size, after_cursor: null, before_cursor: null },
         count: found.length,
       });
+    }
+    // Show Ticket.
+    const one = /^\/api\/v2\/tickets\/(\d+)\.json$/.exec(url.pathname);
+    if (req.method === 'GET' && one) {
+      const ticket = this.tickets.get(one[1]);
+      return ticket ? json(200, { ticket: this.ticketJson(ticket) }) : json(404, { error: 'RecordNotFound', description: 'Not found' });
     }
     if (req.method === 'POST' && req.url === '/api/v2/tickets.json') {
       const body = JSON.parse(text) as {
@@ -209,6 +222,17 @@ export class FakeZendesk {
       return json(200, { ticket: { id: Number(ticket.id), tags: ticket.tags } });
     }
     return json(404, { error: 'InvalidEndpoint', description: 'Not found' });
+  }
+
+  private ticketJson(t: FakeTicket): Record<string, unknown> {
+    return {
+      id: Number(t.id),
+      url: `${this.url}/api/v2/tickets/${t.id}.json`,
+      external_id: t.externalId ?? null,
+      subject: t.subject ?? null,
+      tags: t.tags,
+      custom_fields: Object.entries(t.customFields).map(([id, value]) => ({ id: Number(id), value })),
+    };
   }
 
   /** Authentication and injected faults, shared by every endpoint; true when the request was answered. */

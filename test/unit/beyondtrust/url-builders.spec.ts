@@ -27,7 +27,16 @@ describe('Session Generation API URLs', () => {
     });
   });
 
+  it('starts click-to-chat without JavaScript (c2cjs=1) and carries locale, chat locale and platform', () => {
+    expect(
+      query(
+        startSessionUrl(SITE, { shortKey: '2962035' }, { clickToChat: true, locale: 'en-us', chatLocale: 'cs-cs', platform: 'winNT-64' }),
+      ),
+    ).toEqual({ short_key: '2962035', c2cjs: '1', locale: 'en-us', chat_locale: 'cs-cs', platform: 'winNT-64' });
+  });
+
   it('refuses values the guide does not allow', () => {
+    expect(() => startSessionUrl(SITE, { shortKey: '1234567' }, { customer: { details: 'é'.repeat(513) } })).toThrow(/1024 bytes/);
     expect(() => startSessionUrl(SITE, { shortKey: 'abc' })).toThrow(/seven-digit/);
     expect(() => startSessionUrl(SITE, { shortKey: '1234567' }, { customer: { name: 'x'.repeat(101) } })).toThrow(/customer.name/);
     expect(() => startSessionUrl(SITE, { shortKey: '1234567' }, { externalKey: 'x'.repeat(1025) })).toThrow(/1024/);
@@ -78,6 +87,29 @@ describe('Client Scripting API URLs', () => {
     });
     expect(query(clientScriptUrl(SITE, { action: 'push_and_start_local', hostname: 'PC7' }))).toMatchObject({ hostname: 'PC7' });
     expect(query(clientScriptUrl(SITE, { action: 'start_vnc_session', target: 'mac1', port: 5901 }))).toMatchObject({ port: '5901' });
+  });
+
+  it('builds web console scripts: type web_console goes with operation execute', () => {
+    expect(
+      clientScriptUrl(
+        SITE,
+        { action: 'start_jump_item_session', client: { hostname: 'ABCDEF02' } },
+        { externalKey: 'INC42' },
+        'web_console',
+      ),
+    ).toBe(
+      'https://support.example.com/api/client_script?type=web_console&operation=execute&action=start_jump_item_session&client.hostname=ABCDEF02&session.custom.external_key=INC42',
+    );
+    expect(query(clientScriptUrl(SITE, { action: 'generate_session_key' }, {}, 'rep'))).toMatchObject({
+      type: 'rep',
+      operation: 'generate',
+    });
+  });
+
+  it('deletes the script file with no other parameter and no session attributes', () => {
+    expect(clientScriptUrl(SITE, { action: 'delete_script_file' }, { externalKey: 'INC42' })).toBe(
+      'https://support.example.com/api/client_script?type=rep&operation=generate&action=delete_script_file',
+    );
   });
 
   it('refuses incomplete scripts', () => {

@@ -99,6 +99,53 @@ describe('parseApplianceXml', () => {
     const { node } = parseApplianceXml(`<x><start_time timestamp="1475308800">2016-10-01T08:00:00+00:00</start_time></x>`);
     expect(timestamp(node.start_time)).toEqual({ iso: '2016-10-01T08:00:00+00:00', unix: 1475308800 });
   });
+
+  // Every form the guide shows or allows for a time; none may become NaN.
+  it.each([
+    ['ISO text with a timestamp attribute', '<t timestamp="1475308800">2016-10-01T08:00:00+00:00</t>', '2016-10-01T08:00:00+00:00'],
+    ['ISO text with a ts attribute (command API)', '<t ts="1475308800">2016-10-01T10:00:00+02:00</t>', '2016-10-01T10:00:00+02:00'],
+    ['UNIX seconds as the text (<expires>, <timestamp>)', '<t>1475308800</t>', '2016-10-01T08:00:00Z'],
+    ['ISO text alone', '<t>2016-10-01T08:00:00Z</t>', '2016-10-01T08:00:00Z'],
+    ['"system time" text beside a UTC attribute', '<t timestamp="1475308800">2016-10-01 04:00:00</t>', '2016-10-01T08:00:00Z'],
+    ['zone-less text alone, read as UTC', '<t>2016-10-01 08:00:00</t>', '2016-10-01T08:00:00Z'],
+  ])('reads a time given as %s', (_form, xml, iso) => {
+    expect(timestamp(parseApplianceXml(`<x>${xml}</x>`).node.t)).toEqual({ iso, unix: 1475308800 });
+  });
+
+  it('reads no time at all as undefined, never NaN', () => {
+    const { node } = parseApplianceXml('<x><a>soon</a><b/><c timestamp="later">never</c></x>');
+    expect([timestamp(node.a), timestamp(node.b), timestamp(node.c), timestamp(undefined)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('decodes numeric character references and the predefined entities in text and attributes', () => {
+    const { node } = parseApplianceXml(
+      `<x><name code_name="caf&#233;">Zo&#235; &#x263A; &#x1F600; &amp; &lt;b&gt; &quot;q&quot; &apos;s</name><key>&amp;#233;</key></x>`,
+    );
+    expect(node.name).toEqual({ '#text': 'Zoë ☺ 😀 & <b> "q" \'s', code_name: 'café' });
+    // One pass: an escaped ampersand followed by "#233;" is that text, not é.
+    expect(node.key).toBe('&#233;');
+  });
+
+  it('leaves a reference to a character XML cannot carry as it was', () => {
+    expect(parseApplianceXml('<x><body>a&#0;b&#xD800;c</body></x>').node.body).toBe('a&#0;b&#xD800;c');
+  });
+
+  it('keeps the whitespace around a chat body and trims every other value', () => {
+    const { node } = parseApplianceXml(`<x><event timestamp=" 1 ">
+      <performed_by type="customer">  Casey  </performed_by>
+      <body>  two spaces before and after  \n</body>
+    </event></x>`);
+    expect((node.event as unknown[])[0]).toEqual({
+      timestamp: '1',
+      performed_by: { '#text': 'Casey', type: 'customer' },
+      body: '  two spaces before and after  \n',
+    });
+  });
 });
 
 describe('SupportSession mapping (guide: /session_list/session)', () => {
@@ -124,7 +171,7 @@ describe('SupportSession mapping (guide: /session_list/session)', () => {
       <team_list><team id="1" primary_team="0">Service Desk</team><team id="2" primary_team="1">Escalations</team></team_list>
       <cust_survey_list><cust_exit_survey><question_list><question id="1"><name>satisfied</name><type>radio</type><label>Satisfied?</label><answer_list><answer>yes</answer></answer_list></question></question_list></cust_exit_survey></cust_survey_list>
       <session_details>
-        <event timestamp="1475308801" event_type="Chat Message" api_account="bot"><performed_by gsnumber="21" type="customer">Casey</performed_by><body>Hello &amp; thanks</body></event>
+        <event timestamp="1475308801" event_type="Chat Message" unlisted="kept"><performed_by gsnumber="21" type="customer">Casey</performed_by><body>Hello &amp; thanks</body></event>
         <event timestamp="1475308802" event_type="Chat Message"><performed_by gsnumber="11" type="representative">Ada</performed_by><encoded_body>${Buffer.from('bin\u0001ary').toString('base64')}</encoded_body></event>
         <event timestamp="1475308803" event_type="File Upload"><performed_by gsnumber="11" type="representative">Ada</performed_by><filename>fix.ps1</filename><filesize>2048</filesize></event>
         <event timestamp="1475308804" event_type="Conference Member Added"><data><value name="username" value="bob"/><value name="user_id" value="2"/></data></event>
@@ -144,8 +191,9 @@ describe('SupportSession mapping (guide: /session_list/session)', () => {
       externalKey: 'INC0012345',
       customAttributes: [{ codeName: 'ticket_id', displayName: 'Ticket ID', value: '12345' }],
       recordingDownloadUrl: 'https://s/rec',
-      showMyScreenRecordings: [{ instance: 0, downloadUrl: 'https://s/sms0' }],
-      commandShellRecordings: [{ instance: 1, downloadUrl: 'https://s/sh1' }],
+      showMyScreenRecordings: [{ instance: 0, downloadInstance: 0, downloadUrl: 'https://s/sms0' }],
+      // A list whose lowest instance is 1 counts from 1 (the CommandShellRecording section's reading).
+      commandShellRecordings: [{ instance: 1, downloadInstance: 0, downloadUrl: 'https://s/sh1' }],
       primaryRep: { id: '1', name: 'Ada' },
       primaryTeam: { id: '2', name: 'Escalations' },
       customers: [{ username: 'Casey', publicIp: '203.0.113.7', primary: true, info: { name: 'Casey', company: 'ACME' } }],
@@ -165,7 +213,8 @@ describe('SupportSession mapping (guide: /session_list/session)', () => {
       timestamp: 1475308801,
       performedBy: { type: 'customer', name: 'Casey' },
       body: 'Hello & thanks',
-      attributes: { api_account: 'bot' },
+      // An attribute the element table does not list is kept, not interpreted.
+      attributes: { unlisted: 'kept' },
     });
     expect(encoded.body).toBe('bin\u0001ary');
     expect(file).toMatchObject({ filename: 'fix.ps1', filesize: 2048 });

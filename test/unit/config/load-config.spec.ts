@@ -52,6 +52,24 @@ describe('loadConfig', () => {
     expect(error.problems.map((p) => p.variable).sort()).toEqual(['PORT', 'REDIS_URL', 'RSB_REDIS_PREFIX', 'RSB_SHUTDOWN_TIMEOUT_MS']);
   });
 
+  it('takes Standard Webhooks secrets in the whsec_ form only, and says how to make one', () => {
+    const good = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({ GENERIC_WEBHOOK_SECRET: good, RSB_CALLBACK_SECRET: good }).env.GENERIC_WEBHOOK_SECRET).toBe(good);
+    const error = problemsOf({
+      // A plain string: the official library would base64-decode it, a text-minded receiver would not.
+      GENERIC_WEBHOOK_SECRET: 'a-plain-passphrase-of-decent-length',
+      // Not base64 after the prefix.
+      RSB_CALLBACK_SECRET: 'whsec_not base64 at all!',
+    });
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['GENERIC_WEBHOOK_SECRET', 'RSB_CALLBACK_SECRET']);
+    expect(error.message).toContain('GENERIC_WEBHOOK_SECRET: expected a Standard Webhooks secret: whsec_ followed by base64');
+    expect(error.message).toContain('whsec_$(openssl rand -base64 32)');
+    expect(error.message).toContain('RSB_CALLBACK_SECRET: expected standard base64 after whsec_');
+    expect(error.message).not.toContain('passphrase');
+    const short = problemsOf({ RSB_CALLBACK_SECRET: `whsec_${Buffer.alloc(16, 1).toString('base64')}` });
+    expect(short.message).toContain('a key of 24 to 64 bytes after whsec_, not 16');
+  });
+
   it('never shows the value of a sensitive variable in the error', () => {
     const secret = 'short secret';
     const error = problemsOf({ RSB_API_TOKENS: secret, REDIS_URL: 'mysql://user:hunter2-password@db' });

@@ -21,23 +21,24 @@ describe('splitNote', () => {
 });
 
 describe('parseOutboundEvent', () => {
-  it('reads the standard variables and keeps the others, never the token', () => {
+  it('reads the standard variables and keeps the others', () => {
     expect(
       parseOutboundEvent({
-        event: 'support_conference_end',
+        event: 'support_conference_member_added',
         version: '3',
         timestamp: '1795429361',
+        appliance_id: 'a1b2c3',
         lsid: 'c5b1f0a0d4e34f1c',
         external_key: 'INC0010001',
-        outbound_event_token: 'secret',
-        rep_username: ['bob', 'ignored repeat'],
+        type: 'representative',
+        username: ['bob', 'ignored repeat'],
       }),
     ).toEqual({
-      event: 'support_conference_end',
+      event: 'support_conference_member_added',
       lsid: 'c5b1f0a0d4e34f1c',
       externalKey: 'INC0010001',
       timestamp: 1795429361,
-      fields: { version: '3', rep_username: 'bob' },
+      fields: { version: '3', appliance_id: 'a1b2c3', type: 'representative', username: 'bob' },
     });
   });
 
