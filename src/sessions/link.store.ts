@@ -12,6 +12,10 @@ export interface SessionLink {
   externalKey: string;
   shortKey: string;
   createdAt: string;
+  /** Session keys: what the ticket's sessions view shows of the key (absent on links made before it). */
+  keyUrl?: string;
+  expiresAt?: string;
+  queue?: string;
 }
 
 /** Links live long after the key expires: a session may end days after it started. */

@@ -66,6 +66,9 @@ export class SessionKeyService {
           externalKey: key!.externalKey ?? '',
           shortKey: key!.shortKey,
           createdAt: new Date().toISOString(),
+          keyUrl: key!.keyUrl,
+          expiresAt: key!.expires?.iso,
+          queue: key!.route.queueId,
         });
       } catch (error) {
         // The appliance said no (unknown queue, bad field): tell the agent on the ticket, do not retry.
