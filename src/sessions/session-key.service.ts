@@ -75,6 +75,13 @@ export class SessionKeyService {
         if (!(error instanceof BeyondTrustError) || error.retryable) throw error;
         failure = error.message;
         await this.deliveries.mark(event.system, event.deliveryId, STEP.failure, failure);
+        await this.links.recordRefusal({
+          system: event.system,
+          ticketId: event.ticket.id,
+          ticketNumber: event.ticket.number,
+          createdAt: new Date().toISOString(),
+          failure,
+        });
       }
     }
 

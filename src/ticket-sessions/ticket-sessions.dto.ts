@@ -8,7 +8,8 @@ import { AssigneeDto, RequestTargetDto } from '../tickets/request-target';
  * DTOs), so the schema and the code cannot drift apart.
  */
 
-export const VIEW_STATES = ['key_issued', 'waiting', 'in_progress', 'ended'] as const;
+/** failed: the appliance refused to create the key (the reason is in failures). */
+export const VIEW_STATES = ['key_issued', 'waiting', 'in_progress', 'ended', 'failed'] as const;
 export type ViewState = (typeof VIEW_STATES)[number];
 
 export class TicketRefDto {

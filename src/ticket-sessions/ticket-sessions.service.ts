@@ -94,7 +94,7 @@ export class TicketSessionsService {
       lsids.map(async (lsid) => ({ lsid, state: await this.states.get(lsid), artifacts: await this.artifacts.done(lsid) })),
     );
     // Auto-created tickets are linked by lsid, not by a key anyone was given.
-    const issued = links.filter((l) => l.shortKey || !l.externalKey.startsWith('lsid:'));
+    const issued = links.filter((l) => l.shortKey || l.failure || !l.externalKey.startsWith('lsid:'));
     const pairs = this.pair(known, issued);
 
     const items: TicketSessionDto[] = [];
@@ -120,6 +120,7 @@ export class TicketSessionsService {
       const link = links.find(
         (l) =>
           !taken.has(l) &&
+          !l.failure &&
           l.externalKey === session.state.externalKey &&
           (!session.state.startedAt || Date.parse(l.createdAt) <= start(session) + CLOCK_SLACK_MS),
       );
@@ -131,6 +132,13 @@ export class TicketSessionsService {
   }
 
   private linkItem(link: SessionLink): TicketSessionDto {
+    if (link.failure)
+      return {
+        kind: 'session_key',
+        state: 'failed',
+        createdAt: link.createdAt,
+        failures: [{ step: 'session_key', reason: link.failure, retrying: false }],
+      };
     const expired = link.expiresAt ? Date.parse(link.expiresAt) < Date.now() : undefined;
     return {
       kind: link.shortKey ? 'session_key' : 'jump',

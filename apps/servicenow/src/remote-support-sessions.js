@@ -41,17 +41,19 @@
     var s = body.sessions[i];
     var title = s.kind == 'session_key' ? 'Session key ' + s.shortKey : s.kind == 'jump' ? 'Jump' : 'Session';
     var state =
-      s.state == 'key_issued'
-        ? s.expired
-          ? 'key expired without a session'
-          : 'issued, not used yet' + (s.expiresAt ? ' (valid until ' + s.expiresAt + ')' : '')
-        : s.state == 'waiting'
-          ? 'waiting' + (s.queue ? ' in queue ' + s.queue : '') + (s.estimatedPickupAt ? ', pickup expected ' + s.estimatedPickupAt : '')
-          : s.state == 'in_progress'
-            ? 'in progress with ' + (s.representative || 'a representative')
-            : 'ended' +
-              (s.durationSeconds != null ? ' after ' + s.durationSeconds + ' s' : '') +
-              (s.representative ? ', with ' + s.representative : '');
+      s.state == 'failed'
+        ? 'not created'
+        : s.state == 'key_issued'
+          ? s.expired
+            ? 'key expired without a session'
+            : 'issued, not used yet' + (s.expiresAt ? ' (valid until ' + s.expiresAt + ')' : '')
+          : s.state == 'waiting'
+            ? 'waiting' + (s.queue ? ' in queue ' + s.queue : '') + (s.estimatedPickupAt ? ', pickup expected ' + s.estimatedPickupAt : '')
+            : s.state == 'in_progress'
+              ? 'in progress with ' + (s.representative || 'a representative')
+              : 'ended' +
+                (s.durationSeconds != null ? ' after ' + s.durationSeconds + ' s' : '') +
+                (s.representative ? ', with ' + s.representative : '');
     var written = [];
     if (s.writtenBack) {
       if (s.writtenBack.transcriptNote) written.push('transcript in the work notes');
@@ -60,7 +62,11 @@
     }
     var failures = [];
     for (var f = 0; f < s.failures.length; f++)
-      failures.push(s.failures[f].step + ' not written: ' + s.failures[f].reason + (s.failures[f].retrying ? ' (retrying)' : ''));
+      failures.push(
+        s.failures[f].step == 'session_key'
+          ? 'BeyondTrust refused the key: ' + s.failures[f].reason
+          : s.failures[f].step + ' not written: ' + s.failures[f].reason + (s.failures[f].retrying ? ' (retrying)' : ''),
+      );
     var text = escape(title) + ': ' + escape(state) + (written.length ? '; ' + escape(written.join(', ')) : '');
     if (failures.length) gs.addErrorMessage(text + '; ' + escape(failures.join('; ')));
     else gs.addInfoMessage(text);

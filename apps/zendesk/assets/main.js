@@ -159,6 +159,7 @@
             ? 'Key expired without a session'
             : 'Key issued, not used yet' + (item.expiresAt ? ' (valid until ' + time(item.expiresAt) + ')' : ''),
       );
+    else if (item.state === 'failed') lines.push('Key not created');
     else if (item.state === 'waiting')
       lines.push(
         'Waiting' +
@@ -228,10 +229,12 @@
         var e = document.createElement('p');
         e.className = 'failure';
         e.textContent =
-          (f.step === 'transcript' ? 'Transcript' : f.step.indexOf('recording') === 0 ? 'Recording' : f.step) +
-          ' not written: ' +
-          f.reason +
-          (f.retrying ? ' (rs-bridge keeps trying)' : ' (an admin can retry it)');
+          f.step === 'session_key'
+            ? 'BeyondTrust refused the key: ' + f.reason
+            : (f.step === 'transcript' ? 'Transcript' : f.step.indexOf('recording') === 0 ? 'Recording' : f.step) +
+              ' not written: ' +
+              f.reason +
+              (f.retrying ? ' (rs-bridge keeps trying)' : ' (an admin can retry it)');
         li.appendChild(e);
       });
       list.appendChild(li);

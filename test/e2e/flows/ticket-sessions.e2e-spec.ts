@@ -138,6 +138,25 @@ describe('In-ticket apps: the ticket sessions view, and Jump and co-browse from 
     expect(item.failures).toEqual([{ step: 'transcript', reason: expect.stringContaining('404'), retrying: expect.any(Boolean) }]);
   });
 
+  it('lists a key the appliance refused, with its reason', async () => {
+    zendesk.createTicket('304');
+    const permissions = appliance.accounts.get('rsb-client')!.permissions;
+    permissions.perm_command = 'read_only';
+    try {
+      expect((await api('POST', 'zendesk/304/session-key', {})).status).toBe(422);
+    } finally {
+      permissions.perm_command = 'full_access';
+    }
+    expect((await view('zendesk/304')).sessions).toEqual([
+      {
+        kind: 'session_key',
+        state: 'failed',
+        createdAt: expect.any(String),
+        failures: [{ step: 'session_key', reason: expect.stringContaining('read-only access'), retrying: false }],
+      },
+    ]);
+  });
+
   it('accepts the ServiceNow number agents see as well as the sys_id', async () => {
     const record = servicenow.createRecord('INC0030001');
     const key = await json(await api('POST', `servicenow/${record.sys_id}/session-key`, { number: 'INC0030001' }));
@@ -174,7 +193,13 @@ describe('In-ticket apps: the ticket sessions view, and Jump and co-browse from 
     expect(get.security).toEqual([{ bearer: [] }]);
     expect(get.responses['200'].content!['application/json'].schema).toEqual({ $ref: '#/components/schemas/TicketSessionsDto' });
     expect(doc.components.schemas.TicketSessionsDto.properties!.sessions.items).toEqual({ $ref: '#/components/schemas/TicketSessionDto' });
-    expect(doc.components.schemas.TicketSessionDto.properties!.state.enum).toEqual(['key_issued', 'waiting', 'in_progress', 'ended']);
+    expect(doc.components.schemas.TicketSessionDto.properties!.state.enum).toEqual([
+      'key_issued',
+      'waiting',
+      'in_progress',
+      'ended',
+      'failed',
+    ]);
     expect(doc.paths['/api/v1/tickets/{system}/{ticketId}/jump'].post.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/api/v1/tickets/{system}/{ticketId}/cobrowse'].post.security).toEqual([{ bearer: [] }]);
   });
