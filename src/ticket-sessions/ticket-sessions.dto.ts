@@ -57,7 +57,7 @@ export class TicketSessionDto {
   /** key_issued: the key's expiry has passed without a session. */
   @IsOptional() @IsBoolean() expired?: boolean;
   @IsOptional() @IsString() queue?: string;
-  /** waiting, with BT_REALTIME_ENABLED: when the appliance expects a representative to pick it up. */
+  /** waiting, with BT_REALTIME_ENABLED (and chat, RSB_CALLBACK_SECRET): when the appliance expects a representative to pick it up. */
   @IsOptional() @IsString() estimatedPickupAt?: string;
   /** in_progress and ended: the owning representative. */
   @IsOptional() @IsString() representative?: string;

@@ -259,3 +259,43 @@ describe('In-ticket apps: the ticket sessions view, and Jump and co-browse from 
     });
   });
 });
+
+describe('The ticket sessions view with the Real-Time State API', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    sut = await startApp({
+      ...applianceEnv(appliance),
+      ...zendeskEnv(zendesk),
+      BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      BT_POLL_INTERVAL_SECONDS: '0',
+      BT_REALTIME_ENABLED: 'true',
+      RSB_CALLBACK_SECRET: 'callback-secret-0123456789abcdef',
+    });
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop()]);
+  });
+
+  it('shows when the appliance expects a waiting session to be picked up', async () => {
+    zendesk.createTicket('331');
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_TOKEN}` };
+    await fetch(`${sut.url}/api/v1/tickets/zendesk/331/session-key`, { method: 'POST', headers, body: '{}' });
+    const s = appliance.startSession({ externalKey: '331' });
+    const item = await until(
+      async () => {
+        const view = await json(await fetch(`${sut.url}/api/v1/tickets/zendesk/331/sessions`, { headers }));
+        return view.sessions[0]?.estimatedPickupAt ? view.sessions[0] : undefined;
+      },
+      10_000,
+      'the estimated pickup time',
+    );
+    expect(item).toMatchObject({ state: 'waiting', lsid: s.lsid, estimatedPickupAt: new Date((s.startTime + 120) * 1000).toISOString() });
+  });
+});
