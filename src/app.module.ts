@@ -17,6 +17,7 @@ import { RedisModule } from './redis/redis.module';
 import { SessionsApiModule } from './sessions/sessions.module';
 import { SessionsWorkerModule } from './sessions/sessions-worker.module';
 import { TicketsModule } from './tickets/tickets.module';
+import { TicketSessionsApiModule } from './ticket-sessions/ticket-sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 type Imports = NonNullable<ModuleMetadata['imports']>;
@@ -41,7 +42,15 @@ const infrastructure = (config: AppConfig): Imports => [
 ];
 
 /** The features, by role. Later flows add their modules to these two lists. */
-const apiModules: Imports = [AdminModule, WebhooksModule, SessionsApiModule, ReportingApiModule, CobrowseApiModule, ChatApiModule];
+const apiModules: Imports = [
+  AdminModule,
+  WebhooksModule,
+  SessionsApiModule,
+  ReportingApiModule,
+  CobrowseApiModule,
+  ChatApiModule,
+  TicketSessionsApiModule,
+];
 const workerModules: Imports = [SessionsWorkerModule, ReportingWorkerModule, ChatWorkerModule];
 
 @Module({})

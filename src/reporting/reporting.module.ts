@@ -10,6 +10,7 @@ import { SessionEndQueue } from './session-end.queue';
 import { SessionEndService } from './session-end.service';
 import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
 import { TicketResolver } from './ticket-resolver';
+import { TicketSessionsStore } from './ticket-sessions.store';
 
 const queues = BullModule.registerQueue(
   { name: SESSION_QUEUES.sessionEnd },
@@ -25,6 +26,7 @@ const services = [
   ArtifactStore,
   SessionStateStore,
   Locks,
+  TicketSessionsStore,
 ];
 
 /** Flow 2, session end → ticket: detection (events, poll), the pull, recordings. */

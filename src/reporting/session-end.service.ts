@@ -13,6 +13,7 @@ import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
+import { TicketSessionsStore } from './ticket-sessions.store';
 import { recordingsOf, SessionView, sessionView, splitNote } from './transcript';
 
 export interface PullOutcome {
@@ -57,6 +58,7 @@ export class SessionEndService {
     private readonly states: SessionStateStore,
     private readonly locks: Locks,
     private readonly redis: RedisService,
+    private readonly ticketSessions: TicketSessionsStore,
     @InjectQueue(SESSION_QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -86,7 +88,13 @@ export class SessionEndService {
       return { skipped: 'no ticket for the external key', written: [], recordingsQueued: [] };
     }
     const writer = this.tickets.requireWriter(ticket.system);
-    await this.states.update(lsid, { state: 'ended', endedAt: report.endTime?.iso, ticket: `${ticket.system}:${ticket.id}` });
+    await this.states.update(lsid, {
+      state: 'ended',
+      startedAt: report.startTime?.iso,
+      endedAt: report.endTime?.iso,
+      ticket: `${ticket.system}:${ticket.id}`,
+    });
+    await this.ticketSessions.add(ticket.system, ticket.id, lsid, report.startTime ? Date.parse(report.startTime.iso) : undefined);
 
     const done = await this.artifacts.done(lsid);
     const written: string[] = [];
@@ -152,7 +160,9 @@ export class SessionEndService {
       },
       context,
     );
-    await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString() }));
+    // The files' names say, in the ticket's sessions view, that a recording was attached rather than linked.
+    const attached = note.files?.length ? { attached: note.files.map((f) => f.filename) } : {};
+    await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString(), ...attached }));
     return 'written';
   }
 

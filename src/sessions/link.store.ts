@@ -12,6 +12,12 @@ export interface SessionLink {
   externalKey: string;
   shortKey: string;
   createdAt: string;
+  /** Session keys: what the ticket's sessions view shows of the key (absent on links made before it). */
+  keyUrl?: string;
+  expiresAt?: string;
+  queue?: string;
+  /** A key the appliance refused: listed on the ticket with the reason, never found by external key. */
+  failure?: string;
 }
 
 /** Links live long after the key expires: a session may end days after it started. */
@@ -27,6 +33,17 @@ export class LinkStore {
       .multi()
       .set(this.redis.key('link', 'ext', link.externalKey), JSON.stringify(link), 'EX', LINK_TTL_SECONDS)
       .lpush(ticketKey, JSON.stringify(link))
+      .ltrim(ticketKey, 0, 49)
+      .expire(ticketKey, LINK_TTL_SECONDS)
+      .exec();
+  }
+
+  /** The ticket's sessions view shows a refused key with its reason, next to the keys that were made. */
+  async recordRefusal(link: Omit<SessionLink, 'externalKey' | 'shortKey'> & { failure: string }): Promise<void> {
+    const ticketKey = this.redis.key('link', 'ticket', link.system, link.ticketId);
+    await this.redis.connection
+      .multi()
+      .lpush(ticketKey, JSON.stringify({ ...link, externalKey: '', shortKey: '' }))
       .ltrim(ticketKey, 0, 49)
       .expire(ticketKey, LINK_TTL_SECONDS)
       .exec();

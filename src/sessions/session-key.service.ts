@@ -66,12 +66,22 @@ export class SessionKeyService {
           externalKey: key!.externalKey ?? '',
           shortKey: key!.shortKey,
           createdAt: new Date().toISOString(),
+          keyUrl: key!.keyUrl,
+          expiresAt: key!.expires?.iso,
+          queue: key!.route.queueId,
         });
       } catch (error) {
         // The appliance said no (unknown queue, bad field): tell the agent on the ticket, do not retry.
         if (!(error instanceof BeyondTrustError) || error.retryable) throw error;
         failure = error.message;
         await this.deliveries.mark(event.system, event.deliveryId, STEP.failure, failure);
+        await this.links.recordRefusal({
+          system: event.system,
+          ticketId: event.ticket.id,
+          ticketNumber: event.ticket.number,
+          createdAt: new Date().toISOString(),
+          failure,
+        });
       }
     }
 

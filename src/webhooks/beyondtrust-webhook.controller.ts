@@ -11,6 +11,7 @@ import { RedisService } from '../redis/redis.service';
 import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../reporting/outbound-event';
 import { SessionEndQueue } from '../reporting/session-end.queue';
 import { SessionStateStore } from '../reporting/session-stores';
+import { TicketSessionsStore } from '../reporting/ticket-sessions.store';
 import { storedOr503 } from './enqueue';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -41,6 +42,7 @@ export class BeyondTrustWebhookController {
     private readonly pulls: SessionEndQueue,
     private readonly states: SessionStateStore,
     private readonly redis: RedisService,
+    private readonly ticketSessions: TicketSessionsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.allowed = allowList(config.env.BT_EVENTS_ALLOWED_IPS);
@@ -147,6 +149,8 @@ export class BeyondTrustWebhookController {
       if (rep && name !== 'support_conference_owner_changed')
         await this.states.member(lsid, rep, name === 'support_conference_member_added');
     }
+    const ticket = await this.ticketSessions.fromEvent(lsid, externalKey);
+    if (ticket) await this.states.update(lsid, { ticket });
   }
 
   private async count(field: string): Promise<void> {

@@ -1,0 +1,125 @@
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
+import { ApiCall } from '../http/api-docs';
+import { ApiError } from '../http/api-error';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
+import { UpscopeError } from '../upscope/upscope.client';
+import { TicketActionRequestDto } from './ticket-sessions.dto';
+import { TicketSessionsService } from './ticket-sessions.service';
+
+const errorBody = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+};
+
+/** The vendor errors a button can meet, as the answers the sidebar and the UI Action explain to the agent. */
+function answer(error: unknown): never {
+  if (error instanceof ApiError) throw error;
+  if (error instanceof BeyondTrustError) throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'appliance_unavailable', error.message);
+  if (error instanceof UpscopeError) throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'upscope_unavailable', error.message);
+  if (error instanceof TicketSystemError)
+    throw new ApiError(
+      HttpStatus.BAD_GATEWAY,
+      'ticket_write_failed',
+      `${error.message}. Retry with the same Idempotency-Key to finish without writing twice.`,
+    );
+  throw error;
+}
+
+/** For in-ticket apps: the ticket's sessions, and Jump and co-browse started from the ticket. */
+@Controller('api/v1/tickets')
+export class TicketSessionsController {
+  constructor(private readonly service: TicketSessionsService) {}
+
+  @ApiCall('tickets', "For in-ticket apps: the ticket's session keys, Jump links and sessions, newest first")
+  @ApiResponse({ status: 200, description: 'The sessions view', schema: { $ref: '#/components/schemas/TicketSessionsDto' } })
+  @ApiResponse({ status: 400, description: 'Not a ticket number or id of that system', schema: errorBody })
+  @ApiResponse({ status: 404, description: 'System not configured, or no ServiceNow record with that number', schema: errorBody })
+  @Get(':system/:ticketId/sessions')
+  async sessions(@Param('system') system: string, @Param('ticketId') ticketId: string) {
+    try {
+      return await this.service.view(system, ticketId);
+    } catch (error) {
+      if (error instanceof TicketSystemError)
+        throw new ApiError(HttpStatus.BAD_GATEWAY, 'ticket_system_unavailable', `Could not look the ticket up: ${error.message}`);
+      answer(error);
+    }
+  }
+
+  /**
+   * A Jump link for the ticket's target, written to the ticket as an internal note once (an
+   * `Idempotency-Key` makes a retried click return the same link without a second note).
+   */
+  @ApiCall('tickets', 'For in-ticket buttons: a Jump link to the ticket’s target now, noted on the ticket', {
+    schema: 'TicketActionRequestDto',
+    example: { number: '1042', target: { hostname: 'casey-pc.corp.example' } },
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'The Client Scripting URL the representative opens',
+    schema: { type: 'object', properties: { url: { type: 'string' }, externalKey: { type: 'string' } } },
+  })
+  @ApiResponse({ status: 422, description: 'rs-bridge could not prepare the Jump (reason noted on the ticket)', schema: errorBody })
+  @Post(':system/:ticketId/jump')
+  @HttpCode(HttpStatus.CREATED)
+  async jump(
+    @Param('system') system: string,
+    @Param('ticketId') ticketId: string,
+    @Body() body: TicketActionRequestDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    try {
+      const outcome = await this.service.jump(system, ticketId, body, idempotencyKey);
+      if (!outcome.url)
+        throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'jump_refused', `The Jump could not be prepared: ${outcome.failure}`);
+      return { url: outcome.url, externalKey: outcome.externalKey };
+    } catch (error) {
+      answer(error);
+    }
+  }
+
+  /**
+   * A co-browse watch URL for the ticket's requester (or `target`) and `agent`, noted on the ticket once
+   * (internal: the link controls the customer's browser).
+   */
+  @ApiCall('tickets', 'For in-ticket buttons: an Upscope watch URL for the ticket’s requester now, noted on the ticket', {
+    schema: 'TicketActionRequestDto',
+    example: { number: '1042', requester: { email: 'casey@example.com' }, agent: { id: '42', name: 'Ada Agent' } },
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'The watch URL for the agent',
+    schema: { type: 'object', properties: { watchUrl: { type: 'string' }, visitor: { type: 'string' } } },
+  })
+  @ApiResponse({
+    status: 404,
+    description: 'Co-browsing not configured, or no online visitor matches (visitor_not_found)',
+    schema: errorBody,
+  })
+  @ApiResponse({ status: 402, description: "Upscope's plan limit reached (upscope_plan_limit)", schema: errorBody })
+  @Post(':system/:ticketId/cobrowse')
+  @HttpCode(HttpStatus.CREATED)
+  async cobrowse(
+    @Param('system') system: string,
+    @Param('ticketId') ticketId: string,
+    @Body() body: TicketActionRequestDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    try {
+      const outcome = await this.service.cobrowseFor(system, ticketId, body, idempotencyKey);
+      if (outcome.note === 'no_visitor')
+        throw new ApiError(
+          HttpStatus.NOT_FOUND,
+          'visitor_not_found',
+          'No online Upscope visitor matches the requester: ask the customer to keep the site open and read out the lookup code of its co-browsing widget, then try again with it.',
+        );
+      if (outcome.note === 'plan_limit')
+        throw new ApiError(HttpStatus.PAYMENT_REQUIRED, 'upscope_plan_limit', "Upscope refused: the plan's limit is reached");
+      if (outcome.note === 'refused') throw new ApiError(HttpStatus.BAD_GATEWAY, 'upscope_refused', 'Upscope refused to make a watch URL');
+      return { watchUrl: outcome.watchUrl, visitor: outcome.visitor };
+    } catch (error) {
+      answer(error);
+    }
+  }
+}
