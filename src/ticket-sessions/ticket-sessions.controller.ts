@@ -97,7 +97,6 @@ export class TicketSessionsController {
     description: 'Co-browsing not configured, or no online visitor matches (visitor_not_found)',
     schema: errorBody,
   })
-  @ApiResponse({ status: 402, description: "Upscope's plan limit reached (upscope_plan_limit)", schema: errorBody })
   @Post(':system/:ticketId/cobrowse')
   @HttpCode(HttpStatus.CREATED)
   async cobrowse(
@@ -114,8 +113,6 @@ export class TicketSessionsController {
           'visitor_not_found',
           'No online Upscope visitor matches the requester: ask the customer to keep the site open and read out the lookup code of its co-browsing widget, then try again with it.',
         );
-      if (outcome.note === 'plan_limit')
-        throw new ApiError(HttpStatus.PAYMENT_REQUIRED, 'upscope_plan_limit', "Upscope refused: the plan's limit is reached");
       if (outcome.note === 'refused') throw new ApiError(HttpStatus.BAD_GATEWAY, 'upscope_refused', 'Upscope refused to make a watch URL');
       return { watchUrl: outcome.watchUrl, visitor: outcome.visitor };
     } catch (error) {

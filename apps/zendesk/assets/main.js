@@ -21,7 +21,6 @@
     ticket_write_failed: 'The key was made but could not be written on the ticket; click again to finish (no second key is made).',
     ticket_system_unavailable: 'Zendesk could not be asked about this ticket; try again in a minute.',
     visitor_not_found: 'The customer is not on the site right now.',
-    upscope_plan_limit: "Upscope's plan limit is reached.",
     upscope_refused: 'Upscope refused the co-browse.',
     upscope_unavailable: 'Upscope cannot be reached right now; try again in a minute.',
     jump_refused: 'The Jump could not be prepared (the reason is also noted on the ticket).',
