@@ -274,13 +274,13 @@ describe('The ticket sessions view with the Real-Time State API', () => {
       BT_EVENTS_TOKEN: EVENTS_TOKEN,
       BT_POLL_INTERVAL_SECONDS: '0',
       BT_REALTIME_ENABLED: 'true',
-      RSB_CALLBACK_SECRET: 'callback-secret-0123456789abcdef',
+      RSB_CALLBACK_SECRET: `whsec_${Buffer.from('callback-secret-0123456789abcdef').toString('base64')}`,
     });
     appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
   });
   afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
+    await sut?.close();
+    await Promise.all([appliance?.stop(), zendesk?.stop()]);
   });
 
   it('shows when the appliance expects a waiting session to be picked up', async () => {
