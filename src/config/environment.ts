@@ -116,7 +116,8 @@ export class Environment {
   BT_RATE_LIMIT_PER_HOUR = 15_000;
 
   @EnvVar({
-    description: 'Timeout of one request to the appliance, in milliseconds (recording downloads: time to first byte and between bytes).',
+    description:
+      'Deadline of one request to the appliance (the whole answer, however slowly it arrives), in milliseconds; for a recording download: the wait for the answer, then the longest pause between bytes.',
   })
   @IntVar(100, 600000, 'milliseconds')
   BT_TIMEOUT_MS = 30_000;
@@ -362,4 +363,13 @@ export class Environment {
   @IsOptional()
   @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
   GENERIC_WEBHOOK_SECRET?: string;
+
+  // --- Every ticket system -------------------------------------------------------------------------
+
+  @EnvVar({
+    description:
+      'Deadline of one request to a ticket system or callback URL (the whole answer), in milliseconds; for a file upload: the longest pause in the upload, then the wait for the answer after it.',
+  })
+  @IntVar(100, 600000, 'milliseconds')
+  RSB_TICKET_TIMEOUT_MS = 30_000;
 }

@@ -62,7 +62,8 @@ export class ServiceNowClient implements TicketWriter {
           ...(length !== undefined ? { 'content-length': String(length) } : {}),
         },
         data: stream,
-        timeout: 0,
+        // For a stream: the longest pause in the upload, then the wait for the answer after it.
+        timeout: this.options.timeoutMs,
       });
     }
     if (note.text) await this.update(sysId, { comment: { body: note.text, public: false } });

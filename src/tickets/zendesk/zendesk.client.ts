@@ -129,8 +129,8 @@ export class ZendeskClient implements TicketWriter {
         ...(file.length !== undefined ? { 'content-length': String(file.length) } : {}),
       }),
       data: file.stream,
-      // A large recording may take a while; the stream itself fails fast if the appliance stalls.
-      timeout: 0,
+      // For a stream: the longest pause in the upload, then the wait for the answer after it.
+      timeout: this.options.timeoutMs,
     });
     return response.data.upload.token;
   }

@@ -46,7 +46,8 @@ export class FakeServiceNow {
   constructor(readonly table = 'incident') {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
