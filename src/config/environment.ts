@@ -183,6 +183,12 @@ export class Environment {
   @IntVar(1, 168, 'hours')
   RSB_SESSION_RETRY_HOURS = 24;
 
+  @EnvVar({
+    description: 'How many ended sessions one worker pulls and writes at once, so one slow ticket or appliance answer holds no other.',
+  })
+  @IntVar(1, 100, 'sessions')
+  RSB_SESSION_END_CONCURRENCY = 4;
+
   // --- Chat bot escalations --------------------------------------------------------------------------
 
   @EnvVar({
@@ -262,6 +268,13 @@ export class Environment {
   @EnvVar({ description: 'Largest webhook body accepted, in bytes; larger ones get 413.' })
   @IntVar(1024, 1048576, 'bytes')
   RSB_WEBHOOK_MAX_BYTES = 262_144;
+
+  @EnvVar({
+    description:
+      'How many ticket events (session key, co-browse and Jump requests) one worker handles at once, so one slow ticket holds no other.',
+  })
+  @IntVar(1, 200, 'events')
+  RSB_TICKET_EVENTS_CONCURRENCY = 8;
 
   // --- Zendesk -------------------------------------------------------------------------------------
 

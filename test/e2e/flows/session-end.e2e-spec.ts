@@ -244,6 +244,24 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     expect(zendesk.requests.filter((r) => r.status === 503).length).toBe(2);
   });
 
+  it('writes other sessions while one waits on a slow ticket', async () => {
+    const slow = zendesk.createTicket('510');
+    const other = zendesk.createTicket('511');
+    await link('zendesk', '510', '510', 'ZD-510');
+    await link('zendesk', '511', '511', 'ZD-511');
+    zendesk.holdNext(1, 'PUT', /^\/api\/v2\/tickets\/510\.json$/);
+    const s1 = richSession('ZD-510', { session: 1_000, showMyScreen: 1_000, commandShell: 1_000 });
+    await until(async () => zendesk.held.length === 1, 15_000, 'session 1 to wait on Zendesk');
+    const s2 = richSession('ZD-511', { session: 1_000, showMyScreen: 1_000, commandShell: 1_000 });
+    await until(async () => other.comments.length >= 1, 10_000, "session 2's note while session 1 waits");
+    expect(slow.comments).toHaveLength(1);
+    zendesk.releaseHeld();
+    await settled(s1.lsid);
+    await settled(s2.lsid);
+    expect(slow.comments).toHaveLength(4);
+    expect(other.comments).toHaveLength(4);
+  });
+
   it('skips a session whose external key leads to no ticket, and counts it', async () => {
     const before = zendesk.requests.length + servicenow.requests.length;
     const s = richSession('nobody-knows-this-key');
