@@ -11,6 +11,7 @@ import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '
 import { RedisService } from '../redis/redis.service';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
+import { writeMarker, writeOnce } from '../tickets/write-once';
 import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
 import { recordingsOf, SessionView, sessionView, splitNote } from './transcript';
@@ -37,7 +38,8 @@ const END_TIME_ATTEMPTS = 3;
 /** How many attempts an lsid the appliance does not know gets (its report may lag the end event). */
 const UNKNOWN_SESSION_ATTEMPTS = 5;
 
-export const noteMarker = (lsid: string, artifact: string) => `[rs-bridge ${lsid} ${artifact}]`;
+/** What marks a session's note on its ticket (the write-once marker, scoped by lsid). */
+export const noteMarker = (lsid: string, artifact: string) => writeMarker(lsid, artifact);
 
 /**
  * Flow 2, the pull: the session's report → the ticket it belongs to → an internal note with the
@@ -126,34 +128,24 @@ export class SessionEndService {
     return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
   }
 
-  /** One write, at most once: skipped when recorded; looked for on the ticket when begun but not recorded. */
+  /** One note of the session, written once (see writeOnce); 'found' when it was there already. */
   async writeOnce(
     lsid: string,
     artifact: string,
     writer: TicketWriter,
     ticket: ResolvedTicket,
     note: { text: string; html?: string; files?: TicketFile[] },
+    signal?: AbortSignal,
   ): Promise<'written' | 'found'> {
-    if (await this.artifacts.isDone(lsid, artifact)) return 'found';
-    const marker = noteMarker(lsid, artifact);
-    const context = { deliveryId: `session-${lsid}`, step: artifact, callbackUrl: ticket.callbackUrl };
-    const begun = await this.artifacts.begin(lsid, artifact);
-    if (begun && (await writer.hasWritten(ticket.id, marker))) {
-      await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString(), found: true }));
-      return 'found';
-    }
-    await writer.addNote(
-      ticket.id,
-      {
-        text: note.text ? `${note.text}\n\n${marker}` : '',
-        html: note.html ? `${note.html}\n<p><small>${marker}</small></p>` : undefined,
-        marker,
-        files: note.files,
-      },
-      context,
+    const result = await writeOnce(
+      this.artifacts.ledger(lsid),
+      artifact,
+      writer,
+      { ticketId: ticket.id, context: { deliveryId: `session-${lsid}`, step: artifact, callbackUrl: ticket.callbackUrl } },
+      { note },
+      { signal },
     );
-    await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString() }));
-    return 'written';
+    return result === 'written' ? 'written' : 'found';
   }
 
   private async renderNote(view: SessionView, writer: TicketWriter): Promise<{ text: string; html?: string }[]> {

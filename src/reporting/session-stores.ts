@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { RedisService } from '../redis/redis.service';
+import { WriteLedger } from '../tickets/write-once';
 
 const SESSION_TTL_SECONDS = 90 * 24 * 3600;
 
@@ -35,6 +36,16 @@ export class ArtifactStore {
 
   async mark(lsid: string, artifact: string, value: string): Promise<void> {
     await this.redis.connection.multi().hset(this.key(lsid), artifact, value).expire(this.key(lsid), SESSION_TTL_SECONDS).exec();
+  }
+
+  /** The session's ticket writes, for writeOnce: one step per artifact, named by the lsid in markers. */
+  ledger(lsid: string): WriteLedger {
+    return {
+      scope: lsid,
+      isDone: (artifact) => this.isDone(lsid, artifact),
+      begin: (artifact) => this.begin(lsid, artifact),
+      done: (artifact, value) => this.mark(lsid, artifact, value),
+    };
   }
 }
 
