@@ -64,12 +64,13 @@ export class SessionEndService {
   ) {}
 
   async pull(job: SessionEndJob, attemptsMade = 0): Promise<PullOutcome> {
-    const result = await this.locks.withLock(`session:${job.lsid}`, 10 * 60_000, () => this.pullLocked(job, attemptsMade));
+    const result = await this.locks.withLock(`session:${job.lsid}`, (lost) => this.pullLocked(job, attemptsMade, lost));
     if (!result.ran) throw new RetryLaterError(`another pull of session ${job.lsid} is running`);
     return result.value;
   }
 
-  private async pullLocked(job: SessionEndJob, attemptsMade: number): Promise<PullOutcome> {
+  /** `lost` aborts when the session's lock was lost: another pull may be writing, so this one stops. */
+  private async pullLocked(job: SessionEndJob, attemptsMade: number, lost: AbortSignal): Promise<PullOutcome> {
     const { lsid } = job;
     const report = await this.beyondtrust.reporting.supportSession(lsid);
     if (!report) {
@@ -94,7 +95,7 @@ export class SessionEndService {
     const written: string[] = [];
     const write = async (artifact: string, note: Parameters<SessionEndService['writeOnce']>[4]) => {
       if (done[artifact]) return;
-      if ((await this.writeOnce(lsid, artifact, writer, ticket, note)) === 'written') written.push(artifact);
+      if ((await this.writeOnce(lsid, artifact, writer, ticket, note, lost)) === 'written') written.push(artifact);
       done[artifact] = '1';
     };
 
