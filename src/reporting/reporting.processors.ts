@@ -29,7 +29,10 @@ export class SessionEndProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   process(job: Job<SessionEndJob>) {
-    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade));
+    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade), {
+      job,
+      onGiveUp: (error) => this.sessions.reportFailure(job.data, error),
+    });
   }
 }
 

@@ -129,6 +129,43 @@ export class SessionEndService {
     return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
   }
 
+  /**
+   * A pull that failed for good (a refused report, a ticket system refusing the note, retries spent):
+   * an internal note on the ticket, found from the external key, says what is missing and how to write it
+   * again, once per session. Nothing to say it on when no ticket is known; the job's failure log remains.
+   */
+  async reportFailure(job: SessionEndJob, error: Error): Promise<void> {
+    const { lsid } = job;
+    try {
+      const state = await this.states.get(lsid);
+      const ticket = await this.resolver.find(job.externalKey ?? state.externalKey);
+      const writer = ticket && this.tickets.writer(ticket.system);
+      if (!ticket || !writer) {
+        this.logger.warn(
+          `session ${lsid}: failed for good and no ticket is known to say so on (external key "${job.externalKey ?? state.externalKey ?? ''}")`,
+        );
+        return;
+      }
+      const done = await this.artifacts.done(lsid);
+      const missing = done.note
+        ? 'part of what the session adds to the ticket (a survey or a recording note)'
+        : 'the transcript of the session (chat, notes, surveys) and its recordings';
+      const text = (
+        await liquid.parseAndRender(this.config.rules.sessionEnd.failureNote, {
+          session: { lsid, externalKey: job.externalKey ?? state.externalKey },
+          error: { message: error.message },
+          missing,
+          resyncPath: `/api/v1/sessions/${lsid}/resync`,
+        })
+      ).trim();
+      await this.writeOnce(lsid, 'failureNote', writer, ticket, { text });
+      this.logger.warn(`session ${lsid}: failed for good; said so on ${ticket.system} ticket ${ticket.number}`);
+    } catch (noteError) {
+      // The note is a courtesy: the job's own failure (and its log line) must not be masked by it.
+      this.logger.warn(`session ${lsid}: failed for good, and the note saying so could not be written: ${(noteError as Error).message}`);
+    }
+  }
+
   /** One note of the session, written once (see writeOnce); 'found' when it was there already. */
   async writeOnce(
     lsid: string,

@@ -262,6 +262,60 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     expect(other.comments).toHaveLength(4);
   });
 
+  describe('a session that cannot be written for good', () => {
+    const resync = async (lsid: string) => {
+      const res = await fetch(`${sut.url}/api/v1/sessions/${lsid}/resync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+      });
+      return ((await res.json()) as { jobId: string }).jobId;
+    };
+    const ended = async (jobId: string) => {
+      await until(async () => ['completed', 'failed'].includes(await pulls.getJobState(jobId)), 20_000, `pull ${jobId}`);
+      return pulls.getJobState(jobId);
+    };
+    const chatOnly = (externalKey: string) => {
+      const s = appliance.startSession({ externalKey, startTime: at });
+      appliance.chat(s.lsid, 'customer', 'Hello?', at + 10);
+      appliance.endSession(s.lsid, at + 60);
+      return s;
+    };
+
+    it('says on the ticket, once, what is missing and how to resync when the report is refused', async () => {
+      const ticket = zendesk.createTicket('520');
+      await link('zendesk', '520', '520', 'ZD-520');
+      appliance.answerNext(1, '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]><session_list>&a;</session_list>');
+      const s = chatOnly('ZD-520');
+      expect(await ended(`pull-${s.lsid}`)).toBe('failed');
+      await until(async () => ticket.comments.length === 1, 10_000, 'the failure note');
+      const [note] = ticket.comments;
+      expect(note.public).toBe(false);
+      expect(note.body).toContain(`rs-bridge could not write remote support session ${s.lsid} to this ticket:`);
+      expect(note.body).toContain('DOCTYPE');
+      expect(note.body).toContain('Missing: the transcript of the session (chat, notes, surveys) and its recordings.');
+      expect(note.body).toContain(`POST /api/v1/sessions/${s.lsid}/resync`);
+
+      // A resync that fails again (a truncated answer this time) says nothing more.
+      appliance.answerNext(1, '<session_list xmlns="https://www.beyondtrust.com/namespaces/API/reporting"><session lsid="x">');
+      expect(await ended(await resync(s.lsid))).toBe('failed');
+      expect(ticket.comments).toHaveLength(1);
+      // Once the appliance answers, a resync writes the session.
+      expect(await ended(await resync(s.lsid))).toBe('completed');
+      expect(ticket.comments).toHaveLength(2);
+      expect(ticket.comments[1].body).toContain('Hello?');
+    });
+
+    it('says so when the ticket system refuses the note (4xx)', async () => {
+      const ticket = zendesk.createTicket('521');
+      await link('zendesk', '521', '521', 'ZD-521');
+      zendesk.failNext(1, 403);
+      const s = chatOnly('ZD-521');
+      expect(await ended(`pull-${s.lsid}`)).toBe('failed');
+      await until(async () => ticket.comments.length === 1, 10_000, 'the failure note');
+      expect(ticket.comments[0].body).toContain(`remote support session ${s.lsid} to this ticket: zendesk: HTTP 403`);
+    });
+  });
+
   it('skips a session whose external key leads to no ticket, and counts it', async () => {
     const before = zendesk.requests.length + servicenow.requests.length;
     const s = richSession('nobody-knows-this-key');
