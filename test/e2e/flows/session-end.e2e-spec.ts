@@ -529,3 +529,35 @@ describe('Session end → ticket by polling alone (no outbound events configured
     expect(await sut.app.get(SessionPoller).cursor()).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
   });
 });
+
+describe('Session end → ticket when Zendesk takes an upload and never answers', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(
+    async () =>
+      ({ appliance, zendesk, sut } = await zendeskBridge({
+        BT_POLL_INTERVAL_SECONDS: '1',
+        RSB_TICKET_TIMEOUT_MS: '1000',
+      })),
+  );
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop()]);
+  });
+
+  it('gives the upload up after RSB_TICKET_TIMEOUT_MS and writes the session once on the retry', async () => {
+    const ticket = zendesk.createTicket('778');
+    zendesk.holdNext(1, 'POST', /^\/api\/v2\/uploads\.json/);
+    const s = appliance.startSession({ externalKey: '778' });
+    appliance.chat(s.lsid, 'customer', 'Is anyone there?');
+    appliance.endSession(s.lsid);
+    await until(async () => zendesk.held.length === 1, 15_000, 'Zendesk to take the transcript and hold its answer');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the note, on the retry');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(ticket.comments).toHaveLength(1);
+    expect(ticket.comments[0].body).toContain('Is anyone there?');
+    expect(ticket.comments[0].attachments.map((a) => a.filename)).toEqual([`session-${s.lsid}-transcript.html`]);
+  });
+});

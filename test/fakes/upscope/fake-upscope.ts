@@ -27,11 +27,13 @@ export class FakeUpscope {
   readonly watchRequests: { visitorId: string; body: Record<string, unknown> }[] = [];
   /** When true, watch URLs are refused with 402, as when the plan's concurrent sessions are used up. */
   overPlan = false;
+  /** When set, answers arrive a byte every this many ms (a slow proxy in between). */
+  trickleMs?: number;
   url = '';
   private server?: Server;
 
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.base}`;
     return this;
@@ -70,7 +72,16 @@ export class FakeUpscope {
     for await (const c of req) chunks.push(c as Buffer);
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      const interval = this.trickleMs;
+      if (interval === undefined) return void res.end(JSON.stringify(body));
+      void (async () => {
+        for (const byte of Buffer.from(JSON.stringify(body))) {
+          if (res.destroyed) return;
+          res.write(Buffer.from([byte]));
+          await new Promise((r) => setTimeout(r, interval));
+        }
+        res.end();
+      })();
     };
     const url = new URL(req.url ?? '', 'http://x');
     if (!url.pathname.startsWith(`${this.base}/api/`)) return send(404, { status: 'error', error: 'Not found' });
