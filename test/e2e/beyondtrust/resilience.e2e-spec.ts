@@ -151,6 +151,27 @@ describe('BeyondTrust client resilience', () => {
     expect(apiRequests().filter((r) => r.params.action === 'send_chat_message')).toHaveLength(1);
   });
 
+  it('cuts a recording download that stops moving, but not one opened early and read later', async () => {
+    const sut = harness.client({ timeoutMs: 800 });
+    const session = fake.startSession();
+    fake.addRecording(session.lsid, 'session', 300_000);
+    const size = async (stream: NodeJS.ReadableStream) => {
+      let bytes = 0;
+      for await (const chunk of stream) bytes += (chunk as Buffer).length;
+      return bytes;
+    };
+    // Opened, then left waiting (while the ticket is looked up, say) longer than the idle limit.
+    const early = await sut.reporting.supportSessionRecording(session.lsid);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await size(early.stream)).toBe(300_000);
+
+    fake.stallRecordingsAfter = 100_000;
+    const stalled = await sut.reporting.supportSessionRecording(session.lsid);
+    const error = await within(8_000, size(stalled.stream));
+    expect(error).toBeInstanceOf(BeyondTrustUnavailableError);
+    expect(error).toMatchObject({ retryable: true, message: 'the appliance sent nothing for 800 ms' });
+  });
+
   it('refuses an answer over 64 MiB as permanent, downloading it once', async () => {
     const sut = harness.client({ timeoutMs: 20_000 });
     const session = fake.startSession();
