@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type Redis from 'ioredis';
+import { Deadline } from '../outbound/deadline';
 import { BeyondTrustAuthError, BeyondTrustUnavailableError } from './beyondtrust.errors';
 
 interface StoredToken {
@@ -95,18 +96,26 @@ export class SharedTokenProvider {
     // The appliance starts the token's hour when it receives the request: count from before sending.
     const requestedAt = Date.now();
     let response;
+    const deadline = new Deadline(timeoutMs, `no token from the appliance within ${timeoutMs} ms`);
     try {
       response = await axios.post(`${siteUrl.replace(/\/$/, '')}/oauth2/token`, 'grant_type=client_credentials', {
         auth: { username: clientId, password: clientSecret },
         headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
-        timeout: timeoutMs,
+        signal: deadline.signal,
+        // A token answer is a few hundred bytes.
+        maxContentLength: 64 * 1024,
         validateStatus: () => true,
         responseType: 'json',
       });
     } catch (error) {
-      throw new BeyondTrustUnavailableError(`cannot reach the appliance for a token: ${(error as Error).message}`, 'oauth2/token');
+      throw new BeyondTrustUnavailableError(
+        `cannot reach the appliance for a token: ${deadline.expired?.message ?? (error as Error).message}`,
+        'oauth2/token',
+      );
+    } finally {
+      deadline.lift();
     }
     const body = response.data as { access_token?: string; expires_in?: number; error?: string; message?: string };
     if (response.status === 429 || response.status >= 500) {

@@ -2,7 +2,14 @@ import axios, { AxiosResponse } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
-import { BeyondTrustApiError, BeyondTrustAuthError, BeyondTrustError, BeyondTrustUnavailableError } from './beyondtrust.errors';
+import { Deadline, watchIdle } from '../outbound/deadline';
+import {
+  BeyondTrustApiError,
+  BeyondTrustAuthError,
+  BeyondTrustError,
+  BeyondTrustResponseError,
+  BeyondTrustUnavailableError,
+} from './beyondtrust.errors';
 import { SharedRateLimiter } from './rate-limiter';
 import { SharedTokenProvider } from './token-provider';
 import { MAX_XML_BYTES, parseApplianceXml, XmlNode } from './xml';
@@ -12,6 +19,10 @@ export type Params = Record<string, string | number | undefined>;
 
 export interface TransportOptions {
   siteUrl: string;
+  /**
+   * Total deadline of one request answered in XML, however slowly its bytes arrive. For a recording:
+   * the wait for the answer's headers, then the longest pause between bytes.
+   */
   timeoutMs: number;
   limiter: SharedRateLimiter;
   tokens: SharedTokenProvider;
@@ -100,6 +111,9 @@ export class BeyondTrustTransport {
       const token = await this.options.tokens.get();
       const limiterWaitMs = await this.options.limiter.acquire();
       let response: AxiosResponse<T>;
+      // A buffered answer must be complete within the deadline; a stream must start within it, then
+      // keep moving (the watchdog below).
+      const deadline = new Deadline(this.options.timeoutMs, `no answer from the appliance within ${this.options.timeoutMs} ms`);
       try {
         response = await axios.request<T>({
           url: usePost ? url : `${url}?${query}`,
@@ -112,7 +126,7 @@ export class BeyondTrustTransport {
           },
           httpAgent: this.httpAgent,
           httpsAgent: this.httpsAgent,
-          timeout: this.options.timeoutMs,
+          signal: deadline.signal,
           responseType,
           maxContentLength: responseType === 'text' ? MAX_XML_BYTES : -1,
           // Text is decoded here, not JSON-parsed by axios behind our back.
@@ -122,7 +136,11 @@ export class BeyondTrustTransport {
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
         this.options.onRequest?.({ operation, status: 0, limiterWaitMs });
-        lastError = new BeyondTrustUnavailableError(`no answer from the appliance (${code || (error as Error).message})`, operation);
+        // Refused as it is: the same answer would come again (and be downloaded again) on every retry.
+        if (/maxContentLength/.test((error as Error).message))
+          throw new BeyondTrustResponseError(`answer exceeds the ${MAX_XML_BYTES}-byte limit`, operation);
+        const reason = deadline.expired?.message ?? `no answer from the appliance (${code || (error as Error).message})`;
+        lastError = new BeyondTrustUnavailableError(reason, operation);
         // A command that may have reached the appliance is not sent twice (a chat line would repeat).
         const neverSent = NO_ANSWER_CODES.has(code);
         if ((idempotent || neverSent) && attempt < maxAttempts) {
@@ -130,6 +148,16 @@ export class BeyondTrustTransport {
           continue;
         }
         throw lastError;
+      } finally {
+        deadline.lift();
+      }
+      if (responseType === 'stream') {
+        const idleMs = this.options.timeoutMs;
+        (response as AxiosResponse<Readable>).data = watchIdle(
+          response.data as Readable,
+          idleMs,
+          () => new BeyondTrustUnavailableError(`the appliance sent nothing for ${idleMs} ms`, operation),
+        );
       }
       this.options.onRequest?.({ operation, status: response.status, limiterWaitMs });
       await this.observeBudget(response);

@@ -115,7 +115,7 @@ export class ChatWatchService {
   ) {}
 
   async tick(): Promise<{ open: number; reports: number; callbacks: number } | { skipped: string }> {
-    const result = await this.locks.withLock('chat-tick', 60_000, async () => {
+    const result = await this.locks.withLock('chat-tick', async () => {
       const ids = await this.escalations.open();
       const open = (await Promise.all(ids.map((id) => this.escalations.get(id)))).filter((e): e is Escalation => e !== undefined);
       let reports = 0;

@@ -130,7 +130,8 @@ export class Environment {
   BT_RATE_LIMIT_PER_HOUR = 15_000;
 
   @EnvVar({
-    description: 'Timeout of one request to the appliance, in milliseconds (recording downloads: time to first byte and between bytes).',
+    description:
+      'Deadline of one request to the appliance (the whole answer, however slowly it arrives), in milliseconds; for a recording download: the wait for the answer, then the longest pause between bytes.',
   })
   @IntVar(100, 600000, 'milliseconds')
   BT_TIMEOUT_MS = 30_000;
@@ -195,6 +196,12 @@ export class Environment {
   })
   @IntVar(1, 168, 'hours')
   RSB_SESSION_RETRY_HOURS = 24;
+
+  @EnvVar({
+    description: 'How many ended sessions one worker pulls and writes at once, so one slow ticket or appliance answer holds no other.',
+  })
+  @IntVar(1, 100, 'sessions')
+  RSB_SESSION_END_CONCURRENCY = 4;
 
   // --- Chat bot escalations --------------------------------------------------------------------------
 
@@ -275,6 +282,13 @@ export class Environment {
   @EnvVar({ description: 'Largest webhook body accepted, in bytes; larger ones get 413.' })
   @IntVar(1024, 1048576, 'bytes')
   RSB_WEBHOOK_MAX_BYTES = 262_144;
+
+  @EnvVar({
+    description:
+      'How many ticket events (session key, co-browse and Jump requests) one worker handles at once, so one slow ticket holds no other.',
+  })
+  @IntVar(1, 200, 'events')
+  RSB_TICKET_EVENTS_CONCURRENCY = 8;
 
   // --- Zendesk -------------------------------------------------------------------------------------
 
@@ -376,4 +390,13 @@ export class Environment {
   @IsOptional()
   @IsStandardWebhookSecret()
   GENERIC_WEBHOOK_SECRET?: string;
+
+  // --- Every ticket system -------------------------------------------------------------------------
+
+  @EnvVar({
+    description:
+      'Deadline of one request to a ticket system or callback URL (the whole answer), in milliseconds; for a file upload: the longest pause in the upload, then the wait for the answer after it.',
+  })
+  @IntVar(100, 600000, 'milliseconds')
+  RSB_TICKET_TIMEOUT_MS = 30_000;
 }

@@ -18,6 +18,7 @@ import {
   DEFAULT_NOTE_HTML,
   DEFAULT_NOTE_TEXT,
   DEFAULT_RECORDING_LINK,
+  DEFAULT_SESSION_FAILURE_NOTE,
   DEFAULT_SURVEY_TEXT,
   DEFAULT_TICKET_SUBJECT,
   DEFAULT_TRANSCRIPT_HTML,
@@ -111,6 +112,8 @@ export class SessionEndRules {
   @IsString() recordingLink = DEFAULT_RECORDING_LINK;
   /** Subject of a ticket created for an unlinked session (RSB_AUTO_CREATE). */
   @IsString() ticketSubject = DEFAULT_TICKET_SUBJECT;
+  /** Internal note when a session cannot be written for good: what is missing and how to resync. */
+  @IsString() failureNote = DEFAULT_SESSION_FAILURE_NOTE;
 }
 
 export class TriggerRules {

@@ -77,3 +77,8 @@ View it on the appliance: {{ recording.viewUrl }}
 Download: {{ recording.downloadUrl }}`;
 
 export const DEFAULT_TICKET_SUBJECT = `Remote support session with {{ session.customer.name }}{% if session.externalKey %} ({{ session.externalKey }}){% endif %}`;
+
+/** A session that could not be written for good (the report refused, the ticket system refusing the note). */
+export const DEFAULT_SESSION_FAILURE_NOTE = `rs-bridge could not write remote support session {{ session.lsid }} to this ticket: {{ error.message }}
+Missing: {{ missing }}.
+Once the cause is fixed, an operator can write it again with POST {{ resyncPath }} (what is already here is not written twice).`;

@@ -1,13 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { BullmqErrorLogger } from './bullmq-error.logger';
+import { JobFailureLogger } from './job-failure.logger';
 import { ShutdownCoordinator } from './shutdown.coordinator';
 import { ShutdownState } from './shutdown-state';
 
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [ShutdownState, ShutdownCoordinator, BullmqErrorLogger],
+  providers: [ShutdownState, ShutdownCoordinator, BullmqErrorLogger, JobFailureLogger],
   exports: [ShutdownState],
 })
 export class LifecycleModule {}

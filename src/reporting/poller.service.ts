@@ -45,7 +45,7 @@ export class SessionPoller {
 
   async poll(now = Math.floor(Date.now() / 1000)): Promise<PollOutcome> {
     const env = this.config.env;
-    const outcome = await this.locks.withLock('poll', 10 * 60_000, async () => {
+    const outcome = await this.locks.withLock('poll', async () => {
       const cursor = (await this.cursor()) ?? now - Math.max(env.BT_POLL_INTERVAL_SECONDS, 60);
       const from = Math.max(0, cursor - env.BT_POLL_OVERLAP_SECONDS);
       const to = now;

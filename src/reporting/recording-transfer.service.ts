@@ -113,6 +113,8 @@ export class RecordingTransferService {
               const source = opened ?? (await this.open(job));
               opened = undefined;
               source.stream.on('error', (error) => limit.destroy(error));
+              // An upload given up (its deadline, a refusal) closes the download too.
+              limit.on('close', () => source.stream.destroy());
               return { stream: source.stream.pipe(limit), length: source.contentLength };
             },
           },

@@ -15,13 +15,24 @@ const settings = {
 };
 
 @Processor(SESSION_QUEUES.sessionEnd, { settings })
-export class SessionEndProcessor extends WorkerHost {
-  constructor(private readonly sessions: SessionEndService) {
+export class SessionEndProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly sessions: SessionEndService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
     super();
   }
 
+  /** Several sessions at once: one slow ticket or report holds no other (each session has its own lock). */
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.env.RSB_SESSION_END_CONCURRENCY;
+  }
+
   process(job: Job<SessionEndJob>) {
-    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade));
+    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade), {
+      job,
+      onGiveUp: (error) => this.sessions.reportFailure(job.data, error),
+    });
   }
 }
 

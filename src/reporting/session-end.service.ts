@@ -11,6 +11,7 @@ import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '
 import { RedisService } from '../redis/redis.service';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
+import { writeMarker, writeOnce } from '../tickets/write-once';
 import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
 import { TicketSessionsStore } from './ticket-sessions.store';
@@ -38,7 +39,8 @@ const END_TIME_ATTEMPTS = 3;
 /** How many attempts an lsid the appliance does not know gets (its report may lag the end event). */
 const UNKNOWN_SESSION_ATTEMPTS = 5;
 
-export const noteMarker = (lsid: string, artifact: string) => `[rs-bridge ${lsid} ${artifact}]`;
+/** What marks a session's note on its ticket (the write-once marker, scoped by lsid). */
+export const noteMarker = (lsid: string, artifact: string) => writeMarker(lsid, artifact);
 
 /**
  * Flow 2, the pull: the session's report → the ticket it belongs to → an internal note with the
@@ -64,12 +66,13 @@ export class SessionEndService {
   ) {}
 
   async pull(job: SessionEndJob, attemptsMade = 0): Promise<PullOutcome> {
-    const result = await this.locks.withLock(`session:${job.lsid}`, 10 * 60_000, () => this.pullLocked(job, attemptsMade));
+    const result = await this.locks.withLock(`session:${job.lsid}`, (lost) => this.pullLocked(job, attemptsMade, lost));
     if (!result.ran) throw new RetryLaterError(`another pull of session ${job.lsid} is running`);
     return result.value;
   }
 
-  private async pullLocked(job: SessionEndJob, attemptsMade: number): Promise<PullOutcome> {
+  /** `lost` aborts when the session's lock was lost: another pull may be writing, so this one stops. */
+  private async pullLocked(job: SessionEndJob, attemptsMade: number, lost: AbortSignal): Promise<PullOutcome> {
     const { lsid } = job;
     const report = await this.beyondtrust.reporting.supportSession(lsid);
     if (!report) {
@@ -100,7 +103,7 @@ export class SessionEndService {
     const written: string[] = [];
     const write = async (artifact: string, note: Parameters<SessionEndService['writeOnce']>[4]) => {
       if (done[artifact]) return;
-      if ((await this.writeOnce(lsid, artifact, writer, ticket, note)) === 'written') written.push(artifact);
+      if ((await this.writeOnce(lsid, artifact, writer, ticket, note, lost)) === 'written') written.push(artifact);
       done[artifact] = '1';
     };
 
@@ -134,36 +137,63 @@ export class SessionEndService {
     return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
   }
 
-  /** One write, at most once: skipped when recorded; looked for on the ticket when begun but not recorded. */
+  /**
+   * A pull that failed for good (a refused report, a ticket system refusing the note, retries spent):
+   * an internal note on the ticket, found from the external key, says what is missing and how to write it
+   * again, once per session. Nothing to say it on when no ticket is known; the job's failure log remains.
+   */
+  async reportFailure(job: SessionEndJob, error: Error): Promise<void> {
+    const { lsid } = job;
+    try {
+      const state = await this.states.get(lsid);
+      const ticket = await this.resolver.find(job.externalKey ?? state.externalKey);
+      const writer = ticket && this.tickets.writer(ticket.system);
+      if (!ticket || !writer) {
+        this.logger.warn(
+          `session ${lsid}: failed for good and no ticket is known to say so on (external key "${job.externalKey ?? state.externalKey ?? ''}")`,
+        );
+        return;
+      }
+      const done = await this.artifacts.done(lsid);
+      const missing = done.note
+        ? 'part of what the session adds to the ticket (a survey or a recording note)'
+        : 'the transcript of the session (chat, notes, surveys) and its recordings';
+      const text = (
+        await liquid.parseAndRender(this.config.rules.sessionEnd.failureNote, {
+          session: { lsid, externalKey: job.externalKey ?? state.externalKey },
+          error: { message: error.message },
+          missing,
+          resyncPath: `/api/v1/sessions/${lsid}/resync`,
+        })
+      ).trim();
+      await this.writeOnce(lsid, 'failureNote', writer, ticket, { text });
+      this.logger.warn(`session ${lsid}: failed for good; said so on ${ticket.system} ticket ${ticket.number}`);
+    } catch (noteError) {
+      // The note is a courtesy: the job's own failure (and its log line) must not be masked by it.
+      this.logger.warn(`session ${lsid}: failed for good, and the note saying so could not be written: ${(noteError as Error).message}`);
+    }
+  }
+
+  /** One note of the session, written once (see writeOnce); 'found' when it was there already. */
   async writeOnce(
     lsid: string,
     artifact: string,
     writer: TicketWriter,
     ticket: ResolvedTicket,
     note: { text: string; html?: string; files?: TicketFile[] },
+    signal?: AbortSignal,
   ): Promise<'written' | 'found'> {
-    if (await this.artifacts.isDone(lsid, artifact)) return 'found';
-    const marker = noteMarker(lsid, artifact);
-    const context = { deliveryId: `session-${lsid}`, step: artifact, callbackUrl: ticket.callbackUrl };
-    const begun = await this.artifacts.begin(lsid, artifact);
-    if (begun && (await writer.hasWritten(ticket.id, marker))) {
-      await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString(), found: true }));
-      return 'found';
-    }
-    await writer.addNote(
-      ticket.id,
-      {
-        text: note.text ? `${note.text}\n\n${marker}` : '',
-        html: note.html ? `${note.html}\n<p><small>${marker}</small></p>` : undefined,
-        marker,
-        files: note.files,
-      },
-      context,
-    );
     // The files' names say, in the ticket's sessions view, that a recording was attached rather than linked.
     const attached = note.files?.length ? { attached: note.files.map((f) => f.filename) } : {};
-    await this.artifacts.mark(lsid, artifact, JSON.stringify({ at: new Date().toISOString(), ...attached }));
-    return 'written';
+    const result = await writeOnce(
+      this.artifacts.ledger(lsid),
+      artifact,
+      writer,
+      { ticketId: ticket.id, context: { deliveryId: `session-${lsid}`, step: artifact, callbackUrl: ticket.callbackUrl } },
+      { note },
+      { signal, value: JSON.stringify({ at: new Date().toISOString(), ...attached }) },
+    );
+    return result === 'written' ? 'written' : 'found';
   }
 
   private async renderNote(view: SessionView, writer: TicketWriter): Promise<{ text: string; html?: string }[]> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
 import { TicketEvent } from '../tickets/ticket-event';
 import { TicketWriter } from '../tickets/ticket-writer';
+import { WriteLedger, writeOnce } from '../tickets/write-once';
 
 /**
  * What has been done for one delivery, step by step, recorded only after each step succeeded: a retried
@@ -26,9 +27,31 @@ export class DeliveryStore {
     await this.redis.connection.multi().hset(key, step, value).expire(key, DeliveryStore.TTL_SECONDS).exec();
   }
 
+  /** The delivery's ticket writes, for writeOnce: done steps in the delivery's hash, begun ones beside it. */
+  ledger(system: string, deliveryId: string): WriteLedger {
+    const key = this.key(system, deliveryId);
+    const begunKey = this.redis.key('delivery', system, deliveryId, 'begun');
+    const redis = this.redis.connection;
+    return {
+      scope: deliveryId,
+      isDone: async (step) => (await redis.hexists(key, step)) === 1,
+      begin: async (step) => {
+        const [[, previous]] = (await redis
+          .multi()
+          .hget(begunKey, step)
+          .hset(begunKey, step, Date.now())
+          .expire(begunKey, DeliveryStore.TTL_SECONDS)
+          .exec()) as [[unknown, string | null]];
+        return previous !== null;
+      },
+      done: (step, value) => this.mark(system, deliveryId, step, value),
+    };
+  }
+
   /**
-   * One internal note per delivery and step: the first run computes it (`produce` sees what earlier runs
-   * recorded), writes it, then records its outcome; a later run returns that outcome without writing.
+   * One internal note per delivery and step, written once (writeOnce): the first run computes it
+   * (`produce` sees what earlier runs recorded), writes it, then records its outcome; a later run returns
+   * that outcome without writing.
    */
   async noteOnce<T>(
     event: TicketEvent,
@@ -39,12 +62,14 @@ export class DeliveryStore {
     const done = await this.get(event.system, event.deliveryId);
     if (done[step]) return JSON.parse(done[step]) as T;
     const { outcome, body } = await produce(done);
-    await writer.update(
-      event.ticket.id,
-      { comment: { body, public: false } },
-      { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl },
+    await writeOnce(
+      this.ledger(event.system, event.deliveryId),
+      step,
+      writer,
+      { ticketId: event.ticket.id, context: { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl } },
+      { update: { comment: { body, public: false } } },
+      { value: JSON.stringify(outcome) },
     );
-    await this.mark(event.system, event.deliveryId, step, JSON.stringify(outcome));
     return outcome;
   }
 }

@@ -6,8 +6,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
 import { TicketEvent } from '../tickets/ticket-event';
-import { TicketWriter } from '../tickets/ticket-writer';
+import { TicketUpdate, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
+import { writeOnce } from '../tickets/write-once';
 import { DeliveryStore } from './delivery.store';
 import { LinkStore } from './link.store';
 import { route, Route } from './routing';
@@ -147,17 +148,28 @@ export class SessionKeyService {
     };
   }
 
-  /** One write on the ticket, done at most once per delivery. */
+  /**
+   * One write on the ticket, done once per delivery even across a crash (writeOnce): the public reply is
+   * recognised by its body, which holds the short key; internal notes by our marker; fields and tags are
+   * set again, which is harmless.
+   */
   private async step(
     done: Record<string, string>,
     event: TicketEvent,
     step: string,
     writer: TicketWriter,
-    build: () => Promise<Parameters<TicketWriter['update']>[1] | undefined>,
+    build: () => Promise<TicketUpdate | undefined>,
   ): Promise<void> {
     if (done[step]) return;
     const update = await build();
-    if (update) await writer.update(event.ticket.id, update, { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl });
-    await this.deliveries.mark(event.system, event.deliveryId, step);
+    if (!update) return this.deliveries.mark(event.system, event.deliveryId, step);
+    await writeOnce(
+      this.deliveries.ledger(event.system, event.deliveryId),
+      step,
+      writer,
+      { ticketId: event.ticket.id, context: { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl } },
+      { update },
+      { value: '1' },
+    );
   }
 }

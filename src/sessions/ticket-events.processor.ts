@@ -1,20 +1,35 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { CobrowseOutcome, CobrowseService } from '../cobrowse/cobrowse.service';
 import { JumpOutcome, JumpService } from '../cobrowse/jump.service';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/load-config';
 import { runJob } from '../lifecycle/run-job';
 import { TicketEventJob, QUEUES } from '../queues';
 import { SessionKeyService, SessionKeyOutcome } from './session-key.service';
 
-/** Thin: job in, the use case its action names, outcome out. Permanent failures stop retrying; a 429 waits. */
-@Processor(QUEUES.ticketEvents)
-export class TicketEventsProcessor extends WorkerHost {
+/**
+ * Thin: job in, the use case its action names, outcome out. Permanent failures stop retrying; a 429 waits.
+ *
+ * A job whose worker died is taken over once its lock expires and the stalled check runs: 10 s and 5 s
+ * (BullMQ's defaults are 30 s each) put a crashed ticket's key on its way again within 15 s. An event
+ * takes seconds, and the lock is renewed every 5 s while it runs.
+ */
+@Processor(QUEUES.ticketEvents, { lockDuration: 10_000, stalledInterval: 5_000 })
+export class TicketEventsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly sessions: SessionKeyService,
     private readonly cobrowse: CobrowseService,
     private readonly jump: JumpService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
+  }
+
+  /** Several events at once: a ticket whose system or appliance answers slowly holds no other. */
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.env.RSB_TICKET_EVENTS_CONCURRENCY;
   }
 
   process(job: Job<TicketEventJob>): Promise<SessionKeyOutcome | CobrowseOutcome | JumpOutcome> {

@@ -1,10 +1,13 @@
 import type { AxiosResponse } from 'axios';
+import { DeadlineError } from '../outbound/deadline';
 import { TicketSystemError } from './ticket-system.errors';
 
 /** One retry policy for every ticket system: 429 waits Retry-After, 5xx and no answer retry, 4xx gives up. */
 export function ticketSystemError(system: string, response: AxiosResponse | undefined, error?: Error): TicketSystemError {
-  if (!response)
+  if (!response) {
+    if (error instanceof DeadlineError) return new TicketSystemError(system, error.message, true);
     return new TicketSystemError(system, `no answer (${(error as { code?: string })?.code ?? error?.message ?? 'unknown'})`, true);
+  }
   const status = response.status;
   const message = describe(response.data) || `HTTP ${status}`;
   if (status === 429) {

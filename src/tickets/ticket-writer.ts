@@ -59,8 +59,11 @@ export interface TicketWriter {
   readonly maxNoteLength: number;
   update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
   addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void>;
-  /** Whether a note carrying this marker is already on the ticket. */
-  hasWritten(ticketId: string, marker: string): Promise<boolean>;
+  /**
+   * Whether a recent comment of this visibility (internal notes, or public replies) contains `text`, the
+   * marker of a write that may have landed before a crash (see write-once.ts). Whitespace is not compared.
+   */
+  hasWritten(ticketId: string, text: string, visibility?: 'public' | 'internal'): Promise<boolean>;
   createTicket?(ticket: NewTicket): Promise<CreatedTicket>;
   /** The ticket createTicket made with this reference, if there is one. */
   ticketByReference?(reference: string): Promise<CreatedTicket | undefined>;

@@ -23,9 +23,10 @@ export class TicketsService {
         email: env.ZENDESK_EMAIL,
         apiToken: env.ZENDESK_API_TOKEN,
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
+        timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
       });
     }
-    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET);
+    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET, env.RSB_TICKET_TIMEOUT_MS);
     if (env.SERVICENOW_INSTANCE_URL) {
       this.servicenow = new ServiceNowClient({
         instanceUrl: env.SERVICENOW_INSTANCE_URL,
@@ -34,6 +35,7 @@ export class TicketsService {
         password: env.SERVICENOW_PASSWORD,
         clientId: env.SERVICENOW_CLIENT_ID,
         clientSecret: env.SERVICENOW_CLIENT_SECRET,
+        timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
       });
     }
   }

@@ -1,4 +1,5 @@
 import axios, { AxiosResponse } from 'axios';
+import { Deadline } from '../outbound/deadline';
 
 /** An Upscope visitor as rs-bridge uses it; Upscope's other attributes are kept in `raw`. */
 export interface UpscopeVisitor {
@@ -93,22 +94,27 @@ export class UpscopeClient {
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let response: AxiosResponse;
+    const ms = this.options.timeoutMs ?? 15_000;
+    const deadline = new Deadline(ms, `within ${ms} ms`);
     try {
       response = await axios.request({
         method,
         url: `${this.options.baseUrl.replace(/\/$/, '')}/api${path}`,
         data: body,
         headers: { authorization: this.options.restKey, accept: 'application/json' },
-        timeout: this.options.timeoutMs ?? 15_000,
+        signal: deadline.signal,
+        maxContentLength: 16 * 1024 * 1024,
         validateStatus: () => true,
         maxRedirects: 0,
       });
     } catch (error) {
       throw new UpscopeError(
-        `Upscope did not answer (${(error as { code?: string }).code ?? (error as Error).message})`,
+        `Upscope did not answer (${deadline.expired?.message ?? (error as { code?: string }).code ?? (error as Error).message})`,
         'unavailable',
         true,
       );
+    } finally {
+      deadline.lift();
     }
     const data = response.data as { status?: string; error?: unknown; message?: unknown } | string | undefined;
     // Whatever words came with a refusal (JSON or text), shown as they are: none of them is relied upon.

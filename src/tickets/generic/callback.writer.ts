@@ -44,7 +44,10 @@ export class CallbackWriter implements TicketWriter {
     await this.post({ type: 'ticket.note', ticketId, text: note.text, html: note.html, marker: note.marker, files }, context);
   }
 
-  /** The receiver drops repeats by webhook-id; there is nothing to ask it. */
+  /**
+   * There is nothing to ask a callback URL; the receiver drops a repeat by its webhook-id, which is the
+   * same for every attempt of one delivery's step, so writing again after a crash is what it expects.
+   */
   async hasWritten(): Promise<boolean> {
     return false;
   }

@@ -1,6 +1,7 @@
 import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { TicketSystemError } from '../ticket-system.errors';
 import { ticketRequest } from '../ticket-http';
+import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
 export interface ServiceNowClientOptions {
@@ -62,23 +63,30 @@ export class ServiceNowClient implements TicketWriter {
           ...(length !== undefined ? { 'content-length': String(length) } : {}),
         },
         data: stream,
-        timeout: 0,
+        // For a stream: the longest pause in the upload, then the wait for the answer after it.
+        timeout: this.options.timeoutMs,
       });
     }
     if (note.text) await this.update(sysId, { comment: { body: note.text, public: false } });
   }
 
-  async hasWritten(sysId: string, marker: string): Promise<boolean> {
+  /**
+   * The record's newest 100 journal entries of one field (sys_journal_field): `work_notes` for internal
+   * notes, `comments` for what the caller sees. Compared here rather than with a LIKE condition: a reply's
+   * text may hold `^`, which ends a condition of an encoded query.
+   */
+  async hasWritten(sysId: string, text: string, visibility: 'public' | 'internal' = 'internal'): Promise<boolean> {
     const query = new URLSearchParams({
-      sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${marker}`,
-      sysparm_fields: 'sys_id',
-      sysparm_limit: '1',
+      sysparm_query: `element_id=${sysId}^element=${visibility === 'public' ? 'comments' : 'work_notes'}^ORDERBYDESCsys_created_on`,
+      sysparm_fields: 'value',
+      sysparm_limit: '100',
     });
-    const response = await this.call<{ result: unknown[] }>({
+    const response = await this.call<{ result: { value?: string }[] }>({
       method: 'GET',
       url: `${this.base}/api/now/table/sys_journal_field?${query}`,
     });
-    return response.data.result.length > 0;
+    const wanted = squash(text);
+    return response.data.result.some((entry) => squash(entry.value ?? '').includes(wanted));
   }
 
   async createTicket(ticket: NewTicket): Promise<CreatedTicket> {

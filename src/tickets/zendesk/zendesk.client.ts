@@ -1,4 +1,5 @@
 import { ticketRequest } from '../ticket-http';
+import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
 export interface ZendeskClientOptions {
@@ -56,15 +57,23 @@ export class ZendeskClient implements TicketWriter {
     await this.putTicket(ticketId, { comment });
   }
 
-  /** The newest 100 comments are searched: a note interrupted on its way is always among the last. */
-  async hasWritten(ticketId: string, marker: string): Promise<boolean> {
-    const response = await ticketRequest<{ comments?: { body?: string; html_body?: string; plain_body?: string }[] }>(this.system, {
+  /**
+   * List Comments, newest first: a write interrupted on its way is always among the last 100. Public
+   * replies and internal notes are told apart by the comment's `public` flag.
+   */
+  async hasWritten(ticketId: string, text: string, visibility: 'public' | 'internal' = 'internal'): Promise<boolean> {
+    const response = await ticketRequest<{
+      comments?: { body?: string; html_body?: string; plain_body?: string; public?: boolean }[];
+    }>(this.system, {
       method: 'GET',
       url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}/comments.json?sort_order=desc&per_page=100`),
       headers: this.headers(),
       timeout: this.options.timeoutMs,
     });
-    return (response.data.comments ?? []).some((c) => [c.body, c.html_body, c.plain_body].some((b) => b?.includes(marker)));
+    const wanted = squash(text);
+    return (response.data.comments ?? [])
+      .filter((c) => (c.public !== false) === (visibility === 'public'))
+      .some((c) => [c.body, c.html_body, c.plain_body].some((b) => b !== undefined && squash(b).includes(wanted)));
   }
 
   async createTicket(ticket: NewTicket): Promise<CreatedTicket> {
@@ -129,8 +138,8 @@ export class ZendeskClient implements TicketWriter {
         ...(file.length !== undefined ? { 'content-length': String(file.length) } : {}),
       }),
       data: file.stream,
-      // A large recording may take a while; the stream itself fails fast if the appliance stalls.
-      timeout: 0,
+      // For a stream: the longest pause in the upload, then the wait for the answer after it.
+      timeout: this.options.timeoutMs,
     });
     return response.data.upload.token;
   }

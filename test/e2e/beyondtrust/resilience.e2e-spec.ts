@@ -106,7 +106,81 @@ describe('BeyondTrust client resilience', () => {
       .command.checkHealth()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BeyondTrustUnavailableError);
-    expect((error as Error).message).toMatch(/no answer from the appliance \(ECONNABORTED/);
+    expect((error as Error).message).toMatch(/no answer from the appliance within 300 ms/);
+  });
+
+  /** The call's outcome, or 'still waiting' when it takes longer than `ms` (so a hang fails instead of blocking). */
+  const within = async <T>(ms: number, call: Promise<T>) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        call.catch((e: unknown) => e),
+        new Promise((resolve) => (timer = setTimeout(resolve, ms, 'still waiting'))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  it('gives up on an answer trickling in a byte every 500 ms once BT_TIMEOUT_MS has passed in total', async () => {
+    const sut = harness.client({ timeoutMs: 1_200, maxAttempts: 2 });
+    await sut.command.checkHealth();
+    fake.trickleNext(2, 500);
+    const started = Date.now();
+    const error = await within(8_000, sut.command.getLoggedInReps());
+    expect(error).toBeInstanceOf(BeyondTrustUnavailableError);
+    expect(error).toMatchObject({ retryable: true, message: 'no answer from the appliance within 1200 ms' });
+    // Two attempts of 1.2 s each and the backoff between them.
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('gives up on a token answer that trickles', async () => {
+    fake.trickleNext(1, 500);
+    const error = await within(8_000, harness.client({ timeoutMs: 1_000 }).command.checkHealth());
+    expect(error).toBeInstanceOf(BeyondTrustUnavailableError);
+    expect((error as Error).message).toMatch(/no token from the appliance within 1000 ms/);
+  });
+
+  it('does not repeat a command whose answer timed out: it may have been carried out', async () => {
+    const sut = harness.client({ timeoutMs: 800 });
+    const session = fake.startSession();
+    await sut.command.checkHealth();
+    fake.trickleNext(3, 300);
+    const error = await within(8_000, sut.command.sendChatMessage({ lsid: session.lsid, body: 'once' }));
+    expect(error).toMatchObject({ retryable: true, message: 'no answer from the appliance within 800 ms' });
+    expect(apiRequests().filter((r) => r.params.action === 'send_chat_message')).toHaveLength(1);
+  });
+
+  it('cuts a recording download that stops moving, but not one opened early and read later', async () => {
+    const sut = harness.client({ timeoutMs: 800 });
+    const session = fake.startSession();
+    fake.addRecording(session.lsid, 'session', 300_000);
+    const size = async (stream: NodeJS.ReadableStream) => {
+      let bytes = 0;
+      for await (const chunk of stream) bytes += (chunk as Buffer).length;
+      return bytes;
+    };
+    // Opened, then left waiting (while the ticket is looked up, say) longer than the idle limit.
+    const early = await sut.reporting.supportSessionRecording(session.lsid);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await size(early.stream)).toBe(300_000);
+
+    fake.stallRecordingsAfter = 100_000;
+    const stalled = await sut.reporting.supportSessionRecording(session.lsid);
+    const error = await within(8_000, size(stalled.stream));
+    expect(error).toBeInstanceOf(BeyondTrustUnavailableError);
+    expect(error).toMatchObject({ retryable: true, message: 'the appliance sent nothing for 800 ms' });
+  });
+
+  it('refuses an answer over 64 MiB as permanent, downloading it once', async () => {
+    const sut = harness.client({ timeoutMs: 20_000 });
+    const session = fake.startSession();
+    await sut.command.checkHealth();
+    fake.answerNext(3, { bytes: 64 * 1024 * 1024 + 4096 });
+    const error = await sut.reporting.supportSession(session.lsid).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BeyondTrustResponseError);
+    expect(error).toMatchObject({ retryable: false, message: 'answer exceeds the 67108864-byte limit' });
+    expect(apiRequests().filter((r) => r.params.generate_report === 'SupportSession')).toHaveLength(1);
   });
 
   it('keeps to the shared per-second budget across processes: no 429 from the appliance', async () => {

@@ -244,6 +244,78 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     expect(zendesk.requests.filter((r) => r.status === 503).length).toBe(2);
   });
 
+  it('writes other sessions while one waits on a slow ticket', async () => {
+    const slow = zendesk.createTicket('510');
+    const other = zendesk.createTicket('511');
+    await link('zendesk', '510', '510', 'ZD-510');
+    await link('zendesk', '511', '511', 'ZD-511');
+    zendesk.holdNext(1, 'PUT', /^\/api\/v2\/tickets\/510\.json$/);
+    const s1 = richSession('ZD-510', { session: 1_000, showMyScreen: 1_000, commandShell: 1_000 });
+    await until(async () => zendesk.held.length === 1, 15_000, 'session 1 to wait on Zendesk');
+    const s2 = richSession('ZD-511', { session: 1_000, showMyScreen: 1_000, commandShell: 1_000 });
+    await until(async () => other.comments.length >= 1, 10_000, "session 2's note while session 1 waits");
+    expect(slow.comments).toHaveLength(1);
+    zendesk.releaseHeld();
+    await settled(s1.lsid);
+    await settled(s2.lsid);
+    expect(slow.comments).toHaveLength(4);
+    expect(other.comments).toHaveLength(4);
+  });
+
+  describe('a session that cannot be written for good', () => {
+    const resync = async (lsid: string) => {
+      const res = await fetch(`${sut.url}/api/v1/sessions/${lsid}/resync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+      });
+      return ((await res.json()) as { jobId: string }).jobId;
+    };
+    const ended = async (jobId: string) => {
+      await until(async () => ['completed', 'failed'].includes(await pulls.getJobState(jobId)), 20_000, `pull ${jobId}`);
+      return pulls.getJobState(jobId);
+    };
+    const chatOnly = (externalKey: string) => {
+      const s = appliance.startSession({ externalKey, startTime: at });
+      appliance.chat(s.lsid, 'customer', 'Hello?', at + 10);
+      appliance.endSession(s.lsid, at + 60);
+      return s;
+    };
+
+    it('says on the ticket, once, what is missing and how to resync when the report is refused', async () => {
+      const ticket = zendesk.createTicket('520');
+      await link('zendesk', '520', '520', 'ZD-520');
+      appliance.answerNext(1, '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]><session_list>&a;</session_list>');
+      const s = chatOnly('ZD-520');
+      expect(await ended(`pull-${s.lsid}`)).toBe('failed');
+      await until(async () => ticket.comments.length === 1, 10_000, 'the failure note');
+      const [note] = ticket.comments;
+      expect(note.public).toBe(false);
+      expect(note.body).toContain(`rs-bridge could not write remote support session ${s.lsid} to this ticket:`);
+      expect(note.body).toContain('DOCTYPE');
+      expect(note.body).toContain('Missing: the transcript of the session (chat, notes, surveys) and its recordings.');
+      expect(note.body).toContain(`POST /api/v1/sessions/${s.lsid}/resync`);
+
+      // A resync that fails again (a truncated answer this time) says nothing more.
+      appliance.answerNext(1, '<session_list xmlns="https://www.beyondtrust.com/namespaces/API/reporting"><session lsid="x">');
+      expect(await ended(await resync(s.lsid))).toBe('failed');
+      expect(ticket.comments).toHaveLength(1);
+      // Once the appliance answers, a resync writes the session.
+      expect(await ended(await resync(s.lsid))).toBe('completed');
+      expect(ticket.comments).toHaveLength(2);
+      expect(ticket.comments[1].body).toContain('Hello?');
+    });
+
+    it('says so when the ticket system refuses the note (4xx)', async () => {
+      const ticket = zendesk.createTicket('521');
+      await link('zendesk', '521', '521', 'ZD-521');
+      zendesk.failNext(1, 403);
+      const s = chatOnly('ZD-521');
+      expect(await ended(`pull-${s.lsid}`)).toBe('failed');
+      await until(async () => ticket.comments.length === 1, 10_000, 'the failure note');
+      expect(ticket.comments[0].body).toContain(`remote support session ${s.lsid} to this ticket: zendesk: HTTP 403`);
+    });
+  });
+
   it('skips a session whose external key leads to no ticket, and counts it', async () => {
     const before = zendesk.requests.length + servicenow.requests.length;
     const s = richSession('nobody-knows-this-key');
@@ -520,5 +592,37 @@ describe('Session end → command shell recordings, whichever way the report num
       ['0', 200],
       ['1', 200],
     ]);
+  });
+});
+
+describe('Session end → ticket when Zendesk takes an upload and never answers', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(
+    async () =>
+      ({ appliance, zendesk, sut } = await zendeskBridge({
+        BT_POLL_INTERVAL_SECONDS: '1',
+        RSB_TICKET_TIMEOUT_MS: '1000',
+      })),
+  );
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop()]);
+  });
+
+  it('gives the upload up after RSB_TICKET_TIMEOUT_MS and writes the session once on the retry', async () => {
+    const ticket = zendesk.createTicket('778');
+    zendesk.holdNext(1, 'POST', /^\/api\/v2\/uploads\.json/);
+    const s = appliance.startSession({ externalKey: '778' });
+    appliance.chat(s.lsid, 'customer', 'Is anyone there?');
+    appliance.endSession(s.lsid);
+    await until(async () => zendesk.held.length === 1, 15_000, 'Zendesk to take the transcript and hold its answer');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the note, on the retry');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(ticket.comments).toHaveLength(1);
+    expect(ticket.comments[0].body).toContain('Is anyone there?');
+    expect(ticket.comments[0].attachments.map((a) => a.filename)).toEqual([`session-${s.lsid}-transcript.html`]);
   });
 });

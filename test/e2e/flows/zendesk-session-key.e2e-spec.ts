@@ -221,6 +221,19 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     expect(((await listed.json()) as { tickets: { id: number }[] }).tickets.map((t) => t.id)).toEqual([160]);
   });
 
+  it('handles other tickets while one waits on a slow answer', async () => {
+    const slow = zendesk.createTicket('110');
+    const other = zendesk.createTicket('111');
+    zendesk.holdNext(1, 'PUT', /^\/api\/v2\/tickets\/110\.json$/);
+    await zendesk.sendWebhook(hook, triggerBody('110'));
+    await until(async () => zendesk.held.length === 1, 15_000, 'ticket 110 to wait on Zendesk');
+    await zendesk.sendWebhook(hook, triggerBody('111'));
+    await until(async () => other.comments.length === 2, 10_000, 'ticket 111 while 110 waits');
+    expect(slow.comments).toHaveLength(1);
+    zendesk.releaseHeld();
+    await until(async () => slow.comments.length === 2, 15_000, 'ticket 110 once Zendesk answered');
+  });
+
   describe('bad requests get a 4xx and enqueue nothing', () => {
     it.each([
       ['a bad signature', () => zendesk.sendWebhook(hook, triggerBody('1'), { signature: 'AAAA' }), 401, 'invalid_signature'],

@@ -46,4 +46,20 @@ describe('UpscopeClient against the fake on-premise server', () => {
     const down = new UpscopeClient({ baseUrl: 'http://127.0.0.1:9', restKey: 'k', licenseToken: 't' });
     await expect(down.latest()).rejects.toMatchObject({ kind: 'unavailable', retryable: true });
   });
+
+  it('gives up on an answer trickling in a byte every 200 ms once its deadline has passed in total', async () => {
+    const slow = new UpscopeClient({ baseUrl: upscope.url, restKey: upscope.restKey, licenseToken: upscope.licenseToken, timeoutMs: 600 });
+    upscope.trickleMs = 200;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await Promise.race([
+        slow.latest().catch((e: unknown) => e),
+        new Promise((resolve) => (timer = setTimeout(resolve, 8_000, 'still waiting'))),
+      ]);
+      expect(outcome).toMatchObject({ kind: 'unavailable', retryable: true, message: 'Upscope did not answer (within 600 ms)' });
+    } finally {
+      clearTimeout(timer);
+      upscope.trickleMs = undefined;
+    }
+  });
 });

@@ -207,6 +207,12 @@ export class FakeAppliance {
   private tokens: Token[] = [];
   private readonly hits = new Map<string, { second: number[]; hour: number[] }>();
   private faults: { status: number; remaining: number; delayMs?: number; retryAfter?: string }[] = [];
+  /** Answers (token ones too) sent a byte at a time, as a slow appliance or a proxy in between would. */
+  private trickles: { remaining: number; intervalMs: number }[] = [];
+  /** API answers replaced: a body the fake cannot otherwise produce, or that many bytes of XML. */
+  private rawAnswers: { remaining: number; body: string | { bytes: number } }[] = [];
+  /** Recordings stop sending (without closing) after this many bytes. */
+  stallRecordingsAfter?: number;
   private nextLseq = 1000;
   /** The HTTP recipient of outbound events, when one is configured (see sendOutboundEventsTo). */
   private outbound?: { url: string; token: string; via: 'query' | 'header'; retryMs: number };
@@ -274,6 +280,16 @@ export class FakeAppliance {
   /** The next `count` API requests answer `status` (after `delayMs`), as an overloaded appliance would. */
   failNext(count: number, status: number, options: { delayMs?: number; retryAfter?: string } = {}): void {
     this.faults.push({ status, remaining: count, ...options });
+  }
+
+  /** The next `count` answers, token answers included, arrive a byte every `intervalMs` (never idle that long). */
+  trickleNext(count: number, intervalMs = 500): void {
+    this.trickles.push({ remaining: count, intervalMs });
+  }
+
+  /** The next `count` API answers are `body` (200, text/xml), or `{ bytes }` of well-formed XML generated as it is sent. */
+  answerNext(count: number, body: string | { bytes: number }): void {
+    this.rawAnswers.push({ remaining: count, body });
   }
 
   /** "Generate New Client Secret" in /login: every token of the account dies at once. */
@@ -639,10 +655,20 @@ export class FakeAppliance {
     this.requests.push(record);
     // The guide asks clients to close the connection after each call; the fake notes it in the answer.
     res.setHeader('connection', 'close');
+    const trickle = this.trickles.find((t) => t.remaining > 0);
+    if (trickle) trickle.remaining -= 1;
     const send = (status: number, type: string, payload: string | Buffer, headers: Record<string, string> = {}) => {
       record.status = status;
       res.writeHead(status, { 'content-type': type, ...headers });
-      res.end(payload);
+      if (!trickle) return void res.end(payload);
+      void (async () => {
+        const bytes = Buffer.from(payload);
+        for (let i = 0; i < bytes.length && !res.destroyed; i += 1) {
+          res.write(bytes.subarray(i, i + 1));
+          await new Promise((r) => setTimeout(r, trickle.intervalMs));
+        }
+        if (!res.destroyed) res.end();
+      })();
     };
 
     if (url.pathname === '/check_health') return send(200, 'text/plain', 'OK');
@@ -679,6 +705,14 @@ export class FakeAppliance {
         ...rateHeaders,
         ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}),
       });
+    }
+    const raw = this.rawAnswers.find((a) => a.remaining > 0);
+    if (raw) {
+      raw.remaining -= 1;
+      if (typeof raw.body === 'string') return send(200, 'text/xml; charset=UTF-8', raw.body, rateHeaders);
+      record.status = 200;
+      res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', ...rateHeaders });
+      return void xmlOfSize(raw.body.bytes).pipe(res);
     }
     const account = this.accounts.get(token.clientId)!;
     try {
@@ -1363,7 +1397,7 @@ export class FakeAppliance {
           'content-length': String(size),
           'content-disposition': `attachment; filename="${kind}-${p.lsid}-${instance}.flv"`,
         });
-        return void recordingStream(p.lsid, kind, instance, size).pipe(res);
+        return void recordingStream(p.lsid, kind, instance, size, this.stallRecordingsAfter).pipe(res);
       }
       case 'Archive': {
         if (!['state', 'event'].includes(p.type)) throw new XmlError('Invalid archive type');
@@ -1640,15 +1674,46 @@ function eventXml(e: FakeEvent): string {
   ]);
 }
 
-/** Streams `size` bytes in 64 KiB chunks, generated as they are read: the fake never holds a recording. */
-function recordingStream(lsid: string, kind: string, instance: number, size: number): Readable {
+/**
+ * Streams `size` bytes in 64 KiB chunks, generated as they are read: the fake never holds a recording.
+ * Past `stallAfter` bytes it sends nothing more and keeps the connection open (a stalled appliance).
+ */
+function recordingStream(lsid: string, kind: string, instance: number, size: number, stallAfter = Infinity): Readable {
   let offset = 0;
   return new Readable({
     read() {
+      if (offset >= stallAfter) return;
       if (offset >= size) return void this.push(null);
       const length = Math.min(64 * 1024, size - offset);
       this.push(FakeAppliance.recordingBytes(lsid, kind, instance, offset, length));
       offset += length;
+    },
+  });
+}
+
+/** A well-formed XML answer of `bytes` bytes (padding in a comment), generated as it is read. */
+function xmlOfSize(bytes: number): Readable {
+  const head = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<session_list xmlns="${NS.reporting}"><!--`);
+  const tail = Buffer.from('--></session_list>');
+  const pad = Buffer.alloc(1024 * 1024, 0x20);
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent === 0) {
+        sent = head.length;
+        return void this.push(head);
+      }
+      const left = bytes - tail.length - sent;
+      if (left <= 0) {
+        if (sent < bytes) {
+          sent = bytes;
+          this.push(tail);
+        }
+        return void this.push(null);
+      }
+      const chunk = pad.subarray(0, Math.min(pad.length, left));
+      sent += chunk.length;
+      this.push(chunk);
     },
   });
 }

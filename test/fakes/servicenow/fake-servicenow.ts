@@ -46,7 +46,8 @@ export class FakeServiceNow {
   constructor(readonly table = 'incident') {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -144,11 +145,20 @@ export class FakeServiceNow {
       return json(200, { result: found ? [{ element: query.element }] : [] });
     }
     if (req.method === 'GET' && url.pathname === '/api/now/table/sys_journal_field') {
+      // The journal of one field of one record: entries oldest first unless ORDERBYDESCsys_created_on.
       const record = this.records.get(query.element_id ?? '');
-      const notes = query.element === 'comments' ? record?.comments : record?.work_notes;
+      const notes = query.element === 'comments' ? record?.comments : query.element === 'work_notes' ? record?.work_notes : [];
       const like = query['value LIKE'] ?? '';
-      const found = (notes ?? []).filter((n) => n.includes(like));
-      return json(200, { result: found.map((value, i) => ({ sys_id: `${record!.sys_id}-${i}`, value })) });
+      const entries = (notes ?? [])
+        .map((value, i) => ({ sys_id: `${record!.sys_id}-${i}`, element: query.element, element_id: record!.sys_id, value }))
+        .filter((e) => e.value.includes(like));
+      if (query.ORDERBYDESC === 'sys_created_on') entries.reverse();
+      const limit = Number(url.searchParams.get('sysparm_limit') ?? 10_000);
+      const fields = url.searchParams.get('sysparm_fields')?.split(',');
+      const shown = entries
+        .slice(0, limit)
+        .map((e) => (fields ? Object.fromEntries(Object.entries(e).filter(([k]) => fields.includes(k))) : e));
+      return json(200, { result: shown });
     }
     if (url.pathname === `/api/now/table/${this.table}` && req.method === 'GET') {
       const found = [...this.records.values()].filter(
@@ -241,12 +251,14 @@ export class FakeServiceNow {
   }
 }
 
-/** `a=b^c=d^valueLIKEx` → { a: 'b', c: 'd', 'value LIKE': 'x' }: the encoded queries rs-bridge sends. */
+/** `a=b^c=d^valueLIKEx^ORDERBYDESCf` → { a: 'b', c: 'd', 'value LIKE': 'x', ORDERBYDESC: 'f' }: the encoded queries rs-bridge sends. */
 function parseQuery(query: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of query.split('^').filter(Boolean)) {
+    const order = /^(ORDERBYDESC|ORDERBY)(\w+)$/.exec(part);
     const like = /^(\w+)LIKE(.*)$/.exec(part);
-    if (like) out[`${like[1]} LIKE`] = like[2];
+    if (order) out[order[1]] = order[2];
+    else if (like) out[`${like[1]} LIKE`] = like[2];
     else {
       const eq = part.indexOf('=');
       if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);

@@ -28,11 +28,13 @@ export class FakeUpscope {
   readonly visitors: FakeVisitor[] = [];
   readonly watchRequests: { visitorId: string; body: Record<string, unknown> }[] = [];
   private faults: { status: number; remaining: number; path?: RegExp }[] = [];
+  /** When set, answers arrive a byte every this many ms (a slow proxy in between). */
+  trickleMs?: number;
   url = '';
   private server?: Server;
 
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.base}`;
     return this;
@@ -80,7 +82,16 @@ export class FakeUpscope {
         return void res.end(String((body as { error?: string }).error ?? ''));
       }
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      const interval = this.trickleMs;
+      if (interval === undefined) return void res.end(JSON.stringify(body));
+      void (async () => {
+        for (const byte of Buffer.from(JSON.stringify(body))) {
+          if (res.destroyed) return;
+          res.write(Buffer.from([byte]));
+          await new Promise((r) => setTimeout(r, interval));
+        }
+        res.end();
+      })();
     };
     const url = new URL(req.url ?? '', 'http://x');
     if (!url.pathname.startsWith(`${this.base}/api/`)) return send(404, { error: 'Not found' });

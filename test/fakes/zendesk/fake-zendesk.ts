@@ -56,9 +56,17 @@ export class FakeZendesk {
   url = '';
   private server?: Server;
   private faults: { status: number; remaining: number; retryAfter?: string }[] = [];
+  private holds: { method: string; path: RegExp; remaining: number }[] = [];
+  private trickles: { remaining: number; intervalMs: number }[] = [];
+  /**
+   * Requests that took effect (the comment is on the ticket, the upload is stored) but whose answer is
+   * held back: what a worker killed mid-write, or a Zendesk that never answers, leaves behind.
+   */
+  readonly held: { method: string; path: string; release(): void }[] = [];
 
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -78,6 +86,52 @@ export class FakeZendesk {
   /** The next `count` API calls answer `status` (503 for an outage, 429 with Retry-After). */
   failNext(count: number, status: number, retryAfter?: string): void {
     this.faults.push({ status, remaining: count, retryAfter });
+  }
+
+  /** The next `count` requests matching `method` and `path` take effect, then get no answer until released. */
+  holdNext(count: number, method: string, path: RegExp): void {
+    this.holds.push({ method, path, remaining: count });
+  }
+
+  /** Sends the answers held back so far. */
+  releaseHeld(): void {
+    for (const h of this.held.splice(0)) h.release();
+  }
+
+  /** The next `count` answers arrive a byte every `intervalMs` (never idle that long), as through a slow proxy. */
+  trickleNext(count: number, intervalMs = 500): void {
+    this.trickles.push({ remaining: count, intervalMs });
+  }
+
+  /** Sends an answer: now, byte by byte when a trickle is pending, or later when a hold matches the request. */
+  private respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: { status: number },
+    status: number,
+    headers: Record<string, string>,
+    body: string,
+  ): void {
+    const trickle = this.trickles.find((t) => t.remaining > 0);
+    if (trickle) trickle.remaining -= 1;
+    const send = () => {
+      record.status = status;
+      if (res.destroyed) return;
+      res.writeHead(status, headers);
+      if (!trickle) return void res.end(body);
+      void (async () => {
+        const bytes = Buffer.from(body);
+        for (let i = 0; i < bytes.length && !res.destroyed; i += 1) {
+          res.write(bytes.subarray(i, i + 1));
+          await new Promise((r) => setTimeout(r, trickle.intervalMs));
+        }
+        if (!res.destroyed) res.end();
+      })();
+    };
+    const hold = this.holds.find((h) => h.remaining > 0 && h.method === req.method && h.path.test(req.url ?? ''));
+    if (!hold) return send();
+    hold.remaining -= 1;
+    this.held.push({ method: req.method ?? '', path: req.url ?? '', release: send });
   }
 
   /** Signs and POSTs a webhook with the five x-zendesk-* headers Zendesk sends. */
@@ -115,11 +169,8 @@ export class FakeZendesk {
     const text = Buffer.concat(chunks).toString('utf8');
     const record: FakeZendesk['requests'][number] = { method: req.method ?? '', path: req.url ?? '', status: 0 };
     this.requests.push(record);
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      record.status = status;
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-      res.end(JSON.stringify(body));
-    };
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      this.respond(req, res, record, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(body));
 
     if (this.refuse(req, res, record)) return;
 
@@ -262,11 +313,15 @@ export class FakeZendesk {
   private async upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const record: FakeZendesk['requests'][number] = { method: 'POST', path: req.url ?? '', status: 0 };
     this.requests.push(record);
-    const reply = (status: number, body: unknown) => {
-      record.status = status;
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-      res.end(JSON.stringify(body));
-    };
+    const reply = (status: number, body: unknown) =>
+      this.respond(
+        req,
+        res,
+        record,
+        status,
+        { 'content-type': 'application/json; charset=utf-8', connection: 'close' },
+        JSON.stringify(body),
+      );
     if (this.refuse(req, res, record)) return void req.resume();
     const filename = new URL(req.url ?? '', 'http://x').searchParams.get('filename');
     if (!filename) return void (req.resume(), reply(400, { error: 'InvalidValue', description: 'filename is required' }));
