@@ -6,6 +6,7 @@ import { ChatMessageDto, CreateEscalationDto } from './chat.dto';
 import { ChatRealtimeService } from './chat-realtime.service';
 import { ChatService } from './chat.service';
 import { Escalation } from './escalation.store';
+import { ApiAuth } from '../http/api-token.guard';
 
 const view = (e: Escalation, estimatedPickupAt?: string) => ({
   id: e.id,
@@ -23,6 +24,7 @@ const view = (e: Escalation, estimatedPickupAt?: string) => ({
 });
 
 /** The bot API (bearer token): escalate, relay the customer's lines, look, leave. */
+@ApiAuth()
 @Controller('api/v1/chat/escalations')
 export class ChatController {
   constructor(

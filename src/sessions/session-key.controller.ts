@@ -9,6 +9,7 @@ import { ApiError } from '../http/api-error';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
 import { SessionKeyService } from './session-key.service';
+import { ApiAuth } from '../http/api-token.guard';
 
 class RequesterDto {
   @IsOptional() @IsString() @MaxLength(255) name?: string;
@@ -31,6 +32,7 @@ export class SessionKeyRequestDto {
 const TICKET_ID: Record<TicketSystemName, RegExp> = { zendesk: /^\d+$/, servicenow: /^[0-9a-f]{32}$/, generic: /^\S{1,128}$/ };
 
 /** For in-ticket buttons: the ticket → session key use case, answered synchronously. */
+@ApiAuth()
 @Controller('api/v1/tickets')
 export class SessionKeyController {
   constructor(
