@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     PORT: String(port),
     BT_SITE_URL: appliance.url,
     RSB_CALLBACK_SECRET: SECRET,
+    RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
     RSB_API_TOKENS: TOKEN,
   });
   const call = (method: string, path: string, body?: unknown) =>

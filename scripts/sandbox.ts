@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     RSB_API_TOKENS: SANDBOX_TOKEN,
     // Chat escalations (/api/v1/chat) sign their callbacks with this; a real deployment sets its own.
     RSB_CALLBACK_SECRET: 'sandbox-callback-secret-not-for-production',
+    // Callbacks to a bot or ticket system on this machine; a real deployment lists its own hosts or none.
+    RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1,localhost',
   };
   let appliance: FakeAppliance | undefined;
   if (!process.env.BT_SITE_URL) {

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiError } from '../http/api-error';
 import { ApiCall } from '../http/api-docs';
+import { CallbackTargets } from '../http/callback-targets';
 import { validatedBody } from '../tickets/validate-body';
 import { ChatMessageDto, CreateEscalationDto } from './chat.dto';
 import { ChatRealtimeService } from './chat-realtime.service';
@@ -30,6 +31,7 @@ export class ChatController {
   constructor(
     private readonly chat: ChatService,
     private readonly realtime: ChatRealtimeService,
+    private readonly callbacks: CallbackTargets,
   ) {}
 
   private enabled(): void {
@@ -57,7 +59,9 @@ export class ChatController {
   })
   async create(@Body() body: unknown) {
     this.enabled();
-    return view(await this.chat.escalate(validatedBody(CreateEscalationDto, body)));
+    const dto = validatedBody(CreateEscalationDto, body);
+    this.callbacks.checkRequest(dto.callbackUrl);
+    return view(await this.chat.escalate(dto));
   }
 
   @Get(':id')

@@ -14,6 +14,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 /** An IPv4 or IPv6 address with an optional prefix length. */
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
+/** A host name, `*.domain` for any name under the domain, or an IP address. */
+export const ALLOWED_HOST = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^[0-9a-fA-F:.]+$/;
 
 export class Environment {
   @EnvVar({ description: 'HTTP port the API listens on.' })
@@ -211,6 +213,15 @@ export class Environment {
   })
   @IntVar(1000, 120000, 'milliseconds')
   RSB_CHAT_LSID_TIMEOUT_MS = 15000;
+
+  @EnvVar({
+    description:
+      'Comma-separated hosts (or *.domain patterns) that callbacks may be sent to (chat bots, generic ticket systems); unset: any host whose addresses are public, never private, loopback or link-local ones.',
+    example: '',
+  })
+  @ToList()
+  @Matches(ALLOWED_HOST, { each: true, message: 'host names, *.domain patterns or IP addresses, comma-separated' })
+  RSB_CALLBACK_ALLOWED_HOSTS: string[] = [];
 
   // --- Upscope co-browsing -------------------------------------------------------------------------
 

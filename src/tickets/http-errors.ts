@@ -3,8 +3,12 @@ import { TicketSystemError } from './ticket-system.errors';
 
 /** One retry policy for every ticket system: 429 waits Retry-After, 5xx and no answer retry, 4xx gives up. */
 export function ticketSystemError(system: string, response: AxiosResponse | undefined, error?: Error): TicketSystemError {
-  if (!response)
+  if (!response) {
+    const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+    // A callback host that resolves to an inner address resolves the same way on the next attempt.
+    if (cause?.code === 'ERR_CALLBACK_ADDRESS_REFUSED') return new TicketSystemError(system, `callback refused: ${cause.message}`, false);
     return new TicketSystemError(system, `no answer (${(error as { code?: string })?.code ?? error?.message ?? 'unknown'})`, true);
+  }
   const status = response.status;
   const message = describe(response.data) || `HTTP ${status}`;
   if (status === 429) {

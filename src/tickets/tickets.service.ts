@@ -4,6 +4,7 @@ import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
 import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
+import { CallbackTargets } from '../http/callback-targets';
 import { CallbackWriter } from './generic/callback.writer';
 import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';
@@ -15,7 +16,10 @@ export class TicketsService {
   readonly servicenow?: ServiceNowClient;
   readonly generic?: CallbackWriter;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    callbacks: CallbackTargets,
+  ) {
     const env = config.env;
     if (env.ZENDESK_BASE_URL) {
       this.zendesk = new ZendeskClient({
@@ -25,7 +29,7 @@ export class TicketsService {
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
       });
     }
-    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET);
+    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET, callbacks);
     if (env.SERVICENOW_INSTANCE_URL) {
       this.servicenow = new ServiceNowClient({
         instanceUrl: env.SERVICENOW_INSTANCE_URL,

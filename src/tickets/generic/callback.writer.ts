@@ -1,3 +1,4 @@
+import { CallbackTargets } from '../../http/callback-targets';
 import { standardWebhookHeaders } from '../../http/standard-webhooks';
 import { ticketRequest } from '../ticket-http';
 import { TicketNote, TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
@@ -19,6 +20,7 @@ export class CallbackWriter implements TicketWriter {
 
   constructor(
     private readonly secret: string,
+    private readonly targets: CallbackTargets,
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -51,6 +53,7 @@ export class CallbackWriter implements TicketWriter {
 
   private async post(payload: Record<string, unknown>, context?: WriteContext): Promise<void> {
     if (!context?.callbackUrl) return;
+    this.targets.checkSend(this.system, context.callbackUrl);
     const body = JSON.stringify({ ...payload, deliveryId: context.deliveryId, step: context.step });
     await ticketRequest(this.system, {
       method: 'POST',
@@ -61,6 +64,7 @@ export class CallbackWriter implements TicketWriter {
         ...standardWebhookHeaders(this.secret, `${context.deliveryId}.${context.step}`, body),
       },
       timeout: this.timeoutMs,
+      ...this.targets.agents,
     });
   }
 }
