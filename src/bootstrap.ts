@@ -25,7 +25,9 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
   cacheValidationMetadata();
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // X-Forwarded-For counts only from the proxies RSB_TRUST_PROXY names; otherwise any caller could pick
+    // the address BT_EVENTS_ALLOWED_IPS and the rate limits judge.
+    trustProxy: config.env.RSB_TRUST_PROXY,
     // Reuse the caller's request id when it sends a sane one, so a ticket system's logs line up with ours.
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {

@@ -1,4 +1,6 @@
-import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateIf } from 'class-validator';
+import { Transform } from 'class-transformer';
+import ipaddr from 'ipaddr.js';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import { EnvVar } from './env-var.decorator';
 import { IntVar, ToBool, ToList } from './transforms';
 
@@ -14,6 +16,27 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 /** An IPv4 or IPv6 address with an optional prefix length. */
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
+/** Proxies trusted for X-Forwarded-For: false, a hop count, or addresses/CIDRs (and proxy-addr's loopback, linklocal, uniquelocal). */
+export type TrustProxy = false | number | string[];
+const isAddress = (text: string): boolean => ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
+const isTrustedProxy = (item: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item) || isAddress(item)) return true;
+  const [address, prefix] = item.split('/');
+  if (!isAddress(address) || !/^\d{1,3}$/.test(prefix ?? '')) return false;
+  return Number(prefix) <= (ipaddr.IPv4.isValidFourPartDecimal(address) ? 32 : 128);
+};
+const toTrustProxy = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((item) => item.trim());
+};
+const isTrustProxy = (value: unknown): boolean =>
+  value === false ||
+  (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10) ||
+  (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && isTrustedProxy(item)));
+
 /** A host name, `*.domain` for any name under the domain, or an IP address. */
 export const ALLOWED_HOST = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^[0-9a-fA-F:.]+$/;
 
@@ -85,6 +108,17 @@ export class Environment {
   })
   @IntVar(0, 3600000, 'milliseconds')
   RSB_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  @EnvVar({
+    description:
+      'Which senders may say who the client is (X-Forwarded-For): false (none: the client is the TCP peer), the number of proxy hops in front of the pods, or comma-separated proxy addresses/CIDRs. Every client address (BT_EVENTS_ALLOWED_IPS, rate limits, logs) follows it.',
+  })
+  @Transform(toTrustProxy)
+  @ValidateBy(
+    { name: 'trustProxy', validator: { validate: isTrustProxy } },
+    { message: 'false, a hop count from 1 to 10, or comma-separated addresses/CIDRs' },
+  )
+  RSB_TRUST_PROXY: TrustProxy = false;
 
   // --- BeyondTrust Remote Support appliance ------------------------------------------------------
 

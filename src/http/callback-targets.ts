@@ -83,7 +83,8 @@ export class CallbackTargets {
       return hostMatches(host, this.allowed) ? undefined : `host ${host} is not in RSB_CALLBACK_ALLOWED_HOSTS`;
     }
     if (isIP(host) && !isPublicAddress(host)) return `${host} is not a public address (list it in RSB_CALLBACK_ALLOWED_HOSTS to allow it)`;
-    if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is not a public host (list it in RSB_CALLBACK_ALLOWED_HOSTS to allow it)`;
+    if (host === 'localhost' || host.endsWith('.localhost'))
+      return `${host} is not a public host (list it in RSB_CALLBACK_ALLOWED_HOSTS to allow it)`;
     return undefined;
   }
 
