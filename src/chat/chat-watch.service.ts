@@ -129,6 +129,12 @@ export class ChatWatchService {
     );
   }
 
+  /** RSB_CALLBACK_SECRET, and during a rotation the previous one too: a bot holding either verifies the callback. */
+  private signingSecrets(): string[] {
+    const env = this.config.env;
+    return [env.RSB_CALLBACK_SECRET!, env.RSB_CALLBACK_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+  }
+
   /** Sends the outbox in order; a failure stops here and the job retries from the same item. */
   async deliver(escalationId: string): Promise<number> {
     const escalation = await this.escalations.get(escalationId);
@@ -141,7 +147,7 @@ export class ChatWatchService {
         method: 'POST',
         url: escalation.callbackUrl,
         data: body,
-        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.config.env.RSB_CALLBACK_SECRET!, item.id, body) },
+        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.signingSecrets(), item.id, body) },
         timeout: 10_000,
         ...this.targets.agents,
       });

@@ -218,6 +218,15 @@ export class Environment {
   @IntVar(1, 168, 'hours')
   RSB_SESSION_RETRY_HOURS = 24;
 
+  @EnvVar({
+    description: 'The previous outbound events token, still accepted while the appliance is switched to BT_EVENTS_TOKEN (rotation).',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a token of at least 16 characters' })
+  BT_EVENTS_TOKEN_PREVIOUS?: string;
+
   // --- Chat bot escalations --------------------------------------------------------------------------
 
   @EnvVar({
@@ -256,6 +265,16 @@ export class Environment {
   @ToList()
   @Matches(ALLOWED_HOST, { each: true, message: 'host names, *.domain patterns or IP addresses, comma-separated' })
   RSB_CALLBACK_ALLOWED_HOSTS: string[] = [];
+
+  @EnvVar({
+    description:
+      'The previous RSB_CALLBACK_SECRET during a rotation: callbacks to bots are signed with both, so a bot holding either accepts them.',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
+  RSB_CALLBACK_SECRET_PREVIOUS?: string;
 
   // --- Upscope co-browsing -------------------------------------------------------------------------
 
@@ -396,6 +415,15 @@ export class Environment {
   @Matches(/^[a-z0-9_]{1,80}$/, { message: 'a table name such as incident' })
   SERVICENOW_TABLE = 'incident';
 
+  @EnvVar({
+    description: 'The previous SERVICENOW_WEBHOOK_SECRET, still accepted while the Business Rule is switched to the new one (rotation).',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
+  SERVICENOW_WEBHOOK_SECRET_PREVIOUS?: string;
+
   // --- Any other ticket system ---------------------------------------------------------------------
 
   @EnvVar({
@@ -407,4 +435,14 @@ export class Environment {
   @IsOptional()
   @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
   GENERIC_WEBHOOK_SECRET?: string;
+
+  @EnvVar({
+    description:
+      'The previous GENERIC_WEBHOOK_SECRET during a rotation: /webhooks/generic accepts either, and callbacks are signed with both.',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a secret of at least 16 characters (whsec_<base64> or any string)' })
+  GENERIC_WEBHOOK_SECRET_PREVIOUS?: string;
 }

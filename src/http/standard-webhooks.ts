@@ -3,7 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Standard Webhooks (standardwebhooks.com): `webhook-id`, `webhook-timestamp` (UNIX seconds) and
  * `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. A `whsec_`
- * secret is base64 after the prefix; any other secret is used as its UTF-8 bytes.
+ * secret is base64 after the prefix; any other secret is used as its UTF-8 bytes. Where a list of
+ * secrets is given (the current one and the previous one, during a rotation), a request verifies
+ * against any of them and an outgoing webhook is signed with each, so receivers holding either accept it.
  */
 export const keyOf = (secret: string): Buffer =>
   secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
@@ -13,12 +15,15 @@ export function signStandardWebhook(secret: string, id: string, timestamp: numbe
   return `v1,${mac}`;
 }
 
-export function standardWebhookHeaders(secret: string, id: string, body: string, now = Date.now()): Record<string, string> {
+export function standardWebhookHeaders(secrets: string | string[], id: string, body: string, now = Date.now()): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signStandardWebhook(secret, id, timestamp, body),
+    'webhook-signature': [secrets]
+      .flat()
+      .map((secret) => signStandardWebhook(secret, id, timestamp, body))
+      .join(' '),
   };
 }
 
@@ -26,7 +31,7 @@ export type VerifyResult =
   { ok: true; id: string } | { ok: false; code: 'missing_headers' | 'invalid_signature' | 'stale_timestamp'; message: string };
 
 export function verifyStandardWebhook(
-  secret: string,
+  secrets: string | string[],
   headers: Record<string, unknown>,
   rawBody: Buffer,
   toleranceSeconds: number,
@@ -42,13 +47,15 @@ export function verifyStandardWebhook(
       message: 'webhook-id, webhook-timestamp (UNIX seconds) and webhook-signature are required',
     };
   }
-  const expected = Buffer.from(signStandardWebhook(secret, id, Number(timestamp), rawBody).slice(3), 'base64');
+  const expected = [secrets]
+    .flat()
+    .map((secret) => Buffer.from(signStandardWebhook(secret, id, Number(timestamp), rawBody).slice(3), 'base64'));
   let valid = false;
   for (const candidate of signature.split(' ')) {
     const [version, value] = candidate.split(',', 2);
     if (version !== 'v1' || !value) continue;
     const presented = Buffer.from(value, 'base64');
-    valid = (presented.length === expected.length && timingSafeEqual(presented, expected)) || valid;
+    for (const mac of expected) valid = (presented.length === mac.length && timingSafeEqual(presented, mac)) || valid;
   }
   if (!valid) return { ok: false, code: 'invalid_signature', message: 'webhook-signature does not match the configured secret' };
   if (Math.abs(now / 1000 - Number(timestamp)) > toleranceSeconds) {

@@ -9,6 +9,8 @@ import { CallbackWriter } from './generic/callback.writer';
 import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';
 
+const present = (...values: (string | undefined)[]): string[] => values.filter((s): s is string => Boolean(s));
+
 /** The configured ticket systems; a system whose variables are absent is disabled. */
 @Injectable()
 export class TicketsService {
@@ -29,7 +31,7 @@ export class TicketsService {
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
       });
     }
-    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET, callbacks);
+    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(this.genericSecrets(), callbacks);
     if (env.SERVICENOW_INSTANCE_URL) {
       this.servicenow = new ServiceNowClient({
         instanceUrl: env.SERVICENOW_INSTANCE_URL,
@@ -59,8 +61,19 @@ export class TicketsService {
     return writer;
   }
 
+  /** Each system's secrets, the current one first; the previous one is set only during a rotation. */
   zendeskSecrets(): string[] {
     const env = this.config.env;
-    return [env.ZENDESK_WEBHOOK_SECRET, env.ZENDESK_WEBHOOK_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+    return present(env.ZENDESK_WEBHOOK_SECRET, env.ZENDESK_WEBHOOK_SECRET_PREVIOUS);
+  }
+
+  servicenowSecrets(): string[] {
+    const env = this.config.env;
+    return present(env.SERVICENOW_WEBHOOK_SECRET, env.SERVICENOW_WEBHOOK_SECRET_PREVIOUS);
+  }
+
+  genericSecrets(): string[] {
+    const env = this.config.env;
+    return present(env.GENERIC_WEBHOOK_SECRET, env.GENERIC_WEBHOOK_SECRET_PREVIOUS);
   }
 }

@@ -11,6 +11,7 @@ import { CallbackTargets } from '../http/callback-targets';
 import { verifyStandardWebhook } from '../http/standard-webhooks';
 import { QUEUES } from '../queues';
 import { normaliseGeneric } from '../tickets/generic/generic.webhook';
+import { TicketsService } from '../tickets/tickets.service';
 import { enqueueTicketEvent } from './enqueue';
 import { checkBodySize } from './raw-body';
 
@@ -19,6 +20,7 @@ export class GenericWebhookController {
   constructor(
     @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tickets: TicketsService,
     private readonly callbacks: CallbackTargets,
   ) {}
 
@@ -35,7 +37,7 @@ export class GenericWebhookController {
     if (!env.GENERIC_WEBHOOK_SECRET)
       throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)');
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    const verified = verifyStandardWebhook(env.GENERIC_WEBHOOK_SECRET, headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
+    const verified = verifyStandardWebhook(this.tickets.genericSecrets(), headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
     if (!verified.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, verified.code, verified.message);
     const event = normaliseGeneric(body, verified.id);
     this.callbacks.checkRequest(event.callbackUrl);

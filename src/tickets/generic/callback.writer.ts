@@ -19,7 +19,8 @@ export class CallbackWriter implements TicketWriter {
   readonly maxNoteLength = 1_000_000;
 
   constructor(
-    private readonly secret: string,
+    /** The current secret, and the previous one during a rotation: each callback carries a signature of each. */
+    private readonly secrets: string[],
     private readonly targets: CallbackTargets,
     private readonly timeoutMs = 30_000,
   ) {}
@@ -61,7 +62,7 @@ export class CallbackWriter implements TicketWriter {
       data: body,
       headers: {
         'content-type': 'application/json',
-        ...standardWebhookHeaders(this.secret, `${context.deliveryId}.${context.step}`, body),
+        ...standardWebhookHeaders(this.secrets, `${context.deliveryId}.${context.step}`, body),
       },
       timeout: this.timeoutMs,
       ...this.targets.agents,
