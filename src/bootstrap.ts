@@ -14,6 +14,7 @@ import { cacheValidationMetadata } from './http/validation-metadata-cache';
 import { ROOT_LOGGER } from './logging/logging.module';
 import type { Logger as PinoInstance } from 'pino';
 import { setupApiDocs, setupQueueDashboard } from './http/operator-ui';
+import { setupFloodGuard } from './http/flood-guard';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Requests larger than this are refused with 413 before any handler runs; webhooks set their own caps. */
@@ -49,6 +50,8 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
       done();
     });
   if (config.env.RSB_ROLE !== 'worker') {
+    // Before any route exists: the limiter attaches itself to each route as it is registered.
+    await setupFloodGuard(app, config);
     setupApiDocs(app);
     await setupQueueDashboard(app, config);
   }

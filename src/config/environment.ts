@@ -120,6 +120,13 @@ export class Environment {
   )
   RSB_TRUST_PROXY: TrustProxy = false;
 
+  @EnvVar({
+    description:
+      'Requests a minute allowed per bearer token on /api/v1 (a caller without a valid token: per address), counted across all pods in Redis; over it, 429 with Retry-After. 0 turns the limit off.',
+  })
+  @IntVar(0, 1000000, 'requests a minute')
+  RSB_API_RATE_LIMIT_PER_MINUTE = 1200;
+
   // --- BeyondTrust Remote Support appliance ------------------------------------------------------
 
   @EnvVar({
@@ -325,6 +332,13 @@ export class Environment {
   @EnvVar({ description: 'Largest webhook body accepted, in bytes; larger ones get 413.' })
   @IntVar(1024, 1048576, 'bytes')
   RSB_WEBHOOK_MAX_BYTES = 262_144;
+
+  @EnvVar({
+    description:
+      'Webhook requests a minute allowed per source address (see RSB_TRUST_PROXY), counted across all pods in Redis; over it, 429 with Retry-After. 0 turns the limit off.',
+  })
+  @IntVar(0, 1000000, 'requests a minute')
+  RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE = 3000;
 
   // --- Zendesk -------------------------------------------------------------------------------------
 

@@ -22,11 +22,26 @@ export const ApiAuth = (): ClassDecorator & MethodDecorator => applyDecorators(S
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
+ * The SHA-256 of the bearer token an Authorization header carries when it is one of `tokens` (digests),
+ * else undefined. Compared in constant time against every token, so neither the length nor the position
+ * of a match leaks through timing.
+ */
+export function knownBearerToken(authorization: string | undefined, tokens: Buffer[]): Buffer | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) return undefined;
+  const presented = digest(match[1]);
+  let ok = false;
+  for (const token of tokens) ok = timingSafeEqual(presented, token) || ok;
+  return ok ? presented : undefined;
+}
+
+export const tokenDigests = (tokens: string[]): Buffer[] => tokens.map(digest);
+
+/**
  * The bearer-token check, applied globally. Whether a route is protected is read from the route Nest
  * matched (its controller's @ApiAuth(), or a route template under /api/ as a second line), never from the
  * URL string the client sent: the router percent-decodes a path the string comparison would not.
- * Tokens are compared as SHA-256 digests with timingSafeEqual, against every configured token, so
- * neither the length nor the position of a match leaks through timing.
+ * Tokens are compared as SHA-256 digests (knownBearerToken).
  */
 @Injectable()
 export class ApiTokenGuard implements CanActivate, OnModuleInit {
@@ -37,7 +52,7 @@ export class ApiTokenGuard implements CanActivate, OnModuleInit {
     private readonly reflector: Reflector,
     private readonly discovery: DiscoveryService,
   ) {
-    this.tokens = config.env.RSB_API_TOKENS.map(digest);
+    this.tokens = tokenDigests(config.env.RSB_API_TOKENS);
   }
 
   /** Fails the boot when a controller serves the API without saying so: forgetting @ApiAuth() is a bug, not an open door. */
@@ -60,15 +75,12 @@ export class ApiTokenGuard implements CanActivate, OnModuleInit {
     const marked = this.reflector.getAllAndOverride<boolean>(API_AUTH, [context.getHandler(), context.getClass()]);
     if (!marked && !API_TEMPLATE.test(request.routeOptions?.url ?? '')) return true;
 
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) {
+    const header = request.headers.authorization;
+    if (!/^Bearer\s+\S+\s*$/i.test(header ?? '')) {
       throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Send "Authorization: Bearer <token>" with a token from RSB_API_TOKENS.');
     }
-    const presented = digest(match[1]);
-    let ok = false;
-    for (const token of this.tokens) ok = timingSafeEqual(presented, token) || ok;
-    if (!ok) throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'The bearer token is not valid.');
+    if (!knownBearerToken(header, this.tokens))
+      throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'The bearer token is not valid.');
     return true;
   }
 }
