@@ -75,7 +75,7 @@ export class Environment {
   @EnvVar({
     description: 'Comma-separated bearer tokens accepted on /api/v1/* (at least 16 characters each); empty rejects every API call.',
     sensitive: true,
-    example: 'change-me-to-a-long-random-token',
+    example: '',
   })
   @ToList()
   @IsString({ each: true, message: 'tokens of at least 16 characters without spaces' })
