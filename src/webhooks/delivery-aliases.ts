@@ -3,23 +3,29 @@ import { createHash } from 'node:crypto';
 import { RedisService } from '../redis/redis.service';
 import { storedOr503 } from './enqueue';
 
+const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+
 /**
- * Second names of a delivery, kept for a while: the first delivery seen under a name gives the name its
- * delivery id, and a later one under the same name is that delivery again. Zendesk's unsigned invocation
- * id and the body hash of an undated ServiceNow request are such names. Written before the 202, so Redis
+ * A second name for a delivery, kept for a while: Zendesk's unsigned invocation id. The first name a
+ * delivery arrives with is recorded; a later request under that name is that delivery again, whatever
+ * it is signed with now. A delivery already known creates no record for further names, so replays of
+ * one captured request under made-up names cost nothing in Redis. Written before the 202, so Redis
  * being away answers 503 (the sender retries) rather than losing the link.
  */
 @Injectable()
 export class DeliveryAliases {
   constructor(private readonly redis: RedisService) {}
 
-  /** The delivery id first recorded under `name` (within `ttlSeconds`), or `deliveryId` if the name is new. */
-  async claim(kind: string, name: string, deliveryId: string, ttlSeconds: number): Promise<string> {
-    const key = this.redis.key('delivery-alias', kind, createHash('sha256').update(name).digest('hex'));
+  /** The delivery id recorded under `name`, or `deliveryId` (recorded under `name` if the delivery is new). */
+  async resolve(kind: string, name: string, deliveryId: string, ttlSeconds: number): Promise<string> {
+    const alias = this.redis.key('delivery-alias', kind, hash(name));
+    const seen = this.redis.key('delivery-seen', kind, hash(deliveryId));
     return storedOr503(async () => {
-      const created = await this.redis.connection.set(key, deliveryId, 'EX', ttlSeconds, 'NX');
-      if (created === 'OK') return deliveryId;
-      return (await this.redis.connection.get(key)) ?? deliveryId;
+      const known = await this.redis.connection.get(alias);
+      if (known) return known;
+      if ((await this.redis.connection.set(seen, '1', 'EX', ttlSeconds, 'NX')) !== 'OK') return deliveryId;
+      if ((await this.redis.connection.set(alias, deliveryId, 'EX', ttlSeconds, 'NX')) === 'OK') return deliveryId;
+      return (await this.redis.connection.get(alias)) ?? deliveryId;
     });
   }
 }

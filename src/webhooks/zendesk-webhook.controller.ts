@@ -61,7 +61,7 @@ export class ZendeskWebhookController {
     }
     // The delivery is what the signature covers, so fresh invocation ids on a captured request change
     // nothing. A known invocation id is the delivery it first came with: a retry Zendesk signed anew.
-    const deliveryId = await this.aliases.claim('zendesk-invocation', delivery.invocationId, delivery.id, INVOCATION_ALIAS_SECONDS);
+    const deliveryId = await this.aliases.resolve('zendesk-invocation', delivery.invocationId, delivery.id, INVOCATION_ALIAS_SECONDS);
     return { jobId: await enqueueTicketEvent(this.queue, { ...normalised.event, deliveryId }, this.config) };
   }
 }

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import Redis from 'ioredis';
 import { QUEUES } from '../../../src/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
@@ -42,6 +43,14 @@ describe('Captured webhooks cannot be replayed into a second session key', () =>
 
   const keysFor = (field: string, value: string) =>
     appliance.requests.filter((r) => r.params.action === 'generate_session_key' && r.params[field] === value);
+  const aliasKeys = async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      return (await redis.keys(`${sut.prefix}:delivery-alias:*`)).length;
+    } finally {
+      redis.disconnect();
+    }
+  };
   const jobsOf = async (ids: string[]) => (await Promise.all([...new Set(ids)].map((id) => queue.getJob(id)))).filter(Boolean);
 
   describe('Zendesk', () => {
@@ -52,6 +61,7 @@ describe('Captured webhooks cannot be replayed into a second session key', () =>
 
     it('makes one key and one public reply from a delivery re-sent six times with fresh invocation ids', async () => {
       const ticket = zendesk.createTicket('7001');
+      const aliasesBefore = await aliasKeys();
       const captured = zendesk.webhookRequest(trigger('7001'), { invocationId: 'inv-genuine' });
       const answers: string[] = [];
       for (let i = 0; i < 6; i += 1) {
@@ -62,6 +72,8 @@ describe('Captured webhooks cannot be replayed into a second session key', () =>
       }
       expect(new Set(answers).size).toBe(1);
       expect(await jobsOf(answers)).toHaveLength(1);
+      // The made-up invocation ids left nothing behind: a flood of them cannot fill Redis.
+      expect(await aliasKeys()).toBe(aliasesBefore + 1);
       await until(async () => ticket.comments.length === 2, 15_000, 'the key on the ticket');
       await until(async () => (await queue.getJobState(answers[0])) === 'completed', 15_000, 'the job to finish');
       expect(keysFor('session.custom.external_key', '7001')).toHaveLength(1);
