@@ -22,6 +22,11 @@ export function ApiWebhook(summary: string, schemas: string[], example: unknown,
     ApiResponse({ status: 401, description: 'Signature, secret or token missing or wrong', schema: errorBody }),
     ApiResponse({ status: 404, description: 'This system is not configured', schema: errorBody }),
     ApiResponse({ status: 413, description: 'Body over RSB_WEBHOOK_MAX_BYTES', schema: errorBody }),
+    ApiResponse({
+      status: 429,
+      description: 'Over RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE from this address: see Retry-After',
+      schema: errorBody,
+    }),
     ApiResponse({ status: 503, description: 'Redis unavailable: nothing was queued, send again', schema: errorBody }),
   );
 }
@@ -33,6 +38,7 @@ export function ApiCall(tag: string, summary: string, body?: { schema: string; e
     ApiBearerAuth(),
     ApiOperation({ summary }),
     ApiResponse({ status: 401, description: 'No or wrong bearer token (RSB_API_TOKENS)', schema: errorBody }),
+    ApiResponse({ status: 429, description: 'Over RSB_API_RATE_LIMIT_PER_MINUTE for this token: see Retry-After', schema: errorBody }),
     ...(body ? [ApiBody({ schema: ref(body.schema), examples: { example: { value: body.example } } })] : []),
   );
 }
