@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorBody = {
@@ -31,11 +31,10 @@ export function ApiWebhook(summary: string, schemas: string[], example: unknown,
   );
 }
 
-/** A bearer-token endpoint of /api/v1 with its body schema. */
+/** A bearer-token endpoint of /api/v1 with its body schema (its controller's @ApiAuth() documents the bearer scheme). */
 export function ApiCall(tag: string, summary: string, body?: { schema: string; example: unknown }) {
   return applyDecorators(
     ApiTags(tag),
-    ApiBearerAuth(),
     ApiOperation({ summary }),
     ApiResponse({ status: 401, description: 'No or wrong bearer token (RSB_API_TOKENS)', schema: errorBody }),
     ApiResponse({ status: 429, description: 'Over RSB_API_RATE_LIMIT_PER_MINUTE for this token: see Retry-After', schema: errorBody }),

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { until } from '../../support/child';
 import { json } from '../../support/http';
 import { REDIS_URL, uniquePrefix } from '../../support/redis';
 import { rawRequest, closeRawRequests } from '../../support/routes';
@@ -113,6 +114,8 @@ describe('Flood guard', () => {
     });
     afterAll(async () => {
       await proxy.restore().catch(() => undefined);
+      // Closing while the queue connections are still reconnecting makes BullMQ's quit fail.
+      await until(async () => (await fetch(`${sut.url}/readyz`)).status === 200, 15_000, 'Redis back');
       await sut.close();
       await proxy.stop();
       await zendesk.stop();
