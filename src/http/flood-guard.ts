@@ -38,8 +38,9 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
   // Its own connection: no offline queue and a short command timeout, so an outage skips the guard at once.
   const redis = new Redis({ ...redisOptions(env.REDIS_URL, 'command'), enableOfflineQueue: false, commandTimeout: 1_000 });
   let available = true;
+  let closing = false;
   const unavailable = (error: Error) => {
-    if (!available) return;
+    if (!available || closing) return;
     available = false;
     logger.warn(`rate limits are not applied while Redis is unavailable (${error.message})`);
   };
@@ -87,6 +88,7 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
     .getHttpAdapter()
     .getInstance()
     .addHook('onClose', async () => {
+      closing = true;
       await redis.quit().catch(() => redis.disconnect());
     });
 }
