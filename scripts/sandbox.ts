@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     // whsec_$(openssl rand -base64 32).
     RSB_CALLBACK_SECRET: `whsec_${Buffer.from('sandbox-callback-secret-not-for-production').toString('base64')}`,
     GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from('sandbox-generic-secret-not-for-production').toString('base64')}`,
+    // Callbacks to a bot or ticket system on this machine; a real deployment lists its own hosts or none.
+    RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1,localhost',
   };
   let appliance: FakeAppliance | undefined;
   if (!process.env.BT_SITE_URL) {

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { ReportingApiModule, ReportingWorkerModule } from './reporting/reporting.module';
 import { AdminModule } from './admin/admin.module';
 import { ChatApiModule, ChatWorkerModule } from './chat/chat.module';
@@ -66,6 +66,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        // The API guard reads every controller at boot to refuse an /api/ controller without @ApiAuth().
+        DiscoveryModule,
         ...infrastructure(config),
         ...(servesApi ? [...apiModules, ...(extra.apiModules ?? [])] : []),
         ...(runsWorkers ? [...workerModules, ...(extra.workerModules ?? [])] : []),

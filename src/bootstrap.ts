@@ -14,6 +14,7 @@ import { cacheValidationMetadata } from './http/validation-metadata-cache';
 import { ROOT_LOGGER } from './logging/logging.module';
 import type { Logger as PinoInstance } from 'pino';
 import { setupApiDocs, setupQueueDashboard } from './http/operator-ui';
+import { setupFloodGuard } from './http/flood-guard';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Requests larger than this are refused with 413 before any handler runs; webhooks set their own caps. */
@@ -25,7 +26,9 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
   cacheValidationMetadata();
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // X-Forwarded-For counts only from the proxies RSB_TRUST_PROXY names; otherwise any caller could pick
+    // the address BT_EVENTS_ALLOWED_IPS and the rate limits judge.
+    trustProxy: config.env.RSB_TRUST_PROXY,
     // Reuse the caller's request id when it sends a sane one, so a ticket system's logs line up with ours.
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
@@ -47,6 +50,8 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
       done();
     });
   if (config.env.RSB_ROLE !== 'worker') {
+    // Before any route exists: the limiter attaches itself to each route as it is registered.
+    await setupFloodGuard(app, config);
     setupApiDocs(app);
     await setupQueueDashboard(app, config);
   }

@@ -42,8 +42,8 @@ async function checked(queue: Queue, app: FastifyInstance): Promise<Handler> {
   });
   return async (request, reply) => {
     const raw = (request as FastifyRequest & { rawBody: Buffer }).rawBody;
-    zendesk.verifyZendeskSignature(raw, request.headers, secrets, 300);
-    const normalised = zendesk.normaliseZendesk(request.body, request.headers, 'https://example.zendesk.com', rules);
+    const delivery = zendesk.verifyZendeskSignature(raw, request.headers, secrets, 300);
+    const normalised = zendesk.normaliseZendesk(request.body, delivery.id, 'https://example.zendesk.com', rules);
     if ('ignored' in normalised) return reply.code(200).send(normalised);
     return reply.code(202).send({ jobId: await enqueueTicketEvent(queue, normalised.event, config) });
   };

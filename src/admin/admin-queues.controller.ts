@@ -1,15 +1,16 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { DiscoveryService } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { ApiError } from '../http/api-error';
 import { discoverQueues } from '../lifecycle/bullmq-instances';
 import { ArtifactStore, SessionStateStore } from '../reporting/session-stores';
 import { LinkStore } from '../sessions/link.store';
+import { ApiAuth } from '../http/api-token.guard';
 
 /** Operators' API (bearer): failed jobs with their reasons, retry one or all, and the links between tickets and sessions. */
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiAuth()
 @Controller('api/v1/admin')
 export class AdminQueuesController {
   constructor(

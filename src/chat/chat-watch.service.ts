@@ -5,6 +5,7 @@ import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { SupportSessionReport } from '../beyondtrust/reporting.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
+import { CallbackTargets } from '../http/callback-targets';
 import { standardWebhookHeaders } from '../http/standard-webhooks';
 import { CHAT_QUEUES } from '../queues';
 import { Locks } from '../reporting/session-stores';
@@ -110,6 +111,7 @@ export class ChatWatchService {
     private readonly beyondtrust: BeyondTrustService,
     private readonly escalations: EscalationStore,
     private readonly locks: Locks,
+    private readonly targets: CallbackTargets,
     @InjectQueue(CHAT_QUEUES.callbacks) private readonly callbacks: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -156,19 +158,27 @@ export class ChatWatchService {
     );
   }
 
+  /** RSB_CALLBACK_SECRET, and during a rotation the previous one too: a bot holding either verifies the callback. */
+  private signingSecrets(): string[] {
+    const env = this.config.env;
+    return [env.RSB_CALLBACK_SECRET!, env.RSB_CALLBACK_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+  }
+
   /** Sends the outbox in order; a failure stops here and the job retries from the same item. */
   async deliver(escalationId: string): Promise<number> {
     const escalation = await this.escalations.get(escalationId);
     if (!escalation) return 0;
     let sent = 0;
+    this.targets.checkSend('chat-callback', escalation.callbackUrl);
     for (let item = await this.escalations.nextOutgoing(escalationId); item; item = await this.escalations.nextOutgoing(escalationId)) {
       const body = JSON.stringify(item);
       await ticketRequest('chat-callback', {
         method: 'POST',
         url: escalation.callbackUrl,
         data: body,
-        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.config.env.RSB_CALLBACK_SECRET!, item.id, body) },
+        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.signingSecrets(), item.id, body) },
         timeout: 10_000,
+        ...this.targets.agents,
       });
       await this.escalations.acknowledge(escalationId, item.id);
       sent += 1;

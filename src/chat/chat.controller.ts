@@ -1,11 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiError } from '../http/api-error';
 import { ApiCall } from '../http/api-docs';
+import { CallbackTargets } from '../http/callback-targets';
 import { validatedBody } from '../tickets/validate-body';
 import { ChatMessageDto, CreateEscalationDto } from './chat.dto';
 import { ChatRealtimeService } from './chat-realtime.service';
 import { ChatService } from './chat.service';
 import { Escalation } from './escalation.store';
+import { ApiAuth } from '../http/api-token.guard';
 
 const view = (e: Escalation, estimatedPickupAt?: string) => ({
   id: e.id,
@@ -23,11 +25,13 @@ const view = (e: Escalation, estimatedPickupAt?: string) => ({
 });
 
 /** The bot API (bearer token): escalate, relay the customer's lines, look, leave. */
+@ApiAuth()
 @Controller('api/v1/chat/escalations')
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
     private readonly realtime: ChatRealtimeService,
+    private readonly callbacks: CallbackTargets,
   ) {}
 
   private enabled(): void {
@@ -55,7 +59,9 @@ export class ChatController {
   })
   async create(@Body() body: unknown) {
     this.enabled();
-    return view(await this.chat.escalate(validatedBody(CreateEscalationDto, body)));
+    const dto = validatedBody(CreateEscalationDto, body);
+    this.callbacks.checkRequest(dto.callbackUrl);
+    return view(await this.chat.escalate(dto));
   }
 
   @Get(':id')

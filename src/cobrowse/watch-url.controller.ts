@@ -6,6 +6,7 @@ import { ApiError } from '../http/api-error';
 import { validatedBody } from '../tickets/validate-body';
 import { UpscopeError } from '../upscope/upscope.client';
 import { UpscopeService } from '../upscope/upscope.service';
+import { ApiAuth } from '../http/api-token.guard';
 
 class VisitorQueryDto {
   @IsOptional() @IsString() @MaxLength(64) id?: string;
@@ -36,6 +37,7 @@ const STATUS: Record<UpscopeError['kind'], HttpStatus> = {
 };
 
 /** For bots and in-ticket buttons: a visitor query and an agent in, a watch URL out. */
+@ApiAuth()
 @Controller('api/v1/cobrowse')
 export class WatchUrlController {
   constructor(private readonly upscope: UpscopeService) {}

@@ -1,3 +1,5 @@
+import { Transform } from 'class-transformer';
+import ipaddr from 'ipaddr.js';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import { STANDARD_WEBHOOK_SECRET_HINT, standardWebhookSecretProblem } from '../http/standard-webhooks';
 import { EnvVar } from './env-var.decorator';
@@ -28,6 +30,29 @@ const IsStandardWebhookSecret = (): PropertyDecorator =>
 
 /** An IPv4 or IPv6 address with an optional prefix length. */
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
+/** Proxies trusted for X-Forwarded-For: false, a hop count, or addresses/CIDRs (and proxy-addr's loopback, linklocal, uniquelocal). */
+export type TrustProxy = false | number | string[];
+const isAddress = (text: string): boolean => ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
+const isTrustedProxy = (item: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item) || isAddress(item)) return true;
+  const [address, prefix] = item.split('/');
+  if (!isAddress(address) || !/^\d{1,3}$/.test(prefix ?? '')) return false;
+  return Number(prefix) <= (ipaddr.IPv4.isValidFourPartDecimal(address) ? 32 : 128);
+};
+const toTrustProxy = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((item) => item.trim());
+};
+const isTrustProxy = (value: unknown): boolean =>
+  value === false ||
+  (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10) ||
+  (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && isTrustedProxy(item)));
+
+/** A host name, `*.domain` for any name under the domain, or an IP address. */
+export const ALLOWED_HOST = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^[0-9a-fA-F:.]+$/;
 
 export class Environment {
   @EnvVar({ description: 'HTTP port the API listens on.' })
@@ -64,7 +89,7 @@ export class Environment {
   @EnvVar({
     description: 'Comma-separated bearer tokens accepted on /api/v1/* (at least 16 characters each); empty rejects every API call.',
     sensitive: true,
-    example: 'change-me-to-a-long-random-token',
+    example: '',
   })
   @ToList()
   @IsString({ each: true, message: 'tokens of at least 16 characters without spaces' })
@@ -97,6 +122,24 @@ export class Environment {
   })
   @IntVar(0, 3600000, 'milliseconds')
   RSB_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  @EnvVar({
+    description:
+      'Which senders may say who the client is (X-Forwarded-For): false (none: the client is the TCP peer), the number of proxy hops in front of the pods, or comma-separated proxy addresses/CIDRs. Every client address (BT_EVENTS_ALLOWED_IPS, rate limits, logs) follows it.',
+  })
+  @Transform(toTrustProxy)
+  @ValidateBy(
+    { name: 'trustProxy', validator: { validate: isTrustProxy } },
+    { message: 'false, a hop count from 1 to 10, or comma-separated addresses/CIDRs' },
+  )
+  RSB_TRUST_PROXY: TrustProxy = false;
+
+  @EnvVar({
+    description:
+      'Requests a minute allowed per bearer token on /api/v1 (a caller without a valid token: per address), counted across all pods in Redis; over it, 429 with Retry-After. 0 turns the limit off.',
+  })
+  @IntVar(0, 1000000, 'requests a minute')
+  RSB_API_RATE_LIMIT_PER_MINUTE = 1200;
 
   // --- BeyondTrust Remote Support appliance ------------------------------------------------------
 
@@ -203,6 +246,15 @@ export class Environment {
   @IntVar(1, 100, 'sessions')
   RSB_SESSION_END_CONCURRENCY = 4;
 
+  @EnvVar({
+    description: 'The previous outbound events token, still accepted while the appliance is switched to BT_EVENTS_TOKEN (rotation).',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a token of at least 16 characters' })
+  BT_EVENTS_TOKEN_PREVIOUS?: string;
+
   // --- Chat bot escalations --------------------------------------------------------------------------
 
   @EnvVar({
@@ -232,6 +284,25 @@ export class Environment {
   })
   @IntVar(1000, 120000, 'milliseconds')
   RSB_CHAT_LSID_TIMEOUT_MS = 15000;
+
+  @EnvVar({
+    description:
+      'Comma-separated hosts (or *.domain patterns) that callbacks may be sent to (chat bots, generic ticket systems); unset: any host whose addresses are public, never private, loopback or link-local ones.',
+    example: '',
+  })
+  @ToList()
+  @Matches(ALLOWED_HOST, { each: true, message: 'host names, *.domain patterns or IP addresses, comma-separated' })
+  RSB_CALLBACK_ALLOWED_HOSTS: string[] = [];
+
+  @EnvVar({
+    description:
+      'The previous RSB_CALLBACK_SECRET during a rotation: callbacks to bots are signed with both, so a bot holding either accepts them.',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @IsStandardWebhookSecret()
+  RSB_CALLBACK_SECRET_PREVIOUS?: string;
 
   // --- Upscope co-browsing -------------------------------------------------------------------------
 
@@ -289,6 +360,13 @@ export class Environment {
   })
   @IntVar(1, 200, 'events')
   RSB_TICKET_EVENTS_CONCURRENCY = 8;
+
+  @EnvVar({
+    description:
+      'Webhook requests a minute allowed per source address (see RSB_TRUST_PROXY), counted across all pods in Redis; over it, 429 with Retry-After. 0 turns the limit off.',
+  })
+  @IntVar(0, 1000000, 'requests a minute')
+  RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE = 3000;
 
   // --- Zendesk -------------------------------------------------------------------------------------
 
@@ -379,6 +457,15 @@ export class Environment {
   @Matches(/^[a-z0-9_]{1,80}$/, { message: 'a table name such as incident' })
   SERVICENOW_TABLE = 'incident';
 
+  @EnvVar({
+    description: 'The previous SERVICENOW_WEBHOOK_SECRET, still accepted while the Business Rule is switched to the new one (rotation).',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
+  SERVICENOW_WEBHOOK_SECRET_PREVIOUS?: string;
+
   // --- Any other ticket system ---------------------------------------------------------------------
 
   @EnvVar({
@@ -390,6 +477,16 @@ export class Environment {
   @IsOptional()
   @IsStandardWebhookSecret()
   GENERIC_WEBHOOK_SECRET?: string;
+
+  @EnvVar({
+    description:
+      'The previous GENERIC_WEBHOOK_SECRET during a rotation: /webhooks/generic accepts either, and callbacks are signed with both.',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @IsStandardWebhookSecret()
+  GENERIC_WEBHOOK_SECRET_PREVIOUS?: string;
 
   // --- Every ticket system -------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorBody = {
@@ -23,6 +23,11 @@ export function ApiWebhook(summary: string, schemas: string[], example: unknown,
     ApiResponse({ status: 404, description: 'This system is not configured', schema: errorBody }),
     ApiResponse({ status: 413, description: 'Body over RSB_WEBHOOK_MAX_BYTES', schema: errorBody }),
     ApiResponse({
+      status: 429,
+      description: 'Over RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE from this address: see Retry-After',
+      schema: errorBody,
+    }),
+    ApiResponse({
       status: 503,
       description: 'Redis unavailable: nothing was queued, send again',
       schema: errorBody,
@@ -31,13 +36,13 @@ export function ApiWebhook(summary: string, schemas: string[], example: unknown,
   );
 }
 
-/** A bearer-token endpoint of /api/v1 with its body schema. */
+/** A bearer-token endpoint of /api/v1 with its body schema (its controller's @ApiAuth() documents the bearer scheme). */
 export function ApiCall(tag: string, summary: string, body?: { schema: string; example: unknown }) {
   return applyDecorators(
     ApiTags(tag),
-    ApiBearerAuth(),
     ApiOperation({ summary }),
     ApiResponse({ status: 401, description: 'No or wrong bearer token (RSB_API_TOKENS)', schema: errorBody }),
+    ApiResponse({ status: 429, description: 'Over RSB_API_RATE_LIMIT_PER_MINUTE for this token: see Retry-After', schema: errorBody }),
     ...(body ? [ApiBody({ schema: ref(body.schema), examples: { example: { value: body.example } } })] : []),
   );
 }

@@ -9,6 +9,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * package base64-decodes such a string too, so a passphrase-like secret that a sender or receiver reads
  * as text would silently never match. One form, made by `whsec_$(openssl rand -base64 32)`, signs alike
  * everywhere.
+ *
+ * Where a list of secrets is given (the current one and the previous one, during a rotation), a request
+ * verifies against any of them and an outgoing webhook is signed with each, so receivers holding either
+ * accept it.
  */
 export const STANDARD_WEBHOOK_SECRET_HINT = 'make one with whsec_$(openssl rand -base64 32)';
 const MIN_KEY_BYTES = 24;
@@ -38,12 +42,15 @@ export function signStandardWebhook(secret: string, id: string, timestamp: numbe
   return `v1,${mac}`;
 }
 
-export function standardWebhookHeaders(secret: string, id: string, body: string, now = Date.now()): Record<string, string> {
+export function standardWebhookHeaders(secrets: string | string[], id: string, body: string, now = Date.now()): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signStandardWebhook(secret, id, timestamp, body),
+    'webhook-signature': [secrets]
+      .flat()
+      .map((secret) => signStandardWebhook(secret, id, timestamp, body))
+      .join(' '),
   };
 }
 
@@ -51,7 +58,7 @@ export type VerifyResult =
   { ok: true; id: string } | { ok: false; code: 'missing_headers' | 'invalid_signature' | 'stale_timestamp'; message: string };
 
 export function verifyStandardWebhook(
-  secret: string,
+  secrets: string | string[],
   headers: Record<string, unknown>,
   rawBody: Buffer,
   toleranceSeconds: number,
@@ -67,13 +74,15 @@ export function verifyStandardWebhook(
       message: 'webhook-id, webhook-timestamp (UNIX seconds) and webhook-signature are required',
     };
   }
-  const expected = Buffer.from(signStandardWebhook(secret, id, Number(timestamp), rawBody).slice(3), 'base64');
+  const expected = [secrets]
+    .flat()
+    .map((secret) => Buffer.from(signStandardWebhook(secret, id, Number(timestamp), rawBody).slice(3), 'base64'));
   let valid = false;
   for (const candidate of signature.split(' ')) {
     const [version, value] = candidate.split(',', 2);
     if (version !== 'v1' || !value) continue;
     const presented = Buffer.from(value, 'base64');
-    valid = (presented.length === expected.length && timingSafeEqual(presented, expected)) || valid;
+    for (const mac of expected) valid = (presented.length === mac.length && timingSafeEqual(presented, mac)) || valid;
   }
   if (!valid) return { ok: false, code: 'invalid_signature', message: 'webhook-signature does not match the configured secret' };
   if (Math.abs(now / 1000 - Number(timestamp)) > toleranceSeconds) {

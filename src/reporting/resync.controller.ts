@@ -2,8 +2,10 @@ import { Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiCall } from '../http/api-docs';
 import { ApiError } from '../http/api-error';
 import { SessionEndQueue } from './session-end.queue';
+import { ApiAuth } from '../http/api-token.guard';
 
 /** Runs a session's pull again on demand: what is already on the ticket is not written twice. */
+@ApiAuth()
 @Controller('api/v1/sessions')
 export class ResyncController {
   constructor(private readonly pulls: SessionEndQueue) {}

@@ -1,14 +1,16 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiCall } from '../http/api-docs';
 import { Type } from 'class-transformer';
-import { IsEmail, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsEmail, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
 import { ApiError } from '../http/api-error';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
+import { CallbackTargets } from '../http/callback-targets';
 import { SessionKeyService } from './session-key.service';
+import { ApiAuth } from '../http/api-token.guard';
 
 class RequesterDto {
   @IsOptional() @IsString() @MaxLength(255) name?: string;
@@ -25,17 +27,22 @@ export class SessionKeyRequestDto {
   @IsOptional() @IsString({ each: true }) tags?: string[];
   @IsOptional() @ValidateNested() @Type(() => RequesterDto) requester?: RequesterDto;
   @IsOptional() @IsObject() fields?: Record<string, string>;
-  @IsOptional() @IsString() callbackUrl?: string;
+  /** Generic systems: where the key, notes and transcript are POSTed (RSB_CALLBACK_ALLOWED_HOSTS). */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
+  callbackUrl?: string;
 }
 
 const TICKET_ID: Record<TicketSystemName, RegExp> = { zendesk: /^\d+$/, servicenow: /^[0-9a-f]{32}$/, generic: /^\S{1,128}$/ };
 
 /** For in-ticket buttons: the ticket → session key use case, answered synchronously. */
+@ApiAuth()
 @Controller('api/v1/tickets')
 export class SessionKeyController {
   constructor(
     private readonly sessions: SessionKeyService,
     private readonly tickets: TicketsService,
+    private readonly callbacks: CallbackTargets,
   ) {}
 
   /**
@@ -66,6 +73,7 @@ export class SessionKeyController {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `"${ticketId}" is not a ${name} ticket id`);
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,128}$/.test(idempotencyKey))
       throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Idempotency-Key must be 1-128 letters, digits or . : _ -');
+    this.callbacks.checkRequest(body.callbackUrl);
     try {
       const outcome = await this.sessions.handle({
         system: name,

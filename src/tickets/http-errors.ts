@@ -6,6 +6,9 @@ import { TicketSystemError } from './ticket-system.errors';
 export function ticketSystemError(system: string, response: AxiosResponse | undefined, error?: Error): TicketSystemError {
   if (!response) {
     if (error instanceof DeadlineError) return new TicketSystemError(system, error.message, true);
+    const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+    // A callback host that resolves to an inner address resolves the same way on the next attempt.
+    if (cause?.code === 'ERR_CALLBACK_ADDRESS_REFUSED') return new TicketSystemError(system, `callback refused: ${cause.message}`, false);
     return new TicketSystemError(system, `no answer (${(error as { code?: string })?.code ?? error?.message ?? 'unknown'})`, true);
   }
   const status = response.status;

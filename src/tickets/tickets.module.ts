@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { CallbackTargets } from '../http/callback-targets';
 import { TicketsService } from './tickets.service';
 
-const services = [TicketsService];
+const services = [TicketsService, CallbackTargets];
 
 /** Ticket systems: inbound verification/normalisation and outbound writes, one folder a system. */
 @Global()

@@ -4,9 +4,12 @@ import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
 import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
+import { CallbackTargets } from '../http/callback-targets';
 import { CallbackWriter } from './generic/callback.writer';
 import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';
+
+const present = (...values: (string | undefined)[]): string[] => values.filter((s): s is string => Boolean(s));
 
 /** The configured ticket systems; a system whose variables are absent is disabled. */
 @Injectable()
@@ -15,7 +18,10 @@ export class TicketsService {
   readonly servicenow?: ServiceNowClient;
   readonly generic?: CallbackWriter;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    callbacks: CallbackTargets,
+  ) {
     const env = config.env;
     if (env.ZENDESK_BASE_URL) {
       this.zendesk = new ZendeskClient({
@@ -26,7 +32,7 @@ export class TicketsService {
         timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
       });
     }
-    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(env.GENERIC_WEBHOOK_SECRET, env.RSB_TICKET_TIMEOUT_MS);
+    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(this.genericSecrets(), callbacks, env.RSB_TICKET_TIMEOUT_MS);
     if (env.SERVICENOW_INSTANCE_URL) {
       this.servicenow = new ServiceNowClient({
         instanceUrl: env.SERVICENOW_INSTANCE_URL,
@@ -57,8 +63,19 @@ export class TicketsService {
     return writer;
   }
 
+  /** Each system's secrets, the current one first; the previous one is set only during a rotation. */
   zendeskSecrets(): string[] {
     const env = this.config.env;
-    return [env.ZENDESK_WEBHOOK_SECRET, env.ZENDESK_WEBHOOK_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+    return present(env.ZENDESK_WEBHOOK_SECRET, env.ZENDESK_WEBHOOK_SECRET_PREVIOUS);
+  }
+
+  servicenowSecrets(): string[] {
+    const env = this.config.env;
+    return present(env.SERVICENOW_WEBHOOK_SECRET, env.SERVICENOW_WEBHOOK_SECRET_PREVIOUS);
+  }
+
+  genericSecrets(): string[] {
+    const env = this.config.env;
+    return present(env.GENERIC_WEBHOOK_SECRET, env.GENERIC_WEBHOOK_SECRET_PREVIOUS);
   }
 }

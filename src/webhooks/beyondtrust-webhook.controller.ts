@@ -96,8 +96,11 @@ export class BeyondTrustWebhookController {
         'unauthorized',
         'The outbound event token is missing (the token query parameter of the recipient URL, or the X-RSB-Events-Token header)',
       );
-    if (!timingSafeEqual(digest(presented), digest(expected)))
-      throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'The outbound event token does not match BT_EVENTS_TOKEN');
+    // BT_EVENTS_TOKEN_PREVIOUS is accepted too while the appliance is switched over (rotation).
+    let matches = false;
+    for (const token of [expected, this.config.env.BT_EVENTS_TOKEN_PREVIOUS])
+      if (token) matches = timingSafeEqual(digest(presented), digest(token)) || matches;
+    if (!matches) throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'The outbound event token does not match BT_EVENTS_TOKEN');
 
     const event = parseOutboundEvent(body);
     const known = event.event === SESSION_END_EVENT || SURVEY_EVENTS.has(event.event) || STATE_EVENTS.has(event.event);

@@ -7,9 +7,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { ApiError } from '../http/api-error';
+import { CallbackTargets } from '../http/callback-targets';
 import { verifyStandardWebhook } from '../http/standard-webhooks';
 import { QUEUES } from '../queues';
 import { normaliseGeneric } from '../tickets/generic/generic.webhook';
+import { TicketsService } from '../tickets/tickets.service';
 import { enqueueTicketEvent } from './enqueue';
 import { checkBodySize } from './raw-body';
 
@@ -18,6 +20,8 @@ export class GenericWebhookController {
   constructor(
     @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tickets: TicketsService,
+    private readonly callbacks: CallbackTargets,
   ) {}
 
   /** Any other system, signed the Standard Webhooks way; webhook-id is the delivery id. */
@@ -33,8 +37,10 @@ export class GenericWebhookController {
     if (!env.GENERIC_WEBHOOK_SECRET)
       throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)');
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    const verified = verifyStandardWebhook(env.GENERIC_WEBHOOK_SECRET, headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
+    const verified = verifyStandardWebhook(this.tickets.genericSecrets(), headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
     if (!verified.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, verified.code, verified.message);
-    return { jobId: await enqueueTicketEvent(this.queue, normaliseGeneric(body, verified.id), this.config) };
+    const event = normaliseGeneric(body, verified.id);
+    this.callbacks.checkRequest(event.callbackUrl);
+    return { jobId: await enqueueTicketEvent(this.queue, event, this.config) };
   }
 }

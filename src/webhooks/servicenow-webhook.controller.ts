@@ -39,7 +39,9 @@ export class ServiceNowWebhookController {
       throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'ServiceNow is not configured (set SERVICENOW_INSTANCE_URL)');
     }
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    verifyServiceNowRequest(raw, headers, env.SERVICENOW_WEBHOOK_SECRET);
+    // The delivery is the signed body's delivery_id: an identical request is the same delivery for as
+    // long as its work is recorded (30 days). Only a signed X-RSB-Timestamp stops a replay after that.
+    verifyServiceNowRequest(raw, headers, this.tickets.servicenowSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS);
     const event = normaliseServiceNow(body, env.SERVICENOW_INSTANCE_URL, env.SERVICENOW_TABLE);
     return { jobId: await enqueueTicketEvent(this.queue, event, this.config) };
   }

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { QUEUES } from '../queues';
 import { ReportingModule } from '../reporting/reporting.module';
 import { BeyondTrustWebhookController } from './beyondtrust-webhook.controller';
+import { DeliveryAliases } from './delivery-aliases';
 import { GenericWebhookController } from './generic-webhook.controller';
 import { ServiceNowWebhookController } from './servicenow-webhook.controller';
 import { ZendeskWebhookController } from './zendesk-webhook.controller';
@@ -10,5 +11,5 @@ import { ZendeskWebhookController } from './zendesk-webhook.controller';
 const controllers = [ZendeskWebhookController, ServiceNowWebhookController, GenericWebhookController, BeyondTrustWebhookController];
 
 /** Inbound webhooks: verify, validate, enqueue, 202. */
-@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), ReportingModule], controllers })
+@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), ReportingModule], controllers, providers: [DeliveryAliases] })
 export class WebhooksModule {}

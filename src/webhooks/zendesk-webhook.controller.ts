@@ -10,13 +10,18 @@ import { ApiError } from '../http/api-error';
 import { QUEUES } from '../queues';
 import { TicketsService } from '../tickets/tickets.service';
 import { normaliseZendesk, verifyZendeskSignature } from '../tickets/zendesk/zendesk.webhook';
+import { DeliveryAliases } from './delivery-aliases';
 import { enqueueTicketEvent } from './enqueue';
 import { checkBodySize } from './raw-body';
+
+/** How long an invocation id stays a name of its delivery: longer than Zendesk keeps retrying one. */
+const INVOCATION_ALIAS_SECONDS = 24 * 3600;
 
 @Controller('webhooks')
 export class ZendeskWebhookController {
   constructor(
     private readonly tickets: TicketsService,
+    private readonly aliases: DeliveryAliases,
     @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -48,12 +53,15 @@ export class ZendeskWebhookController {
     if (!this.tickets.zendesk || !env.ZENDESK_BASE_URL)
       throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Zendesk is not configured (set ZENDESK_BASE_URL)');
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    verifyZendeskSignature(raw, headers, this.tickets.zendeskSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS);
-    const normalised = normaliseZendesk(body, headers, env.ZENDESK_BASE_URL, this.config.rules);
+    const delivery = verifyZendeskSignature(raw, headers, this.tickets.zendeskSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS);
+    const normalised = normaliseZendesk(body, delivery.id, env.ZENDESK_BASE_URL, this.config.rules);
     if ('ignored' in normalised) {
       void reply.status(HttpStatus.OK);
       return { ignored: normalised.ignored };
     }
-    return { jobId: await enqueueTicketEvent(this.queue, normalised.event, this.config) };
+    // The delivery is what the signature covers, so fresh invocation ids on a captured request change
+    // nothing. A known invocation id is the delivery it first came with: a retry Zendesk signed anew.
+    const deliveryId = await this.aliases.resolve('zendesk-invocation', delivery.invocationId, delivery.id, INVOCATION_ALIAS_SECONDS);
+    return { jobId: await enqueueTicketEvent(this.queue, { ...normalised.event, deliveryId }, this.config) };
   }
 }

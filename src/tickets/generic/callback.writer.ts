@@ -1,3 +1,4 @@
+import { CallbackTargets } from '../../http/callback-targets';
 import { standardWebhookHeaders } from '../../http/standard-webhooks';
 import { ticketRequest } from '../ticket-http';
 import { TicketNote, TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
@@ -18,7 +19,9 @@ export class CallbackWriter implements TicketWriter {
   readonly maxNoteLength = 1_000_000;
 
   constructor(
-    private readonly secret: string,
+    /** The current secret, and the previous one during a rotation: each callback carries a signature of each. */
+    private readonly secrets: string[],
+    private readonly targets: CallbackTargets,
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -54,6 +57,7 @@ export class CallbackWriter implements TicketWriter {
 
   private async post(payload: Record<string, unknown>, context?: WriteContext): Promise<void> {
     if (!context?.callbackUrl) return;
+    this.targets.checkSend(this.system, context.callbackUrl);
     const body = JSON.stringify({ ...payload, deliveryId: context.deliveryId, step: context.step });
     await ticketRequest(this.system, {
       method: 'POST',
@@ -61,9 +65,10 @@ export class CallbackWriter implements TicketWriter {
       data: body,
       headers: {
         'content-type': 'application/json',
-        ...standardWebhookHeaders(this.secret, `${context.deliveryId}.${context.step}`, body),
+        ...standardWebhookHeaders(this.secrets, `${context.deliveryId}.${context.step}`, body),
       },
       timeout: this.timeoutMs,
+      ...this.targets.agents,
     });
   }
 }

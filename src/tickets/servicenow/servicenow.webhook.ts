@@ -11,20 +11,56 @@ import { fieldStrings, validatedBody } from '../validate-body';
 
 export const SECRET_HEADER = 'x-rsb-webhook-secret';
 export const SIGNATURE_HEADER = 'x-rsb-signature';
+export const TIMESTAMP_HEADER = 'x-rsb-timestamp';
 
 const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 const digest = (s: string) => createHash('sha256').update(s).digest();
+const anyMatches = (presented: Buffer, expected: (secret: string) => Buffer, secrets: string[]) => {
+  let valid = false;
+  for (const secret of secrets) valid = same(expected(secret), presented) || valid;
+  return valid;
+};
 
 /**
- * A Business Rule authenticates one of three ways, whichever its admin can set up: Basic auth with the
- * secret as password, the secret in X-RSB-Webhook-Secret, or X-RSB-Signature = base64(HMAC-SHA256) of
- * the raw body (what CertificateEncryption.generateMac produces). Compared in constant time.
+ * A Business Rule authenticates one of three ways, whichever its admin can set up:
+ * - X-RSB-Signature = base64(HMAC-SHA256) (what CertificateEncryption.generateMac produces), of
+ *   `<X-RSB-Timestamp>.<raw body>` when it sends X-RSB-Timestamp (UNIX seconds, checked against
+ *   RSB_WEBHOOK_TOLERANCE_SECONDS), otherwise of the raw body alone;
+ * - the secret in X-RSB-Webhook-Secret;
+ * - Basic auth with the secret as password.
+ * Each configured secret (current and previous, during a rotation) is tried, in constant time.
  */
-export function verifyServiceNowRequest(rawBody: Buffer, headers: IncomingHttpHeaders, secret: string): void {
+export function verifyServiceNowRequest(
+  rawBody: Buffer,
+  headers: IncomingHttpHeaders,
+  secrets: string[],
+  toleranceSeconds: number,
+  now = Date.now(),
+): void {
   const signature = headers[SIGNATURE_HEADER];
+  const timestamp = headers[TIMESTAMP_HEADER];
   if (typeof signature === 'string') {
-    const expected = createHmac('sha256', secret).update(rawBody).digest();
-    if (same(expected, Buffer.from(signature, 'base64'))) return;
+    const presented = Buffer.from(signature, 'base64');
+    if (typeof timestamp === 'string') {
+      const valid =
+        /^\d{1,12}$/.test(timestamp) &&
+        anyMatches(presented, (secret) => createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest(), secrets);
+      if (!valid)
+        throw new ApiError(
+          HttpStatus.UNAUTHORIZED,
+          'invalid_signature',
+          'X-RSB-Signature does not match "<X-RSB-Timestamp>.<body>" signed with SERVICENOW_WEBHOOK_SECRET',
+        );
+      // After the signature, so unsigned requests learn nothing of our clock.
+      if (Math.abs(now / 1000 - Number(timestamp)) > toleranceSeconds)
+        throw new ApiError(
+          HttpStatus.UNAUTHORIZED,
+          'stale_timestamp',
+          `X-RSB-Timestamp is more than ${toleranceSeconds} s from our clock; replays are refused`,
+        );
+      return;
+    }
+    if (anyMatches(presented, (secret) => createHmac('sha256', secret).update(rawBody).digest(), secrets)) return;
     throw new ApiError(
       HttpStatus.UNAUTHORIZED,
       'invalid_signature',
@@ -33,13 +69,13 @@ export function verifyServiceNowRequest(rawBody: Buffer, headers: IncomingHttpHe
   }
   const header = headers[SECRET_HEADER];
   if (typeof header === 'string') {
-    if (same(digest(header), digest(secret))) return;
+    if (anyMatches(digest(header), digest, secrets)) return;
     throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'X-RSB-Webhook-Secret is not SERVICENOW_WEBHOOK_SECRET');
   }
   const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '');
   if (basic) {
     const password = Buffer.from(basic[1], 'base64').toString('utf8').split(/:(.*)/s)[1] ?? '';
-    if (same(digest(password), digest(secret))) return;
+    if (anyMatches(digest(password), digest, secrets)) return;
     throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'The Basic auth password is not SERVICENOW_WEBHOOK_SECRET');
   }
   throw new ApiError(

@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
@@ -21,6 +21,16 @@ const HEADER = {
   invocation: 'x-zendesk-webhook-invocation-id',
 } as const;
 
+/**
+ * Which delivery a request is. `id` is the SHA-256 of exactly what Zendesk signs (timestamp + body): a
+ * replay cannot change it without breaking the signature, and a Zendesk retry repeats it. The invocation
+ * id is not signed, so it is only a second name for the delivery (see the webhook controller).
+ */
+export interface ZendeskDelivery {
+  id: string;
+  invocationId: string;
+}
+
 /** base64(HMAC-SHA256(secret, timestamp + raw body)); either configured secret may match (rotation). */
 export function verifyZendeskSignature(
   rawBody: Buffer,
@@ -28,7 +38,7 @@ export function verifyZendeskSignature(
   secrets: string[],
   toleranceSeconds: number,
   now = Date.now(),
-): void {
+): ZendeskDelivery {
   const signature = String(headers[HEADER.signature] ?? '');
   const timestamp = String(headers[HEADER.timestamp] ?? '');
   if (!signature || !timestamp) {
@@ -59,6 +69,9 @@ export function verifyZendeskSignature(
       `The webhook timestamp ${timestamp} is more than ${toleranceSeconds} s from our clock; replays are refused`,
     );
   }
+  const invocationId = String(headers[HEADER.invocation] ?? '');
+  if (!invocationId) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'X-Zendesk-Webhook-Invocation-Id is required');
+  return { id: createHash('sha256').update(timestamp).update(rawBody).digest('hex'), invocationId };
 }
 
 const splitTags = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value);
@@ -124,10 +137,8 @@ function addedTags(event: ZendeskEventEnvelope['event']): string[] {
 
 export type Normalised = { event: TicketEvent } | { ignored: string };
 
-/** Turns a verified Zendesk body into a TicketEvent, or says why it asks for nothing. */
-export function normaliseZendesk(body: unknown, headers: IncomingHttpHeaders, baseUrl: string, rules: Rules): Normalised {
-  const deliveryId = String(headers[HEADER.invocation] ?? '');
-  if (!deliveryId) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'X-Zendesk-Webhook-Invocation-Id is required');
+/** Turns a verified Zendesk body into a TicketEvent (of the delivery `deliveryId`), or says why it asks for nothing. */
+export function normaliseZendesk(body: unknown, deliveryId: string, baseUrl: string, rules: Rules): Normalised {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
   }

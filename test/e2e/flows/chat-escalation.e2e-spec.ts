@@ -43,6 +43,8 @@ describe('Chat bot escalation relay', () => {
       ...applianceEnv(appliance),
       ...zendeskEnv(zendesk),
       RSB_CALLBACK_SECRET: CALLBACK_SECRET,
+      // The fake bot listens on loopback, which callbacks reach only when listed on purpose.
+      RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
       RSB_CHAT_POLL_MS: '250',
       BT_EVENTS_TOKEN: EVENTS_TOKEN,
       BT_POLL_INTERVAL_SECONDS: '0',
@@ -245,6 +247,8 @@ describe('Chat escalations with the Real-Time State API', () => {
     sut = await startApp({
       ...applianceEnv(appliance),
       RSB_CALLBACK_SECRET: CALLBACK_SECRET,
+      // The fake bot listens on loopback, which callbacks reach only when listed on purpose.
+      RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
       RSB_CHAT_POLL_MS: '60000',
       BT_REALTIME_ENABLED: 'true',
       BT_POLL_INTERVAL_SECONDS: '0',

@@ -74,6 +74,8 @@ describe('Any ticket system (Standard Webhooks) → BeyondTrust session key', ()
       BT_CLIENT_ID: 'rsb-client',
       BT_CLIENT_SECRET: 'rsb-secret-0123456789',
       GENERIC_WEBHOOK_SECRET: SECRET,
+      // The receiver listens on loopback, which callbacks reach only when listed on purpose.
+      RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
     });
     queue = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
     hook = `${sut.url}/webhooks/generic`;

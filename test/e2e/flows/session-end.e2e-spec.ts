@@ -42,6 +42,8 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       ...applianceEnv(appliance),
       BT_EVENTS_TOKEN: EVENTS_TOKEN,
       BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
+      // The test plays a proxy on loopback, whose X-Forwarded-For says where an event came from.
+      RSB_TRUST_PROXY: 'loopback',
       BT_POLL_INTERVAL_SECONDS: '0',
       ...zendeskEnv(zendesk),
       SERVICENOW_WEBHOOK_SECRET: servicenow.webhookSecret,

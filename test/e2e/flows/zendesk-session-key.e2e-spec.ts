@@ -128,7 +128,9 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
 
   it('creates a new key for a new request on the same ticket', async () => {
     const ticket = zendesk.createTicket('103');
-    await zendesk.sendWebhook(hook, triggerBody('103'));
+    // Zendesk signs with a timestamp in seconds: two requests a second apart are two deliveries.
+    const earlier = new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await zendesk.sendWebhook(hook, triggerBody('103'), { timestamp: earlier });
     await until(async () => ticket.comments.length === 2, 15_000, 'the first key');
     await zendesk.sendWebhook(hook, triggerBody('103'));
     await until(async () => ticket.comments.length === 4, 15_000, 'the second key');

@@ -26,6 +26,10 @@ export interface FakeAttachment {
   sha256: string;
 }
 
+/** How the Business Rule authenticates; `signedAt` signs with a timestamp of its own (UNIX seconds). */
+export type BusinessRuleAuth =
+  'hmac' | 'signed' | 'header' | 'basic' | { signedAt: number; secret?: string } | { header: Record<string, string> };
+
 export class FakeServiceNow {
   readonly username = 'rsb.integration';
   readonly password = 'sn-password-0123456789';
@@ -79,14 +83,16 @@ export class FakeServiceNow {
     this.tokens.clear();
   }
 
-  /** What the documented Business Rule sends: the record as JSON, authenticated one of the three ways. */
-  async sendBusinessRule(
-    target: string,
+  /**
+   * What the documented Business Rule sends: the record as JSON, authenticated one of the ways
+   * docs/servicenow.md shows (`signed`: HMAC over "<X-RSB-Timestamp>.<body>", the recommended script).
+   */
+  businessRuleRequest(
     record: FakeRecord,
     extra: Record<string, unknown> = {},
-    auth: 'hmac' | 'header' | 'basic' | { header: Record<string, string> } = 'hmac',
+    auth: BusinessRuleAuth = 'hmac',
     deliveryId: string = randomUUID(),
-  ): Promise<Response> {
+  ): { headers: Record<string, string>; body: string } {
     const body = JSON.stringify({
       action: 'session.requested',
       delivery_id: deliveryId,
@@ -104,8 +110,24 @@ export class FakeServiceNow {
     if (auth === 'hmac') headers['x-rsb-signature'] = createHmac('sha256', this.webhookSecret).update(body).digest('base64');
     else if (auth === 'header') headers['x-rsb-webhook-secret'] = this.webhookSecret;
     else if (auth === 'basic') headers.authorization = `Basic ${Buffer.from(`servicenow:${this.webhookSecret}`).toString('base64')}`;
-    else Object.assign(headers, auth.header);
-    return fetch(target, { method: 'POST', headers, body });
+    else if (auth === 'signed' || 'signedAt' in auth) {
+      const timestamp = String(auth === 'signed' ? Math.floor(Date.now() / 1000) : auth.signedAt);
+      const secret = auth === 'signed' ? this.webhookSecret : (auth.secret ?? this.webhookSecret);
+      headers['x-rsb-timestamp'] = timestamp;
+      headers['x-rsb-signature'] = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('base64');
+    } else Object.assign(headers, auth.header);
+    return { headers, body };
+  }
+
+  async sendBusinessRule(
+    target: string,
+    record: FakeRecord,
+    extra: Record<string, unknown> = {},
+    auth: BusinessRuleAuth = 'hmac',
+    deliveryId: string = randomUUID(),
+  ): Promise<Response> {
+    const request = this.businessRuleRequest(record, extra, auth, deliveryId);
+    return fetch(target, { method: 'POST', headers: request.headers, body: request.body });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

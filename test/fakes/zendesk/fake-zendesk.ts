@@ -134,12 +134,11 @@ export class FakeZendesk {
     this.held.push({ method: req.method ?? '', path: req.url ?? '', release: send });
   }
 
-  /** Signs and POSTs a webhook with the five x-zendesk-* headers Zendesk sends. */
-  async sendWebhook(
-    target: string,
+  /** A webhook request as Zendesk signs it, with the five x-zendesk-* headers (what a capture would hold). */
+  webhookRequest(
     body: unknown,
     options: { secret?: string; timestamp?: string; invocationId?: string; rawBody?: string; signature?: string } = {},
-  ): Promise<Response> {
+  ): { headers: Record<string, string>; body: string } {
     const raw = options.rawBody ?? JSON.stringify(body);
     const timestamp = options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const signature =
@@ -147,8 +146,7 @@ export class FakeZendesk {
       createHmac('sha256', options.secret ?? this.webhookSecret)
         .update(timestamp + raw)
         .digest('base64');
-    return fetch(target, {
-      method: 'POST',
+    return {
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Zendesk Webhook',
@@ -159,7 +157,17 @@ export class FakeZendesk {
         'x-zendesk-webhook-signature-timestamp': timestamp,
       },
       body: raw,
-    });
+    };
+  }
+
+  /** Signs and POSTs a webhook with the five x-zendesk-* headers Zendesk sends. */
+  async sendWebhook(
+    target: string,
+    body: unknown,
+    options: { secret?: string; timestamp?: string; invocationId?: string; rawBody?: string; signature?: string } = {},
+  ): Promise<Response> {
+    const request = this.webhookRequest(body, options);
+    return fetch(target, { method: 'POST', headers: request.headers, body: request.body });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

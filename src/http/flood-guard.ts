@@ -1,0 +1,94 @@
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import { HttpStatus, Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/load-config';
+import { redisOptions } from '../redis/redis-options';
+import { ApiError } from './api-error';
+import { knownBearerToken, tokenDigests } from './api-token.guard';
+
+type Guarded = 'api' | 'webhook';
+
+/** Which limit a request falls under, from the route the router matched (never the raw URL). */
+const guardedBy = (request: FastifyRequest): Guarded | undefined => {
+  const template = request.routeOptions?.url ?? '';
+  if (/^\/api\//.test(template)) return 'api';
+  if (/^\/webhooks\//.test(template)) return 'webhook';
+  return undefined;
+};
+
+/** IPv6 callers count per /64, the block one subscriber usually holds. */
+const source = (request: FastifyRequest): string => normalizeIP(request.ip, 64);
+
+/**
+ * The flood guard: per minute, RSB_API_RATE_LIMIT_PER_MINUTE requests per bearer token on /api/ (a caller
+ * without a valid token counts against its address, so made-up tokens do not each get a fresh allowance)
+ * and RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE per source address on /webhooks/. Counted in Redis, so every pod
+ * shares the counts; keys carry the token's SHA-256, never the token. Over the limit: 429 with
+ * Retry-After and the error body. If Redis cannot answer, the guard fails open (the request goes on, a
+ * warning is logged once per outage): a webhook then gets what its own Redis write gives (503), never 500.
+ */
+export async function setupFloodGuard(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const env = config.env;
+  const limits: Record<Guarded, number> = { api: env.RSB_API_RATE_LIMIT_PER_MINUTE, webhook: env.RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE };
+  if (!limits.api && !limits.webhook) return;
+  const logger = new Logger('FloodGuard');
+  const tokens = tokenDigests(env.RSB_API_TOKENS);
+  // Its own connection: no offline queue and a short command timeout, so an outage skips the guard at once.
+  const redis = new Redis({ ...redisOptions(env.REDIS_URL, 'command'), enableOfflineQueue: false, commandTimeout: 1_000 });
+  let available = true;
+  let closing = false;
+  const unavailable = (error: Error) => {
+    if (!available || closing) return;
+    available = false;
+    logger.warn(`rate limits are not applied while Redis is unavailable (${error.message})`);
+  };
+  redis.on('error', unavailable);
+  redis.on('close', () => unavailable(new Error('connection closed')));
+  redis.on('ready', () => {
+    if (available) return;
+    available = true;
+    logger.log('rate limits are applied again');
+  });
+  // Without an offline queue, requests before the first connection would go uncounted: wait for it
+  // (briefly: a Redis that is down at boot must not keep the API from starting).
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 3_000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+  await app.register(rateLimit as never, {
+    global: true,
+    redis,
+    nameSpace: `${env.RSB_REDIS_PREFIX}:rate-limit:`,
+    timeWindow: 60_000,
+    skipOnError: true,
+    allowList: (request: FastifyRequest) => {
+      const guarded = guardedBy(request);
+      return !guarded || !limits[guarded];
+    },
+    max: (request: FastifyRequest) => limits[guardedBy(request) ?? 'api'],
+    keyGenerator: (request: FastifyRequest) => {
+      if (guardedBy(request) === 'webhook') return `webhook:${source(request)}`;
+      const token = knownBearerToken(request.headers.authorization, tokens);
+      return token ? `api-token:${token.toString('hex')}` : `api-address:${source(request)}`;
+    },
+    errorResponseBuilder: (request: FastifyRequest, context: { after: string; max: number }) =>
+      new ApiError(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'too_many_requests',
+        `More than ${context.max} requests a minute (${guardedBy(request) === 'webhook' ? 'RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE, per source address' : 'RSB_API_RATE_LIMIT_PER_MINUTE, per token'}); retry in ${context.after}.`,
+      ),
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onClose', async () => {
+      closing = true;
+      await redis.quit().catch(() => redis.disconnect());
+    });
+}

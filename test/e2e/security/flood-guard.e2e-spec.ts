@@ -1,0 +1,135 @@
+import Redis from 'ioredis';
+import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { until } from '../../support/child';
+import { json } from '../../support/http';
+import { REDIS_URL, uniquePrefix } from '../../support/redis';
+import { rawRequest, closeRawRequests } from '../../support/routes';
+import { TcpProxy } from '../../support/tcp-proxy';
+
+const OTHER_TOKEN = 'other-token-0123456789abcdef';
+const status = (base: string, token?: string, path = '/api/v1/status') =>
+  fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe('Flood guard', () => {
+  afterAll(() => closeRawRequests());
+
+  describe('on /api/v1, per bearer token', () => {
+    let sut: RunningApp;
+    beforeAll(async () => {
+      sut = await startApp({ RSB_API_TOKENS: `${TEST_API_TOKEN},${OTHER_TOKEN}`, RSB_API_RATE_LIMIT_PER_MINUTE: '5', RSB_ROLE: 'api' });
+    });
+    afterAll(() => sut.close());
+
+    it('answers 429 with Retry-After and the error body past the limit, and counts each token on its own', async () => {
+      for (let i = 0; i < 5; i += 1) expect((await status(sut.url, TEST_API_TOKEN)).status).toBe(200);
+      const refused = await status(sut.url, TEST_API_TOKEN);
+      expect(refused.status).toBe(429);
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(refused.headers.get('x-request-id')).toBeTruthy();
+      expect(await json(refused)).toEqual({
+        error: { code: 'too_many_requests', message: expect.stringContaining('RSB_API_RATE_LIMIT_PER_MINUTE') },
+      });
+      expect((await status(sut.url, OTHER_TOKEN)).status).toBe(200);
+    });
+
+    it('counts by the matched route, whatever the spelling of the path', async () => {
+      const encoded = await rawRequest(sut.url, 'GET', '/%61pi/v%31/status', { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+      expect(encoded.status).toBe(429);
+    });
+
+    it('counts made-up tokens against the caller address, not each as a fresh token', async () => {
+      const answers: number[] = [];
+      for (let i = 0; i < 7; i += 1) answers.push((await status(sut.url, `made-up-token-${i}-0123456789`)).status);
+      expect(answers).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    });
+
+    it('keeps no token in Redis, only its hash', async () => {
+      const redis = new Redis(REDIS_URL);
+      try {
+        const keys = await redis.keys(`${sut.prefix}:rate-limit:*`);
+        expect(keys.length).toBeGreaterThan(0);
+        for (const key of keys) for (const token of [TEST_API_TOKEN, OTHER_TOKEN]) expect(key).not.toContain(token);
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+    it('does not limit the probes', async () => {
+      for (let i = 0; i < 8; i += 1) expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);
+    });
+  });
+
+  describe('on /webhooks, per source address, shared by every pod', () => {
+    const prefix = uniquePrefix('flood');
+    let a: RunningApp;
+    let b: RunningApp;
+    beforeAll(async () => {
+      const env = {
+        RSB_ROLE: 'api',
+        RSB_REDIS_PREFIX: prefix,
+        RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE: '4',
+        GENERIC_WEBHOOK_SECRET: 'generic-secret-0123456789',
+      };
+      [a, b] = await Promise.all([startApp(env), startApp(env)]);
+    });
+    afterAll(async () => {
+      await a.close();
+      await b.close();
+    });
+
+    const hook = (app: RunningApp) =>
+      fetch(`${app.url}/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+    it('refuses the fifth request of the minute from one address, across two pods', async () => {
+      const answers = [];
+      for (const app of [a, b, a, b, a, b]) answers.push((await hook(app)).status);
+      expect(answers).toEqual([401, 401, 401, 401, 429, 429]);
+      const refused = await hook(a);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await json(refused)).error).toEqual({ code: 'too_many_requests', message: expect.stringContaining('per source address') });
+    });
+  });
+
+  describe('when Redis is away', () => {
+    let proxy: TcpProxy;
+    let zendesk: FakeZendesk;
+    let sut: RunningApp;
+    beforeAll(async () => {
+      const target = new URL(REDIS_URL);
+      proxy = await new TcpProxy(target.hostname, Number(target.port || 6379)).start();
+      zendesk = await new FakeZendesk().start();
+      sut = await startApp({
+        REDIS_URL: proxy.url,
+        RSB_ROLE: 'api',
+        RSB_API_RATE_LIMIT_PER_MINUTE: '2',
+        RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE: '2',
+        ZENDESK_BASE_URL: zendesk.url,
+        ZENDESK_EMAIL: zendesk.email,
+        ZENDESK_API_TOKEN: zendesk.apiToken,
+        ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      });
+    });
+    afterAll(async () => {
+      await proxy.restore().catch(() => undefined);
+      // Closing while the queue connections are still reconnecting makes BullMQ's quit fail.
+      await until(async () => (await fetch(`${sut.url}/readyz`)).status === 200, 15_000, 'Redis back');
+      await sut.close();
+      await proxy.stop();
+      await zendesk.stop();
+    });
+
+    it('lets requests through (fails open): a webhook gets 503 from its own Redis write, never 500 or 429', async () => {
+      await proxy.cut();
+      const body = { action: 'session.requested', ticket: { id: '42' } };
+      for (let i = 0; i < 4; i += 1) {
+        const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, body);
+        expect(res.status).toBe(503);
+        expect((await json(res)).error.code).toBe('queue_unavailable');
+      }
+      for (let i = 0; i < 4; i += 1) expect((await status(sut.url, TEST_API_TOKEN)).status).toBe(200);
+    });
+  });
+});
