@@ -55,7 +55,7 @@ export function setupApiDocs(app: NestFastifyApplication): void {
   });
   fastify.get('/docs/assets/:file', (request, reply) => {
     const file = (request.params as { file: string }).file;
-    if (!files[file]) return void reply.code(404).send({ error: { code: 'not_found', message: `No asset ${file}` } });
+    if (!Object.hasOwn(files, file)) return void reply.code(404).send({ error: { code: 'not_found', message: `No asset ${file}` } });
     void reply
       .header('content-type', files[file])
       .header('cache-control', 'public, max-age=86400')

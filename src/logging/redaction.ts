@@ -19,7 +19,14 @@ export function redactUrl(url: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
-      return eq >= 0 && SENSITIVE_NAME.test(decodeURIComponent(name)) ? `${name}=${REDACTED}` : pair;
+      // A name that cannot be decoded (`?%=`) is redacted too: it must not take the line with it.
+      let decoded: string | undefined;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        decoded = undefined;
+      }
+      return eq >= 0 && (decoded === undefined || SENSITIVE_NAME.test(decoded)) ? `${name}=${REDACTED}` : pair;
     });
   return `${url.slice(0, q)}?${params.join('&')}`;
 }

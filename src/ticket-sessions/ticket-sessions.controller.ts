@@ -1,3 +1,5 @@
+import { ApiAuth } from '../http/api-token.guard';
+import { CallbackTargets } from '../http/callback-targets';
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
@@ -28,9 +30,13 @@ function answer(error: unknown): never {
 }
 
 /** For in-ticket apps: the ticket's sessions, and Jump and co-browse started from the ticket. */
+@ApiAuth()
 @Controller('api/v1/tickets')
 export class TicketSessionsController {
-  constructor(private readonly service: TicketSessionsService) {}
+  constructor(
+    private readonly service: TicketSessionsService,
+    private readonly callbacks: CallbackTargets,
+  ) {}
 
   @ApiCall('tickets', "For in-ticket apps: the ticket's session keys, Jump links and sessions, newest first")
   @ApiResponse({ status: 200, description: 'The sessions view', schema: { $ref: '#/components/schemas/TicketSessionsDto' } })
@@ -69,6 +75,7 @@ export class TicketSessionsController {
     @Body() body: TicketActionRequestDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
+    this.callbacks.checkRequest(body.callbackUrl);
     try {
       const outcome = await this.service.jump(system, ticketId, body, idempotencyKey);
       if (!outcome.url)
@@ -105,6 +112,7 @@ export class TicketSessionsController {
     @Body() body: TicketActionRequestDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
+    this.callbacks.checkRequest(body.callbackUrl);
     try {
       const outcome = await this.service.cobrowseFor(system, ticketId, body, idempotencyKey);
       if (outcome.note === 'no_visitor')

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { AssigneeDto, RequestTargetDto } from '../tickets/request-target';
 
 /*
@@ -95,5 +95,7 @@ export class TicketActionRequestDto {
   @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;
   /** Co-browse: the agent the watch URL is made for. */
   @IsOptional() @ValidateNested() @Type(() => AssigneeDto) agent?: AssigneeDto;
-  @IsOptional() @IsString() callbackUrl?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
+  callbackUrl?: string;
 }

@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { HttpStatus, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { ApiError } from '../http/api-error';
@@ -17,6 +17,8 @@ export const jobIdFor = (event: Pick<TicketEvent, 'system' | 'deliveryId'>): str
  */
 export const WEBHOOK_RETRY_AFTER_SECONDS = 10;
 
+const logger = new Logger('Intake');
+
 /** Runs a Redis write or answers 503 with Retry-After: a request is acknowledged only once its work is stored. */
 export async function storedOr503<T>(
   work: () => Promise<T>,
@@ -25,13 +27,11 @@ export async function storedOr503<T>(
   try {
     return await work();
   } catch (error) {
-    throw new ApiError(
-      HttpStatus.SERVICE_UNAVAILABLE,
-      'queue_unavailable',
-      message,
-      { reason: (error as Error).message },
-      { 'Retry-After': String(WEBHOOK_RETRY_AFTER_SECONDS) },
-    );
+    // The reason (Redis's address, say) goes to the log, not to whoever sent the request.
+    logger.warn(`not stored, answered 503: ${(error as Error).message}`);
+    throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'queue_unavailable', message, undefined, {
+      'Retry-After': String(WEBHOOK_RETRY_AFTER_SECONDS),
+    });
   }
 }
 

@@ -8,8 +8,8 @@ import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { applianceEnv } from '../../support/fake-env';
 import { json } from '../../support/http';
 
-const GENERIC_SECRET = 'generic-secret-0123456789';
-const CALLBACK_SECRET = 'callback-secret-0123456789';
+const GENERIC_SECRET = `whsec_${Buffer.from('generic-secret-0123456789').toString('base64')}`;
+const CALLBACK_SECRET = `whsec_${Buffer.from('callback-secret-0123456789').toString('base64')}`;
 
 /** Something listening inside the network perimeter (a metadata service, an admin port): counts what reaches it. */
 class InnerService {

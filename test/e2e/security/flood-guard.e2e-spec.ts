@@ -71,7 +71,7 @@ describe('Flood guard', () => {
         RSB_ROLE: 'api',
         RSB_REDIS_PREFIX: prefix,
         RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE: '4',
-        GENERIC_WEBHOOK_SECRET: 'generic-secret-0123456789',
+        GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from('generic-secret-0123456789').toString('base64')}`,
       };
       [a, b] = await Promise.all([startApp(env), startApp(env)]);
     });

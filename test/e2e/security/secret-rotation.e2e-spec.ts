@@ -11,14 +11,14 @@ import { json } from '../../support/http';
 
 const OLD = {
   servicenow: 'sn-old-secret-0123456789',
-  generic: 'generic-old-secret-0123456789',
+  generic: `whsec_${Buffer.from('generic-old-secret-0123456789').toString('base64')}`,
   events: 'events-old-token-0123456789',
-  callback: 'callback-old-secret-0123456789',
+  callback: `whsec_${Buffer.from('callback-old-secret-0123456789').toString('base64')}`,
 };
 const NEW = {
-  generic: 'generic-new-secret-0123456789',
+  generic: `whsec_${Buffer.from('generic-new-secret-0123456789').toString('base64')}`,
   events: 'events-new-token-0123456789',
-  callback: 'callback-new-secret-0123456789',
+  callback: `whsec_${Buffer.from('callback-new-secret-0123456789').toString('base64')}`,
 };
 const CUSTOMER = { name: 'Casey', ipAddress: '203.0.113.7', operatingSystem: 'Windows 11', computerName: 'CASEY-PC' };
 

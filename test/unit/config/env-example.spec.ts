@@ -20,8 +20,8 @@ const EVERYTHING_ON: Record<string, string> = {
   RSB_API_TOKENS: 'api-token-0123456789abcdef',
   RSB_ADMIN_USER: 'ops',
   RSB_ADMIN_PASSWORD: 'ops-password-0123456789',
-  RSB_CALLBACK_SECRET: 'callback-secret-0123456789',
-  RSB_CALLBACK_SECRET_PREVIOUS: 'callback-secret-previous-0123456789',
+  RSB_CALLBACK_SECRET: `whsec_${Buffer.from('callback-secret-0123456789').toString('base64')}`,
+  RSB_CALLBACK_SECRET_PREVIOUS: `whsec_${Buffer.from('callback-secret-previous-0123456789').toString('base64')}`,
   UPSCOPE_BASE_URL: 'https://cobrowse.example.com',
   UPSCOPE_REST_KEY: 'upscope-rest-key-0123456789',
   UPSCOPE_LICENSE_TOKEN: 'upscope-license-0123456789',
@@ -38,8 +38,8 @@ const EVERYTHING_ON: Record<string, string> = {
   SERVICENOW_CLIENT_SECRET: 'servicenow-client-secret-0123456789',
   SERVICENOW_WEBHOOK_SECRET: 'servicenow-webhook-secret-0123456789',
   SERVICENOW_WEBHOOK_SECRET_PREVIOUS: 'servicenow-webhook-previous-0123456789',
-  GENERIC_WEBHOOK_SECRET: 'generic-webhook-secret-0123456789',
-  GENERIC_WEBHOOK_SECRET_PREVIOUS: 'generic-webhook-previous-0123456789',
+  GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from('generic-webhook-secret-0123456789').toString('base64')}`,
+  GENERIC_WEBHOOK_SECRET_PREVIOUS: `whsec_${Buffer.from('generic-webhook-previous-0123456789').toString('base64')}`,
 };
 
 describe('.env.example', () => {
