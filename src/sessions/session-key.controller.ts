@@ -77,7 +77,8 @@ export class SessionKeyController {
     try {
       const outcome = await this.sessions.handle({
         system: name,
-        deliveryId: `api.${idempotencyKey ?? randomUUID()}`,
+        // Scoped to the ticket: the same Idempotency-Key sent for another ticket is another request.
+        deliveryId: `api.${ticketId}.${idempotencyKey ?? randomUUID()}`,
         action: 'session.requested',
         callbackUrl: body.callbackUrl,
         ticket: {

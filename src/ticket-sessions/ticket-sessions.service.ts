@@ -268,7 +268,8 @@ export class TicketSessionsService {
     const ticket = await this.resolve(system, ticketId);
     return {
       system: ticket.system,
-      deliveryId: `api.${action}.${idempotencyKey ?? randomUUID()}`,
+      // Scoped to the ticket: the same Idempotency-Key sent for another ticket is another request.
+      deliveryId: `api.${action}.${ticket.id}.${idempotencyKey ?? randomUUID()}`,
       action,
       target: targetOf(body.target),
       assignee: body.agent,

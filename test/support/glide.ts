@@ -93,9 +93,11 @@ CertificateEncryption.prototype.generateMac = function (keyBase64, algorithm, da
   return crypto.createHmac('sha256', Buffer.from(keyBase64, 'base64')).update(data, 'utf8').digest('base64');
 };
 const GlideStringUtil = { base64Encode: (s) => Buffer.from(String(s), 'utf8').toString('base64') };
+function GlideDateTime() {}
+GlideDateTime.prototype.getNumericValue = () => Date.now();
 
 try {
-  vm.runInNewContext(source, { current, previous: current, gs, action, sn_ws: { RESTMessageV2 }, CertificateEncryption, GlideStringUtil, JSON });
+  vm.runInNewContext(source, { current, previous: current, gs, action, sn_ws: { RESTMessageV2 }, CertificateEncryption, GlideStringUtil, GlideDateTime, JSON });
   parentPort.postMessage({ out });
 } catch (error) {
   parentPort.postMessage({ error: String(error && error.stack || error) });

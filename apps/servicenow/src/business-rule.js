@@ -12,12 +12,16 @@
     caller: { name: current.caller_id.getDisplayValue(), email: current.caller_id.email.toString() },
     fields: { category: current.getValue('category') }, // anything the routing rules refer to
   });
-  // X-RSB-Signature: base64 HMAC-SHA256 of the exact body, keyed with the secret.
-  var mac = new CertificateEncryption().generateMac(GlideStringUtil.base64Encode(secret), 'HmacSHA256', body);
+  // X-RSB-Timestamp: now, in UNIX seconds. X-RSB-Signature: base64 HMAC-SHA256, keyed with the secret,
+  // of the timestamp, a dot and the exact body. rs-bridge refuses a timestamp more than
+  // RSB_WEBHOOK_TOLERANCE_SECONDS (300 s) away from its clock: a captured request is useless after that.
+  var timestamp = String(Math.floor(new GlideDateTime().getNumericValue() / 1000));
+  var mac = new CertificateEncryption().generateMac(GlideStringUtil.base64Encode(secret), 'HmacSHA256', timestamp + '.' + body);
   var request = new sn_ws.RESTMessageV2();
   request.setEndpoint(gs.getProperty('x_rsb.url'));
   request.setHttpMethod('POST');
   request.setRequestHeader('Content-Type', 'application/json');
+  request.setRequestHeader('X-RSB-Timestamp', timestamp);
   request.setRequestHeader('X-RSB-Signature', mac);
   request.setRequestBody(body);
   var response = request.execute();

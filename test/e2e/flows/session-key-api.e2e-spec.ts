@@ -59,6 +59,16 @@ describe('POST /api/v1/tickets/{system}/{ticketId}/session-key (in-ticket button
     expect(appliance.requests.filter((r) => r.params['session.custom.external_key'] === '202')).toHaveLength(1);
   });
 
+  it("never hands one ticket's key to another that sends the same Idempotency-Key", async () => {
+    const other = zendesk.createTicket('205');
+    zendesk.createTicket('204');
+    const first = await json(await call('zendesk/204', {}, { 'idempotency-key': 'button-click-2' }));
+    const second = await json(await call('zendesk/205', {}, { 'idempotency-key': 'button-click-2' }));
+    expect(second.shortKey).not.toBe(first.shortKey);
+    expect(second.externalKey).toBe('205');
+    expect(other.comments.filter((c) => c.public)).toHaveLength(1);
+  });
+
   it('answers 422 with the appliance reason when it refuses, and notes it on the ticket', async () => {
     const ticket = zendesk.createTicket('203');
     const permissions = appliance.accounts.get('rsb-client')!.permissions;
