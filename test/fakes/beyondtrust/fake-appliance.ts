@@ -213,6 +213,8 @@ export class FakeAppliance {
   private rawAnswers: { remaining: number; body: string | { bytes: number } }[] = [];
   /** Recordings stop sending (without closing) after this many bytes. */
   stallRecordingsAfter?: number;
+  /** Recordings stream at most this fast (bytes per second), so a test can act mid-transfer; 0: no limit. */
+  recordingBytesPerSecond = 0;
   private nextLseq = 1000;
   /** The HTTP recipient of outbound events, when one is configured (see sendOutboundEventsTo). */
   private outbound?: { url: string; token: string; via: 'query' | 'header'; retryMs: number };
@@ -1397,7 +1399,7 @@ export class FakeAppliance {
           'content-length': String(size),
           'content-disposition': `attachment; filename="${kind}-${p.lsid}-${instance}.flv"`,
         });
-        return void recordingStream(p.lsid, kind, instance, size, this.stallRecordingsAfter).pipe(res);
+        return void recordingStream(p.lsid, kind, instance, size, this.stallRecordingsAfter, this.recordingBytesPerSecond).pipe(res);
       }
       case 'Archive': {
         if (!['state', 'event'].includes(p.type)) throw new XmlError('Invalid archive type');
@@ -1676,17 +1678,22 @@ function eventXml(e: FakeEvent): string {
 
 /**
  * Streams `size` bytes in 64 KiB chunks, generated as they are read: the fake never holds a recording.
- * Past `stallAfter` bytes it sends nothing more and keeps the connection open (a stalled appliance).
+ * Past `stallAfter` bytes it sends nothing more and keeps the connection open (a stalled appliance); with
+ * `bytesPerSecond` the chunks are paced to that rate (a slow link).
  */
-function recordingStream(lsid: string, kind: string, instance: number, size: number, stallAfter = Infinity): Readable {
+function recordingStream(lsid: string, kind: string, instance: number, size: number, stallAfter = Infinity, bytesPerSecond = 0): Readable {
   let offset = 0;
+  const started = Date.now();
   return new Readable({
     read() {
       if (offset >= stallAfter) return;
       if (offset >= size) return void this.push(null);
       const length = Math.min(64 * 1024, size - offset);
-      this.push(FakeAppliance.recordingBytes(lsid, kind, instance, offset, length));
+      const chunk = FakeAppliance.recordingBytes(lsid, kind, instance, offset, length);
       offset += length;
+      const due = bytesPerSecond > 0 ? started + (offset / bytesPerSecond) * 1000 - Date.now() : 0;
+      if (due > 0) setTimeout(() => this.push(chunk), due);
+      else this.push(chunk);
     },
   });
 }

@@ -64,9 +64,17 @@ export class FakeZendesk {
    */
   readonly held: { method: string; path: string; release(): void }[] = [];
 
+  /** Called when an upload's body starts to arrive (a test acts mid-transfer with it). */
+  onUploadStart?: (filename: string) => void;
+  /** While true every connection is cut as it arrives: Zendesk unreachable, as in an outage. */
+  down = false;
+
   async start(port = 0): Promise<this> {
     // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
+    this.server.on('connection', (socket) => {
+      if (this.down) socket.destroy();
+    });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -335,6 +343,7 @@ export class FakeZendesk {
     if (!filename) return void (req.resume(), reply(400, { error: 'InvalidValue', description: 'filename is required' }));
     const hash = createHash('sha256');
     let size = 0;
+    this.onUploadStart?.(filename);
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
       if (size > this.maxUploadBytes) {
