@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     RSB_ROLE: 'all',
     RSB_REDIS_PREFIX: 'rsb-sandbox',
     RSB_API_TOKENS: SANDBOX_TOKEN,
+    // No load balancer in front of the sandbox: Ctrl-C stops it at once.
+    RSB_DRAIN_SECONDS: '0',
     // Chat escalations (/api/v1/chat) sign their callbacks with this; a real deployment sets its own.
     RSB_CALLBACK_SECRET: 'sandbox-callback-secret-not-for-production',
   };

@@ -15,6 +15,7 @@ import { ROOT_LOGGER } from './logging/logging.module';
 import type { Logger as PinoInstance } from 'pino';
 import { setupApiDocs, setupQueueDashboard } from './http/operator-ui';
 import { MetricsService } from './metrics/metrics.service';
+import { ShutdownState } from './lifecycle/shutdown-state';
 
 /** Requests larger than this are refused with 413 before any handler runs; webhooks set their own caps. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -25,6 +26,9 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
   cacheValidationMetadata();
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
+    // A request that reaches us while the listener closes (after the drain) is served, with Connection:
+    // close, rather than answered 503: a webhook we received is acknowledged once it is queued.
+    return503OnClosing: false,
     trustProxy: true,
     // Reuse the caller's request id when it sends a sane one, so a ticket system's logs line up with ours.
     requestIdHeader: false,
@@ -38,12 +42,19 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
     rawBody: true,
   });
   app.useLogger(app.get(Logger));
+  // Nest replays what it buffered only once the server listens; print it now, so that a boot waiting on
+  // something (Redis) is never silent.
+  app.flushLogs();
+  const shutdown = app.get(ShutdownState);
   // Echo the request id so a caller can quote it when reporting a problem.
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       void reply.header('x-request-id', request.id);
+      // While draining, every answer closes its connection: no keep-alive socket is left to be cut when
+      // the listener closes, so a client's next request opens a new connection to a pod still in rotation.
+      if (shutdown.stopping) void reply.header('connection', 'close');
       done();
     });
   if (config.env.RSB_ROLE !== 'worker') {

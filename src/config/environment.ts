@@ -84,6 +84,13 @@ export class Environment {
   @IntVar(0, 3600000, 'milliseconds')
   RSB_SHUTDOWN_TIMEOUT_MS = 30_000;
 
+  @EnvVar({
+    description:
+      'On SIGTERM, how long the API keeps serving (with /readyz answering 503) before its listener closes, so load balancers stop sending first.',
+  })
+  @IntVar(0, 600, 'seconds')
+  RSB_DRAIN_SECONDS = 5;
+
   // --- BeyondTrust Remote Support appliance ------------------------------------------------------
 
   @EnvVar({

@@ -20,6 +20,8 @@ export async function startApp(env: Record<string, string> = {}, extra: AppModul
     REDIS_URL,
     LOG_LEVEL: 'silent',
     RSB_API_TOKENS: TEST_API_TOKEN,
+    // Closing an app in a test need not wait for a load balancer; the drain has its own test.
+    RSB_DRAIN_SECONDS: '0',
     ...env,
     RSB_REDIS_PREFIX: prefix,
     PORT: '1',
