@@ -3,11 +3,12 @@ import { DiscoveryModule } from '@nestjs/core';
 import { BullmqErrorLogger } from './bullmq-error.logger';
 import { ShutdownCoordinator } from './shutdown.coordinator';
 import { ShutdownState } from './shutdown-state';
+import { StallWatchdog } from './stall-watchdog';
 
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [ShutdownState, ShutdownCoordinator, BullmqErrorLogger],
+  providers: [ShutdownState, ShutdownCoordinator, BullmqErrorLogger, StallWatchdog],
   exports: [ShutdownState],
 })
 export class LifecycleModule {}

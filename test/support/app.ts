@@ -22,6 +22,9 @@ export async function startApp(env: Record<string, string> = {}, extra: AppModul
     RSB_API_TOKENS: TEST_API_TOKEN,
     // Closing an app in a test need not wait for a load balancer; the drain has its own test.
     RSB_DRAIN_SECONDS: '0',
+    // The watchdogs stop the whole process, here the test runner; they have their own tests.
+    RSB_WATCHDOG_BLOCKED_SECONDS: '0',
+    RSB_WATCHDOG_STALL_SECONDS: '0',
     ...env,
     RSB_REDIS_PREFIX: prefix,
     PORT: '1',
