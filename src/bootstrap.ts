@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ConfigError } from './config/config.error';
@@ -14,6 +14,8 @@ import { cacheValidationMetadata } from './http/validation-metadata-cache';
 import { ROOT_LOGGER } from './logging/logging.module';
 import type { Logger as PinoInstance } from 'pino';
 import { setupApiDocs, setupQueueDashboard } from './http/operator-ui';
+import { registerBodyHandling } from './http/body-parsing';
+import { frameworkError } from './http/error-body';
 import { MetricsService } from './metrics/metrics.service';
 import { ShutdownState } from './lifecycle/shutdown-state';
 
@@ -22,13 +24,19 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function createApp(config: AppConfig, extra: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+export interface CreateAppOptions extends AppModuleOptions {
+  /** Called for every route Fastify registers, before any is added (tests enumerate the routes with it). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export async function createApp(config: AppConfig, extra: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   cacheValidationMetadata();
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // A request that reaches us while the listener closes (after the drain) is served, with Connection:
     // close, rather than answered 503: a webhook we received is acknowledged once it is queued.
     return503OnClosing: false,
+    frameworkErrors: frameworkError,
     trustProxy: true,
     // Reuse the caller's request id when it sends a sane one, so a ticket system's logs line up with ours.
     requestIdHeader: false,
@@ -37,9 +45,12 @@ export async function createApp(config: AppConfig, extra: AppModuleOptions = {})
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   });
+  if (extra.onRoute) adapter.getInstance().addHook('onRoute', extra.onRoute);
+  // Our parsers, not Nest's: raw bodies for signatures, 415, a depth cap and reserved keys (body-parsing.ts).
+  registerBodyHandling(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, extra), adapter, {
     bufferLogs: true,
-    rawBody: true,
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   // Nest replays what it buffered only once the server listens; print it now, so that a boot waiting on

@@ -6,7 +6,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiError } from '../http/api-error';
+import { BodyRouteConfig, FORM_TYPE, JSON_TYPE } from '../http/body-parsing';
 import { RedisService } from '../redis/redis.service';
 import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../reporting/outbound-event';
 import { SessionEndQueue } from '../reporting/session-end.queue';
@@ -68,6 +70,7 @@ export class BeyondTrustWebhookController {
   @ApiResponse({ status: 403, description: 'Source outside BT_EVENTS_ALLOWED_IPS' })
   @ApiResponse({ status: 503, description: 'Redis unavailable: the appliance sends it again' })
   @Post('beyondtrust')
+  @RouteConfig({ consumes: [FORM_TYPE, JSON_TYPE] } satisfies BodyRouteConfig)
   @HttpCode(HttpStatus.OK)
   async receive(
     @Req() req: FastifyRequest,

@@ -1,6 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModuleOptions } from '../../src/app.module';
-import { createApp } from '../../src/bootstrap';
+import { createApp, CreateAppOptions } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/load-config';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis';
 
@@ -14,7 +13,7 @@ export interface RunningApp {
 }
 
 /** Boots the real application in this process on a random loopback port, with its own Redis prefix. */
-export async function startApp(env: Record<string, string> = {}, extra: AppModuleOptions = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string> = {}, extra: CreateAppOptions = {}): Promise<RunningApp> {
   const prefix = env.RSB_REDIS_PREFIX ?? uniquePrefix();
   const config = loadConfig({
     REDIS_URL,
