@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     RSB_ROLE: 'all',
     RSB_REDIS_PREFIX: 'rsb-sandbox',
     RSB_API_TOKENS: SANDBOX_TOKEN,
+    // No load balancer in front of the sandbox: Ctrl-C stops it at once.
+    RSB_DRAIN_SECONDS: '0',
     // Standard Webhooks secrets (whsec_ + base64): chat escalations (/api/v1/chat) sign their callbacks with
     // the first, /webhooks/generic checks and signs with the second. A real deployment makes its own:
     // whsec_$(openssl rand -base64 32).

@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { QUEUE_ID, TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
+import { IsPresent } from '../tickets/validate-body';
 
 /** The longest chat line accepted from a bot (the appliance keeps chat lines short; so should bots). */
 export const MAX_MESSAGE_CHARS = 4000;
@@ -50,7 +51,7 @@ export class TranscriptLineDto {
 }
 
 export class CreateEscalationDto {
-  @ValidateNested() @Type(() => EscalationCustomerDto) customer!: EscalationCustomerDto;
+  @IsPresent('customer is required') @ValidateNested() @Type(() => EscalationCustomerDto) customer!: EscalationCustomerDto;
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
   callbackUrl!: string;
   /** A queue (general, team:<id>, rep:<id>, rep_username:<name>, issue:<code>); omitted: the rules file routes. */

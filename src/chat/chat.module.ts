@@ -4,6 +4,7 @@ import { Job, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { CHAT_QUEUES } from '../queues';
+import { RedisService } from '../redis/redis.service';
 import { ReportingModule } from '../reporting/reporting.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatRealtimeService } from './chat-realtime.service';
@@ -38,15 +39,20 @@ export class ChatCallbackProcessor extends WorkerHost {
   }
 }
 
-/** The watch tick every RSB_CHAT_POLL_MS, where chat is configured. */
+/** The watch tick every RSB_CHAT_POLL_MS, where chat is configured, once Redis answers. */
 @Injectable()
 export class ChatWatchScheduler implements OnApplicationBootstrap {
   constructor(
     @InjectQueue(CHAT_QUEUES.watch) private readonly queue: Queue,
+    private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    this.redis.inBackground('scheduling the chat watcher', () => this.schedule());
+  }
+
+  private async schedule(): Promise<void> {
     const env = this.config.env;
     if (env.RSB_CALLBACK_SECRET && env.BT_SITE_URL)
       await this.queue.upsertJobScheduler(

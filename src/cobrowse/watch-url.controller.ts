@@ -3,7 +3,7 @@ import { ApiCall } from '../http/api-docs';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ApiError } from '../http/api-error';
-import { validatedBody } from '../tickets/validate-body';
+import { IsPresent, validatedBody } from '../tickets/validate-body';
 import { UpscopeError } from '../upscope/upscope.client';
 import { UpscopeService } from '../upscope/upscope.service';
 import { ApiAuth } from '../http/api-token.guard';
@@ -21,8 +21,8 @@ class AgentDto {
 }
 
 export class WatchUrlRequestDto {
-  @ValidateNested() @Type(() => VisitorQueryDto) visitor!: VisitorQueryDto;
-  @ValidateNested() @Type(() => AgentDto) agent!: AgentDto;
+  @IsPresent('visitor is required') @ValidateNested() @Type(() => VisitorQueryDto) visitor!: VisitorQueryDto;
+  @IsPresent('agent is required') @ValidateNested() @Type(() => AgentDto) agent!: AgentDto;
   /** Upscope permission name → allowed, over UPSCOPE_PERMISSIONS. */
   @IsOptional() @IsObject() permissions?: Record<string, boolean>;
   @IsOptional() @IsObject() metadata?: Record<string, unknown>;

@@ -141,6 +141,27 @@ export class Environment {
   @IntVar(0, 1000000, 'requests a minute')
   RSB_API_RATE_LIMIT_PER_MINUTE = 1200;
 
+  @EnvVar({
+    description:
+      'On SIGTERM, how long the API keeps serving (with /readyz answering 503) before its listener closes, so load balancers stop sending first.',
+  })
+  @IntVar(0, 600, 'seconds')
+  RSB_DRAIN_SECONDS = 5;
+
+  @EnvVar({
+    description:
+      'A worker whose event loop is blocked this long is stopped (exit code 70) by its watchdog thread, for a restart; 0 disables.',
+  })
+  @IntVar(0, 3600, 'seconds')
+  RSB_WATCHDOG_BLOCKED_SECONDS = 30;
+
+  @EnvVar({
+    description:
+      'A worker that takes no job this long while jobs wait, it has a free slot and Redis answers, exits (code 70) for a restart; 0 disables.',
+  })
+  @IntVar(0, 86400, 'seconds')
+  RSB_WATCHDOG_STALL_SECONDS = 300;
+
   // --- BeyondTrust Remote Support appliance ------------------------------------------------------
 
   @EnvVar({

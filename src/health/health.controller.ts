@@ -36,7 +36,7 @@ export class HealthController {
 
   private async ready(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
+      const result = await this.health.check([
         () => this.redis.check(),
         () => this.indicators.check('config').up({ role: this.config.env.RSB_ROLE }),
         () =>
@@ -44,9 +44,18 @@ export class HealthController {
             ? this.indicators.check('lifecycle').down({ message: 'shutting down' })
             : this.indicators.check('lifecycle').up(),
       ]);
+      this.shutdown.lastReady = true;
+      return result;
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const result = error.getResponse() as HealthCheckResult;
+      // Terminus learns of the shutdown in its own hook, which may run a moment before ours.
+      if (result.status === 'shutting_down' && !result.error?.lifecycle) {
+        const lifecycle = { status: 'down' as const, message: 'shutting down' };
+        result.error = { ...result.error, lifecycle };
+        result.details = { ...result.details, lifecycle };
+        delete result.info?.lifecycle;
+      } else if (!this.shutdown.stopping) this.shutdown.lastReady = false;
       const failing = Object.keys(result.error ?? {});
       throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'not_ready', `Not ready: ${failing.join(', ')}`, result);
     }

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, codeForStatus, ErrorBody } from './api-error';
 
 /** Turns anything thrown while handling a request into the status and body we answer with. */
@@ -30,4 +31,13 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
     return { status, body: { error: { code: codeForStatus(status), message } }, unexpected: false };
   }
   return { status: 500, body: { error: { code: 'internal_error', message: 'Internal server error' } }, unexpected: true };
+}
+
+/**
+ * Fastify's own errors raised before routing (a URL that does not decode, FST_ERR_BAD_URL), answered in
+ * the envelope like every other error.
+ */
+export function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toErrorResponse(error.statusCode ? error : Object.assign(error, { statusCode: 400 }));
+  void reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
 }

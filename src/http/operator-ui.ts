@@ -1,5 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
+import type { HTTPStatus } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import { DiscoveryService } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -16,8 +19,24 @@ import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { AppConfig } from '../config/load-config';
 import { discoverQueues } from '../lifecycle/bullmq-instances';
 import { VERSION } from '../version';
+import { toErrorResponse } from './error-body';
 
 export const DASHBOARD_PATH = '/admin/queues';
+
+/** Bull Board 7.2's adapter reads queue.client, which BullMQ 6 no longer has: its Redis tab answered 500. */
+class DashboardQueueAdapter extends BullMQAdapter {
+  constructor(private readonly bullQueue: Queue) {
+    super(bullQueue);
+  }
+
+  override getClient() {
+    return this.bullQueue.getBackend().client;
+  }
+
+  override async getRedisInfo(): Promise<string> {
+    return (await this.getClient()).info();
+  }
+}
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
@@ -83,9 +102,17 @@ export async function setupQueueDashboard(app: NestFastifyApplication, config: A
   const serverAdapter = new BullBoardFastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
-    queues: [...queues.values()].sort((a, b) => a.name.localeCompare(b.name)).map((q) => new BullMQAdapter(q)),
+    queues: [...queues.values()].sort((a, b) => a.name.localeCompare(b.name)).map((q) => new DashboardQueueAdapter(q)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'rs-bridge queues' } },
+  });
+  // Bull Board's own handler answers 500 for anything that is not its own error (a 415, a body too deep).
+  // Its UI shows `error` as a sentence in a toast, so its API keeps that shape, with our status and code.
+  const logger = new Logger('QueueDashboard');
+  serverAdapter.setErrorHandler((error: Error) => {
+    const { status, body, unexpected } = toErrorResponse(error);
+    if (unexpected) logger.error(`dashboard request failed: ${error.stack ?? error.message}`);
+    return { status: status as HTTPStatus, body: { error: body.error.message, code: body.error.code } };
   });
   const expected = digest(`${user}:${password}`);
   await app.register(

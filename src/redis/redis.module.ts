@@ -3,8 +3,12 @@ import { Global, Module } from '@nestjs/common';
 import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
+import { TrackedWorker } from '../lifecycle/tracked-worker';
 import { redisOptions } from './redis-options';
 import { RedisService } from './redis.service';
+
+// Every processor's worker: reconnect-safe connection options and progress for the stall watchdog.
+BullModule.workerClass = TrackedWorker;
 
 @Global()
 @Module({

@@ -23,9 +23,10 @@ export interface OutboundEvent {
   fields: Record<string, string>;
 }
 
-/** The body as @fastify/formbody parses it: a repeated variable arrives as a list; the first counts. */
+/** The body as a form parser gives it: a repeated variable arrives as a list; the first counts. */
 export function parseOutboundEvent(body: unknown): OutboundEvent {
-  const fields: Record<string, string> = {};
+  // Any name the appliance (or anyone holding the token) sends is a plain key here, never a prototype.
+  const fields = Object.create(null) as Record<string, string>;
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
       const first = Array.isArray(value) ? value[0] : value;

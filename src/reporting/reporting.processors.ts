@@ -4,6 +4,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Job, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
+import { RedisService } from '../redis/redis.service';
 import { CAPPED_BACKOFF, cappedBackoffDelay, RecordingJob, SESSION_QUEUES, SessionEndJob } from '../queues';
 import { runJob } from '../lifecycle/run-job';
 import { SessionPoller } from './poller.service';
@@ -63,17 +64,22 @@ export class SessionPollProcessor extends WorkerHost {
   }
 }
 
-/** Keeps the poll's job scheduler in step with BT_POLL_INTERVAL_SECONDS (0 removes it). */
+/** Keeps the poll's job scheduler in step with BT_POLL_INTERVAL_SECONDS (0 removes it), once Redis answers. */
 @Injectable()
 export class PollScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('SessionPoller');
 
   constructor(
     @InjectQueue(SESSION_QUEUES.sessionPoll) private readonly queue: Queue,
+    private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    this.redis.inBackground('scheduling the session poll', () => this.schedule());
+  }
+
+  private async schedule(): Promise<void> {
     const seconds = this.config.env.BT_POLL_INTERVAL_SECONDS;
     if (seconds > 0 && this.config.env.BT_SITE_URL) {
       await this.queue.upsertJobScheduler(

@@ -111,6 +111,12 @@ export class SessionKeyController {
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (error instanceof BeyondTrustError) throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'appliance_unavailable', error.message);
+      if (error instanceof TicketSystemError && error.status === 404)
+        throw new ApiError(
+          HttpStatus.NOT_FOUND,
+          'ticket_not_found',
+          `${error.message}. Check the ticket id; the session key was created but could not be written to the ticket.`,
+        );
       if (error instanceof TicketSystemError) {
         throw new ApiError(
           HttpStatus.BAD_GATEWAY,

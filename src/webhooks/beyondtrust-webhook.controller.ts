@@ -6,7 +6,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiError } from '../http/api-error';
+import { BodyRouteConfig, FORM_TYPE, JSON_TYPE } from '../http/body-parsing';
 import { RedisService } from '../redis/redis.service';
 import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../reporting/outbound-event';
 import { SessionEndQueue } from '../reporting/session-end.queue';
@@ -76,6 +78,7 @@ export class BeyondTrustWebhookController {
     headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
   })
   @Post('beyondtrust')
+  @RouteConfig({ consumes: [FORM_TYPE, JSON_TYPE] } satisfies BodyRouteConfig)
   @HttpCode(HttpStatus.OK)
   async receive(
     @Req() req: FastifyRequest,

@@ -1,6 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModuleOptions } from '../../src/app.module';
-import { createApp } from '../../src/bootstrap';
+import { createApp, CreateAppOptions } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/load-config';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis';
 
@@ -14,12 +13,17 @@ export interface RunningApp {
 }
 
 /** Boots the real application in this process on a random loopback port, with its own Redis prefix. */
-export async function startApp(env: Record<string, string> = {}, extra: AppModuleOptions = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string> = {}, extra: CreateAppOptions = {}): Promise<RunningApp> {
   const prefix = env.RSB_REDIS_PREFIX ?? uniquePrefix();
   const config = loadConfig({
     REDIS_URL,
     LOG_LEVEL: 'silent',
     RSB_API_TOKENS: TEST_API_TOKEN,
+    // Closing an app in a test need not wait for a load balancer; the drain has its own test.
+    RSB_DRAIN_SECONDS: '0',
+    // The watchdogs stop the whole process, here the test runner; they have their own tests.
+    RSB_WATCHDOG_BLOCKED_SECONDS: '0',
+    RSB_WATCHDOG_STALL_SECONDS: '0',
     ...env,
     RSB_REDIS_PREFIX: prefix,
     PORT: '1',

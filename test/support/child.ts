@@ -23,12 +23,13 @@ export interface Child {
 
 /**
  * Runs a TypeScript entry point (src/main.ts or a test fixture) as a real process, through ts-node,
- * with exactly the environment given plus PATH: the way an operator starts rs-bridge.
+ * with exactly the environment given plus PATH: the way an operator starts rs-bridge. No drain period on
+ * SIGTERM unless the test sets RSB_DRAIN_SECONDS (no load balancer here to wait for).
  */
 export function spawnTs(entry: string, env: Record<string, string>): Child {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', RSB_DRAIN_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -3,7 +3,7 @@ import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, Valida
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, validatedBody } from '../validate-body';
+import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
 
 const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -29,7 +29,7 @@ export class GenericBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE }) action!: TicketAction;
   @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;
   @IsOptional() @ValidateNested() @Type(() => AssigneeDto) assignee?: AssigneeDto;
-  @ValidateNested() @Type(() => GenericTicket) ticket!: GenericTicket;
+  @IsPresent('ticket is required') @ValidateNested() @Type(() => GenericTicket) ticket!: GenericTicket;
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
   callbackUrl?: string;

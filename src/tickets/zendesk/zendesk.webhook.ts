@@ -7,7 +7,7 @@ import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { ApiError } from '../../http/api-error';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, validatedBody } from '../validate-body';
+import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
 
 /**
  * Inbound Zendesk webhooks: signature check, validation and normalisation into a TicketEvent.
@@ -104,7 +104,7 @@ class ZendeskTriggerTicket {
 export class ZendeskTriggerBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE })
   action!: TicketAction;
-  @ValidateNested() @Type(() => ZendeskTriggerTicket) ticket!: ZendeskTriggerTicket;
+  @IsPresent('ticket is required') @ValidateNested() @Type(() => ZendeskTriggerTicket) ticket!: ZendeskTriggerTicket;
   @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;
   @IsOptional() @ValidateNested() @Type(() => AssigneeDto) assignee?: AssigneeDto;
 }
@@ -125,7 +125,7 @@ class ZendeskEventDetail {
 export class ZendeskEventEnvelope {
   @Matches(/^zen:event-type:ticket\.[a-z_]+$/, { message: 'type must be a zen:event-type:ticket.* event' }) type!: string;
   @IsString() id!: string;
-  @ValidateNested() @Type(() => ZendeskEventDetail) detail!: ZendeskEventDetail;
+  @IsPresent('detail is required') @ValidateNested() @Type(() => ZendeskEventDetail) detail!: ZendeskEventDetail;
   @IsOptional() @IsObject() event?: { tags_added?: unknown; tags?: { added?: unknown } } & Record<string, unknown>;
 }
 

@@ -85,10 +85,13 @@ describe('POST /api/v1/tickets/{system}/{ticketId}/session-key (in-ticket button
     ]);
   });
 
-  it('answers 502 when the ticket cannot be written, naming the vendor error', async () => {
+  it('answers 404 when the ticket system has no such ticket, naming the vendor error', async () => {
     const res = await call('zendesk/999999');
-    expect(res.status).toBe(502);
-    expect((await json(res)).error.message).toMatch(/zendesk: HTTP 404: RecordNotFound/);
+    expect(res.status).toBe(404);
+    expect((await json(res)).error).toMatchObject({
+      code: 'ticket_not_found',
+      message: expect.stringMatching(/zendesk: HTTP 404: RecordNotFound/),
+    });
   });
 
   it.each([

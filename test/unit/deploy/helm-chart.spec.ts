@@ -147,9 +147,14 @@ describe('Helm chart', () => {
     expect((values.serviceAccount as Tree).automountServiceAccountToken).toBe(false);
   });
 
-  it('gives pods more time to stop than the application needs to drain its jobs', () => {
+  it('gives pods more time to stop than the drain period plus the shutdown timeout of jobs, with a margin', () => {
+    const config = values.config as Tree;
     const graceMs = (values.terminationGracePeriodSeconds as number) * 1000;
-    expect(graceMs).toBeGreaterThan(Number((values.config as Tree).RSB_SHUTDOWN_TIMEOUT_MS));
+    const drainMs = Number(config.RSB_DRAIN_SECONDS) * 1000;
+    expect(drainMs).toBeGreaterThan(0);
+    expect(graceMs).toBeGreaterThanOrEqual(drainMs + Number(config.RSB_SHUTDOWN_TIMEOUT_MS) + 5_000);
+    for (const deployment of ['deployment-api.yaml', 'deployment-worker.yaml'])
+      expect(templates[deployment]).toContain('terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}');
   });
 
   it('exposes only the webhook paths through the Ingress by default', () => {
