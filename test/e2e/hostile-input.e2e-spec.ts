@@ -385,7 +385,7 @@ describe('hostile input on every route', () => {
     });
 
     it('still takes the appliance form-encoded events on /webhooks/beyondtrust', async () => {
-      const res = await send('/webhooks/beyondtrust', `event=support_conference_end&lsid=formlsid1&outbound_event_token=${EVENTS_TOKEN}`, {
+      const res = await send(`/webhooks/beyondtrust?token=${EVENTS_TOKEN}`, 'event=support_conference_end&lsid=formlsid1', {
         'content-type': 'application/x-www-form-urlencoded',
       });
       expect(res.statusCode).toBe(200);

@@ -6,6 +6,7 @@ import { RunningApp, startApp } from '../support/app';
 import { json } from '../support/http';
 import { REDIS_URL } from '../support/redis';
 import { TcpProxy } from '../support/tcp-proxy';
+import { until } from '../support/child';
 import { applianceEnv, zendeskEnv } from '../support/fake-env';
 
 const GENERIC_SECRET = `whsec_${Buffer.from('overload-generic-secret-0123456789').toString('base64')}`;
@@ -38,6 +39,8 @@ describe('webhooks while Redis is unavailable', () => {
   });
   afterAll(async () => {
     await proxy.restore().catch(() => undefined);
+    // Close once the queues have their connections back: BullMQ's close sends QUIT on them.
+    await until(async () => (await fetch(`${sut.url}/readyz`)).ok, 15_000, 'Redis back').catch(() => undefined);
     await sut.close();
     await proxy.stop();
     await Promise.all([appliance.stop(), zendesk.stop()]);
