@@ -17,6 +17,14 @@ export const jobIdFor = (event: Pick<TicketEvent, 'system' | 'deliveryId'>): str
  */
 export const WEBHOOK_RETRY_AFTER_SECONDS = 10;
 
+/**
+ * How long a request waits for Redis to store its work. A queue whose connection has not come up yet
+ * (Redis away since boot) waits for it rather than failing: the sender gets a 503 after this instead of
+ * a request that hangs. A write that lands after the 503 is harmless: the sender's retry carries the
+ * same delivery, hence the same job id.
+ */
+export const STORE_TIMEOUT_MS = 5_000;
+
 const logger = new Logger('Intake');
 
 /** Runs a Redis write or answers 503 with Retry-After: a request is acknowledged only once its work is stored. */
@@ -24,14 +32,22 @@ export async function storedOr503<T>(
   work: () => Promise<T>,
   message = 'The request could not be queued (Redis is unavailable); retry later.',
 ): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await work();
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not store it within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+      }),
+    ]);
   } catch (error) {
     // The reason (Redis's address, say) goes to the log, not to whoever sent the request.
     logger.warn(`not stored, answered 503: ${(error as Error).message}`);
     throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'queue_unavailable', message, undefined, {
       'Retry-After': String(WEBHOOK_RETRY_AFTER_SECONDS),
     });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

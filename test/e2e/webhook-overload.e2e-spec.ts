@@ -35,6 +35,8 @@ describe('webhooks while Redis is unavailable', () => {
       BT_POLL_INTERVAL_SECONDS: '0',
       GENERIC_WEBHOOK_SECRET: GENERIC_SECRET,
     });
+    // Redis goes away from a running bridge: first let every queue connection come up.
+    await until(async () => (await fetch(`${sut.url}/readyz`)).ok, 15_000, 'ready');
     await proxy.cut();
   });
   afterAll(async () => {
