@@ -1,6 +1,6 @@
 import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
-import { ReportingApiModule, ReportingWorkerModule } from './reporting/reporting.module';
+import { SessionEndApiModule, SessionEndWorkerModule } from './session-end/session-end.module';
 import { AdminModule } from './admin/admin.module';
 import { ChatApiModule, ChatWorkerModule } from './chat/chat.module';
 import { CobrowseApiModule } from './cobrowse/cobrowse.module';
@@ -46,12 +46,12 @@ const apiModules: Imports = [
   AdminModule,
   WebhooksModule,
   SessionsApiModule,
-  ReportingApiModule,
+  SessionEndApiModule,
   CobrowseApiModule,
   ChatApiModule,
   TicketSessionsApiModule,
 ];
-const workerModules: Imports = [SessionsWorkerModule, ReportingWorkerModule, ChatWorkerModule];
+const workerModules: Imports = [SessionsWorkerModule, SessionEndWorkerModule, ChatWorkerModule];
 
 @Module({})
 export class AppModule {

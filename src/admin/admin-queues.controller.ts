@@ -4,7 +4,7 @@ import { DiscoveryService } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { ApiError } from '../http/api-error';
 import { discoverQueues } from '../lifecycle/bullmq-instances';
-import { ArtifactStore, SessionStateStore } from '../reporting/session-stores';
+import { ArtifactStore, SessionStateStore } from '../session-end/session-stores';
 import { LinkStore } from '../sessions/link.store';
 import { ApiAuth } from '../http/api-token.guard';
 

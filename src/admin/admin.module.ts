@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { ReportingModule } from '../reporting/reporting.module';
+import { SessionEndModule } from '../session-end/session-end.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AdminQueuesController } from './admin-queues.controller';
 import { StatusController } from './status.controller';
 
-@Module({ imports: [DiscoveryModule, SessionsModule, ReportingModule], controllers: [StatusController, AdminQueuesController] })
+@Module({ imports: [DiscoveryModule, SessionsModule, SessionEndModule], controllers: [StatusController, AdminQueuesController] })
 export class AdminModule {}

@@ -8,7 +8,7 @@ import { AppConfig } from '../config/load-config';
 import { CallbackTargets } from '../http/callback-targets';
 import { standardWebhookHeaders } from '../http/standard-webhooks';
 import { CHAT_QUEUES } from '../queues';
-import { Locks } from '../reporting/session-stores';
+import { Locks } from '../redis/locks';
 import { ticketRequest } from '../tickets/ticket-http';
 import { Escalation, EscalationStore, Outgoing, SentLine } from './escalation.store';
 

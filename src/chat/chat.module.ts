@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { CHAT_QUEUES } from '../queues';
 import { RedisService } from '../redis/redis.service';
-import { ReportingModule } from '../reporting/reporting.module';
+import { SessionEndModule } from '../session-end/session-end.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatRealtimeService } from './chat-realtime.service';
 import { ChatWatchService } from './chat-watch.service';
@@ -65,7 +65,7 @@ export class ChatWatchScheduler implements OnApplicationBootstrap {
 }
 
 /** Flow 3, chat bot escalations: the bot API, the watcher and the signed callbacks. */
-@Module({ imports: [queues, SessionsModule, ReportingModule], providers: services, exports: [...services, queues] })
+@Module({ imports: [queues, SessionsModule, SessionEndModule], providers: services, exports: [...services, queues] })
 export class ChatModule {}
 
 @Module({ imports: [ChatModule], controllers: [ChatController] })

@@ -1,5 +1,5 @@
 /**
- * The shipped session-end templates (Liquid). `session` is the view built in src/reporting/transcript.ts;
+ * The shipped session-end templates (Liquid). `session` is the view built in src/session-end/transcript.ts;
  * docs/rules.md lists its fields. HTML templates escape every value; notes are split at line breaks
  * when a ticket system's size limit demands, so each line of an HTML note stands on its own.
  */

@@ -4,7 +4,7 @@ import { ConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RedisModule } from '../redis/redis.module';
 import { TicketsModule } from '../tickets/tickets.module';
-import { UpscopeService } from '../upscope/upscope.service';
+import { UpscopeModule } from '../upscope/upscope.module';
 import { DoctorService } from './doctor.service';
 
 /** What `npm run doctor` boots: the clients, none of the HTTP server or workers. */
@@ -13,8 +13,8 @@ export class DoctorModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: DoctorModule,
-      imports: [ConfigModule.forRoot(config), RedisModule, BeyondTrustModule, TicketsModule],
-      providers: [UpscopeService, DoctorService],
+      imports: [ConfigModule.forRoot(config), RedisModule, BeyondTrustModule, TicketsModule, UpscopeModule],
+      providers: [DoctorService],
       exports: [DoctorService],
     };
   }

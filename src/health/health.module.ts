@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DoctorService } from '../doctor/doctor.service';
-import { UpscopeService } from '../upscope/upscope.service';
+import { UpscopeModule } from '../upscope/upscope.module';
 import { HealthController } from './health.controller';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -10,8 +10,8 @@ const indicators = [RedisHealthIndicator];
 
 @Module({
   // Failed checks are reported in the answer and logged on change by the indicators, not per probe.
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), UpscopeModule],
   controllers,
-  providers: [...indicators, DoctorService, UpscopeService],
+  providers: [...indicators, DoctorService],
 })
 export class HealthModule {}

@@ -4,6 +4,7 @@ import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { TrackedWorker } from '../lifecycle/tracked-worker';
+import { Locks } from './locks';
 import { redisOptions } from './redis-options';
 import { RedisService } from './redis.service';
 
@@ -22,7 +23,7 @@ BullModule.workerClass = TrackedWorker;
       }),
     }),
   ],
-  providers: [RedisService],
-  exports: [RedisService, BullModule],
+  providers: [RedisService, Locks],
+  exports: [RedisService, Locks, BullModule],
 })
 export class RedisModule {}

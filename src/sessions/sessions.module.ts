@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStore } from './delivery.store';
+import { JumpService } from './jump.service';
 import { LinkStore } from './link.store';
 import { SessionKeyController } from './session-key.controller';
 import { SessionKeyService } from './session-key.service';
 
-const services = [SessionKeyService, LinkStore, DeliveryStore];
+const services = [SessionKeyService, LinkStore, DeliveryStore, JumpService];
 
 /** The ticket → session key use case; its processor runs only where workers run. */
 @Module({ providers: services, exports: services })

@@ -2,7 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { CobrowseOutcome, CobrowseService } from '../cobrowse/cobrowse.service';
-import { JumpOutcome, JumpService } from '../cobrowse/jump.service';
+import { JumpOutcome, JumpService } from './jump.service';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { runJob } from '../lifecycle/run-job';

@@ -10,10 +10,10 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiError } from '../http/api-error';
 import { BodyRouteConfig, FORM_TYPE, JSON_TYPE } from '../http/body-parsing';
 import { RedisService } from '../redis/redis.service';
-import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../reporting/outbound-event';
-import { SessionEndQueue } from '../reporting/session-end.queue';
-import { SessionStateStore } from '../reporting/session-stores';
-import { TicketSessionsStore } from '../reporting/ticket-sessions.store';
+import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../session-end/outbound-event';
+import { SessionEndQueue } from '../session-end/session-end.queue';
+import { SessionStateStore } from '../session-end/session-stores';
+import { TicketSessionsStore } from '../session-end/ticket-sessions.store';
 import { storedOr503 } from './enqueue';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

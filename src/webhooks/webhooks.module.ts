@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { QUEUES } from '../queues';
-import { ReportingModule } from '../reporting/reporting.module';
+import { SessionEndModule } from '../session-end/session-end.module';
 import { BeyondTrustWebhookController } from './beyondtrust-webhook.controller';
 import { DeliveryAliases } from './delivery-aliases';
 import { GenericWebhookController } from './generic-webhook.controller';
@@ -11,5 +11,5 @@ import { ZendeskWebhookController } from './zendesk-webhook.controller';
 const controllers = [ZendeskWebhookController, ServiceNowWebhookController, GenericWebhookController, BeyondTrustWebhookController];
 
 /** Inbound webhooks: verify, validate, enqueue, 202. */
-@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), ReportingModule], controllers, providers: [DeliveryAliases] })
+@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), SessionEndModule], controllers, providers: [DeliveryAliases] })
 export class WebhooksModule {}

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config/load-config';
 import { RedisService } from '../../src/redis/redis.service';
-import { Locks } from '../../src/reporting/session-stores';
+import { Locks } from '../../src/redis/locks';
 import { spawnTs } from '../support/child';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 

@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RedisService } from '../redis/redis.service';
 import { SessionEndQueue } from './session-end.queue';
-import { Locks } from './session-stores';
+import { Locks } from '../redis/locks';
 import { TicketResolver } from './ticket-resolver';
 
 export interface PollOutcome {

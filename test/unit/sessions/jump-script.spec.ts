@@ -1,5 +1,5 @@
 import { clientScriptUrl } from '../../../src/beyondtrust/url-builders';
-import { jumpScript } from '../../../src/cobrowse/jump.service';
+import { jumpScript } from '../../../src/sessions/jump.service';
 
 const params = (url: string) => Object.fromEntries(new URL(url).searchParams);
 

@@ -4,11 +4,11 @@ import { SESSION_QUEUES } from '../queues';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService } from './recording-transfer.service';
-import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './reporting.processors';
+import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './session-end.processors';
 import { ResyncController } from './resync.controller';
 import { SessionEndQueue } from './session-end.queue';
 import { SessionEndService } from './session-end.service';
-import { ArtifactStore, Locks, SessionStateStore } from './session-stores';
+import { ArtifactStore, SessionStateStore } from './session-stores';
 import { TicketResolver } from './ticket-resolver';
 import { TicketSessionsStore } from './ticket-sessions.store';
 
@@ -25,16 +25,15 @@ const services = [
   TicketResolver,
   ArtifactStore,
   SessionStateStore,
-  Locks,
   TicketSessionsStore,
 ];
 
 /** Flow 2, session end → ticket: detection (events, poll), the pull, recordings. */
 @Module({ imports: [queues, SessionsModule], providers: services, exports: [...services, queues] })
-export class ReportingModule {}
+export class SessionEndModule {}
 
-@Module({ imports: [ReportingModule], providers: [SessionEndProcessor, RecordingsProcessor, SessionPollProcessor, PollScheduler] })
-export class ReportingWorkerModule {}
+@Module({ imports: [SessionEndModule], providers: [SessionEndProcessor, RecordingsProcessor, SessionPollProcessor, PollScheduler] })
+export class SessionEndWorkerModule {}
 
-@Module({ imports: [ReportingModule], controllers: [ResyncController] })
-export class ReportingApiModule {}
+@Module({ imports: [SessionEndModule], controllers: [ResyncController] })
+export class SessionEndApiModule {}

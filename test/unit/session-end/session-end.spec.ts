@@ -1,6 +1,6 @@
 import { cappedBackoffDelay, sessionJobOptions } from '../../../src/queues';
-import { parseOutboundEvent } from '../../../src/reporting/outbound-event';
-import { splitNote } from '../../../src/reporting/transcript';
+import { parseOutboundEvent } from '../../../src/session-end/outbound-event';
+import { splitNote } from '../../../src/session-end/transcript';
 
 describe('splitNote', () => {
   it('keeps a note that fits whole', () => {
