@@ -52,7 +52,8 @@ const isTrustProxy = (value: unknown): boolean =>
   (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && isTrustedProxy(item)));
 
 /** A host name, `*.domain` for any name under the domain, or an IP address. */
-export const ALLOWED_HOST = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^[0-9a-fA-F:.]+$/;
+// A wildcard names at least a registrable domain (`*.example.com`): `*.com` would let any callback through.
+export const ALLOWED_HOST = /^\*\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$|^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^[0-9a-fA-F:.]+$/;
 
 export class Environment {
   @EnvVar({ description: 'HTTP port the API listens on.' })
@@ -312,7 +313,10 @@ export class Environment {
     example: '',
   })
   @ToList()
-  @Matches(ALLOWED_HOST, { each: true, message: 'host names, *.domain patterns or IP addresses, comma-separated' })
+  @Matches(ALLOWED_HOST, {
+    each: true,
+    message: 'host names, *.domain patterns (at least two labels after *.) or IP addresses, comma-separated',
+  })
   RSB_CALLBACK_ALLOWED_HOSTS: string[] = [];
 
   @EnvVar({

@@ -70,6 +70,16 @@ describe('loadConfig', () => {
     expect(short.message).toContain('a key of 24 to 64 bytes after whsec_, not 16');
   });
 
+  it('takes callback hosts, domain wildcards and addresses, but no wildcard over a whole top-level domain', () => {
+    const hosts = 'bot.example.com,*.example.com,*.corp.example.org,10.0.0.7,::1,localhost';
+    expect(loadConfig({ RSB_CALLBACK_ALLOWED_HOSTS: hosts }).env.RSB_CALLBACK_ALLOWED_HOSTS).toEqual(hosts.split(','));
+    for (const bad of ['*.com', '*', '*.', 'bot.example.com/path', 'https://bot.example.com']) {
+      const error = problemsOf({ RSB_CALLBACK_ALLOWED_HOSTS: `bot.example.com,${bad}` });
+      expect(error.problems.map((p) => p.variable)).toEqual(['RSB_CALLBACK_ALLOWED_HOSTS']);
+      expect(error.message).toContain('at least two labels after *.');
+    }
+  });
+
   it('never shows the value of a sensitive variable in the error', () => {
     const secret = 'short secret';
     const error = problemsOf({ RSB_API_TOKENS: secret, REDIS_URL: 'mysql://user:hunter2-password@db' });
