@@ -478,6 +478,14 @@ export class Environment {
   @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
   SERVICENOW_WEBHOOK_SECRET?: string;
 
+  @EnvVar({
+    description:
+      'Accept only Business Rule requests signed over an X-RSB-Timestamp (docs/servicenow.md): the secret header, Basic auth and untimed signatures are refused, so a captured request is useless after RSB_WEBHOOK_TOLERANCE_SECONDS.',
+  })
+  @ToBool()
+  @IsBoolean({ message: 'true or false' })
+  SERVICENOW_REQUIRE_TIMESTAMP = false;
+
   @EnvVar({ description: 'ServiceNow table whose records are the tickets.' })
   @Matches(/^[a-z0-9_]{1,80}$/, { message: 'a table name such as incident' })
   SERVICENOW_TABLE = 'incident';

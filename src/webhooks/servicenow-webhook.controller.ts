@@ -41,7 +41,14 @@ export class ServiceNowWebhookController {
     const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
     // The delivery is the signed body's delivery_id: an identical request is the same delivery for as
     // long as its work is recorded (30 days). Only a signed X-RSB-Timestamp stops a replay after that.
-    verifyServiceNowRequest(raw, headers, this.tickets.servicenowSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS);
+    verifyServiceNowRequest(
+      raw,
+      headers,
+      this.tickets.servicenowSecrets(),
+      env.RSB_WEBHOOK_TOLERANCE_SECONDS,
+      Date.now(),
+      env.SERVICENOW_REQUIRE_TIMESTAMP,
+    );
     const event = normaliseServiceNow(body, env.SERVICENOW_INSTANCE_URL, env.SERVICENOW_TABLE);
     return { jobId: await enqueueTicketEvent(this.queue, event, this.config) };
   }

@@ -28,7 +28,8 @@ const anyMatches = (presented: Buffer, expected: (secret: string) => Buffer, sec
  *   RSB_WEBHOOK_TOLERANCE_SECONDS), otherwise of the raw body alone;
  * - the secret in X-RSB-Webhook-Secret;
  * - Basic auth with the secret as password.
- * Each configured secret (current and previous, during a rotation) is tried, in constant time.
+ * Each configured secret (current and previous, during a rotation) is tried, in constant time. With
+ * `requireTimestamp` (SERVICENOW_REQUIRE_TIMESTAMP) only the first form with a timestamp is accepted.
  */
 export function verifyServiceNowRequest(
   rawBody: Buffer,
@@ -36,9 +37,16 @@ export function verifyServiceNowRequest(
   secrets: string[],
   toleranceSeconds: number,
   now = Date.now(),
+  requireTimestamp = false,
 ): void {
   const signature = headers[SIGNATURE_HEADER];
   const timestamp = headers[TIMESTAMP_HEADER];
+  if (requireTimestamp && (typeof signature !== 'string' || typeof timestamp !== 'string'))
+    throw new ApiError(
+      HttpStatus.UNAUTHORIZED,
+      'timestamp_required',
+      'Sign the request with X-RSB-Signature over "<X-RSB-Timestamp>.<body>" (SERVICENOW_REQUIRE_TIMESTAMP is on; see docs/servicenow.md)',
+    );
   if (typeof signature === 'string') {
     const presented = Buffer.from(signature, 'base64');
     if (typeof timestamp === 'string') {
