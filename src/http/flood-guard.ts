@@ -13,7 +13,9 @@ type Guarded = 'api' | 'webhook';
 /** Which limit a request falls under, from the route the router matched (never the raw URL). */
 const guardedBy = (request: FastifyRequest): Guarded | undefined => {
   const template = request.routeOptions?.url ?? '';
-  if (/^\/api\//.test(template)) return 'api';
+  // The queue dashboard's basic auth counts like a caller without a token: guessing its password is
+  // held to the API's allowance per address.
+  if (/^\/api\//.test(template) || /^\/admin\//.test(template)) return 'api';
   if (/^\/webhooks\//.test(template)) return 'webhook';
   return undefined;
 };

@@ -11,7 +11,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: unknown };
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -117,6 +117,10 @@ export async function setupQueueDashboard(app: NestFastifyApplication, config: A
   const expected = digest(`${user}:${password}`);
   await app.register(
     async (scope: FastifyInstance) => {
+      // The flood guard's limit (when it is on) before the password check: route hooks run after scope
+      // hooks, so without this a wrong password would be answered before it was counted.
+      const limiter = (scope as FastifyInstance & { rateLimit?: () => onRequestHookHandler }).rateLimit;
+      if (limiter) scope.addHook('onRequest', limiter());
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         const header = request.headers.authorization ?? '';
         const given = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';

@@ -62,6 +62,28 @@ describe('Flood guard', () => {
     });
   });
 
+  describe('on the queue dashboard, per address', () => {
+    let sut: RunningApp;
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`operator:${password}`).toString('base64')}` });
+    beforeAll(async () => {
+      sut = await startApp({
+        RSB_ADMIN_USER: 'operator',
+        RSB_ADMIN_PASSWORD: 'right-password-0123',
+        RSB_API_RATE_LIMIT_PER_MINUTE: '5',
+        RSB_ROLE: 'api',
+      });
+    });
+    afterAll(() => sut.close());
+
+    it('stops password guessing: past the allowance even the right password waits', async () => {
+      expect((await fetch(`${sut.url}/admin/queues`, { headers: basic('right-password-0123') })).status).toBe(200);
+      const guesses: number[] = [];
+      for (let i = 0; i < 6; i += 1) guesses.push((await fetch(`${sut.url}/admin/queues`, { headers: basic(`guess-${i}`) })).status);
+      expect(guesses).toEqual([401, 401, 401, 401, 429, 429]);
+      expect((await fetch(`${sut.url}/admin/queues`, { headers: basic('right-password-0123') })).status).toBe(429);
+    });
+  });
+
   describe('on /webhooks, per source address, shared by every pod', () => {
     const prefix = uniquePrefix('flood');
     let a: RunningApp;
