@@ -199,7 +199,9 @@ describe('Helm chart', () => {
       expect((values[role] as Tree).podAntiAffinityPreset).toBe('soft');
       const text = templates[`deployment-${role}.yaml`];
       expect(text).toMatch(/startupProbe:\s+httpGet:\s+path: \/healthz/);
-      expect(text).toMatch(/strategy:\s+\{\{- toYaml \. \| nindent 4 \}\}/);
+      expect(text).toMatch(
+        /strategy:\s+type: \{\{ \.Values\.updateStrategy\.type \}\}\s+\{\{- if eq \.Values\.updateStrategy\.type "RollingUpdate" \}\}\s+rollingUpdate:/,
+      );
       expect(text).toContain(`{{- else if ne .Values.${role}.podAntiAffinityPreset "none" }}`);
     }
     expect(templates['_helpers.tpl']).toMatch(/define "rs-bridge.podAntiAffinity"[\s\S]+preferredDuringSchedulingIgnoredDuringExecution/);
