@@ -15,6 +15,7 @@ export interface BeyondTrustClientOptions {
   /** Redis key prefix of the deployment (RSB_REDIS_PREFIX). */
   redisPrefix: string;
   onTokenRequested?: () => void;
+  onTokenAnswered?: (status: number) => void;
   onRequest?: TransportOptions['onRequest'];
   maxAttempts?: number;
 }
@@ -40,6 +41,7 @@ export class BeyondTrustClient {
       timeoutMs: options.timeoutMs,
       key: `${account}:token`,
       onTokenRequested: options.onTokenRequested,
+      onTokenAnswered: options.onTokenAnswered,
     });
     const transport = new BeyondTrustTransport({
       siteUrl: options.siteUrl,

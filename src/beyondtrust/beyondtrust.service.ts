@@ -28,6 +28,8 @@ export class BeyondTrustService {
         timeoutMs: env.BT_TIMEOUT_MS,
         redisPrefix: redis.prefix,
         onTokenRequested: () => tokenRefreshes.inc(),
+        // Counted with the other appliance requests: a refused token (401) is what an alert looks for.
+        onTokenAnswered: (status) => applianceRequests.inc({ operation: 'oauth2/token', status: String(status) }),
         onRequest: ({ operation, status, limiterWaitMs }) => {
           applianceRequests.inc({ operation, status: String(status) });
           rateLimiterWait.observe(limiterWaitMs / 1000);

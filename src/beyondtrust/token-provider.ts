@@ -23,6 +23,8 @@ export interface TokenProviderOptions {
   refreshMarginMs?: number;
   /** Called once per token actually requested from the appliance (metrics, benchmarks). */
   onTokenRequested?: () => void;
+  /** Called with the HTTP status of each token answer (0: no answer), so refusals can be alerted on. */
+  onTokenAnswered?: (status: number) => void;
 }
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -110,6 +112,7 @@ export class SharedTokenProvider {
         responseType: 'json',
       });
     } catch (error) {
+      this.options.onTokenAnswered?.(0);
       throw new BeyondTrustUnavailableError(
         `cannot reach the appliance for a token: ${deadline.expired?.message ?? (error as Error).message}`,
         'oauth2/token',
@@ -117,6 +120,7 @@ export class SharedTokenProvider {
     } finally {
       deadline.lift();
     }
+    this.options.onTokenAnswered?.(response.status);
     const body = response.data as { access_token?: string; expires_in?: number; error?: string; message?: string };
     if (response.status === 429 || response.status >= 500) {
       throw new BeyondTrustUnavailableError(`token request answered HTTP ${response.status}`, 'oauth2/token', response.status);

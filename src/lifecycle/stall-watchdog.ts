@@ -12,7 +12,8 @@ import { TrackedWorker } from './tracked-worker';
 /** A check that takes longer than this means Redis does not answer: not the consumer's fault. */
 const REDIS_CHECK_TIMEOUT_MS = 2_000;
 
-const within = <T>(ms: number, work: Promise<T>): Promise<T> =>
+/** The work, or a rejection once `ms` have passed: for Redis reads that must not hang a check. */
+export const within = <T>(ms: number, work: Promise<T>): Promise<T> =>
   Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
 /**

@@ -1,10 +1,22 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VERSION } from '../version';
 
 /**
  * rs-bridge's Prometheus metrics, one registry per process. Labels are closed sets (route templates,
  * system names, operations, status codes, outcomes): never a ticket's contents, an id or a secret.
  */
 export const registry = new Registry();
+
+// Process and Node.js metrics under their usual names (process_*, nodejs_*), so stock dashboards work.
+collectDefaultMetrics({ register: registry });
+
+export const buildInfo = new Gauge({
+  name: 'rsb_build_info',
+  help: 'Always 1; the labels say which rs-bridge and which Node.js this process runs.',
+  labelNames: ['version', 'node'] as const,
+  registers: [registry],
+});
+buildInfo.set({ version: VERSION, node: process.version }, 1);
 
 export const httpRequests = new Counter({
   name: 'rsb_http_requests_total',
@@ -77,16 +89,25 @@ export const recordingBytes = new Counter({
   registers: [registry],
 });
 
-/** Filled at scrape time by the metrics service (queues and the poll cursor live in Redis). */
+/**
+ * Filled at scrape time by the metrics service. Queues and the poll cursor live in Redis, so every pod
+ * reports the same deployment-wide value: aggregate them with max(), never sum() (docs/operations.md).
+ */
 export const queueJobs = new Gauge({
   name: 'rsb_queue_jobs',
-  help: 'Jobs in each queue by state.',
+  help: 'Jobs in each queue by state, read from Redis: the same on every pod, aggregate with max() not sum().',
   labelNames: ['queue', 'state'] as const,
   registers: [registry],
 });
 
 export const pollCursorLag = new Gauge({
   name: 'rsb_poll_cursor_lag_seconds',
-  help: 'Seconds between now and the session poll cursor (grows when polling stalls).',
+  help: 'Seconds between now and the session poll cursor (grows when polling stalls), read from Redis: aggregate with max().',
+  registers: [registry],
+});
+
+export const redisUp = new Gauge({
+  name: 'rsb_redis_up',
+  help: 'Whether this pod read the queue depths from Redis at this scrape (1) or Redis did not answer in time (0).',
   registers: [registry],
 });

@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +20,63 @@ for (const line of instructions) {
 const final = stages[stages.length - 1];
 
 describe('Dockerfile', () => {
-  it('builds in one stage and runs from a Node 20 slim image in another', () => {
+  it('builds in one stage and runs from a Node 22 LTS slim image in another', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage[0]).toMatch(/^FROM node:20[\w.-]*slim\b/);
+    for (const stage of stages) expect(stage[0]).toMatch(/^FROM node:22[\w.-]*slim\b/);
+  });
+
+  it('checks its own health on /healthz with node itself (the slim image has no curl)', () => {
+    const checks = final.filter((l) => /^HEALTHCHECK /.test(l));
+    expect(checks).toHaveLength(1);
+    const cmd = /CMD (\[.*\])$/.exec(checks[0]);
+    expect(cmd).not.toBeNull();
+    const argv = JSON.parse(cmd![1]) as string[];
+    expect(argv.slice(0, 2)).toEqual(['node', '-e']);
+    expect(argv[2]).toContain('/healthz');
+    expect(checks[0]).toMatch(/--interval=\d+s/);
+  });
+
+  it('has a health check command that passes on a 200 from /healthz and fails without an answer', async () => {
+    const argv = JSON.parse(/CMD (\[.*\])$/.exec(final.find((l) => /^HEALTHCHECK /.test(l))!)![1]) as string[];
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url!);
+      res.writeHead(req.url === '/healthz' ? 200 : 404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const check = (p: number) =>
+      new Promise<number | null>((resolve) =>
+        execFile(process.execPath, argv.slice(1), { env: { PATH: process.env.PATH, PORT: String(p) } }, (error) =>
+          resolve(error ? ((error as { code?: number }).code ?? 1) : 0),
+        ),
+      );
+    try {
+      expect(await check(port)).toBe(0);
+      expect(paths).toEqual(['/healthz']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect(await check(port)).toBe(1);
+  });
+
+  it('carries the OCI labels, the licence matching package.json', () => {
+    const labels = Object.fromEntries(
+      [
+        ...final
+          .filter((l) => /^LABEL /.test(l))
+          .join(' ')
+          .matchAll(/(org\.opencontainers\.image\.[a-z]+)="([^"]*)"/g),
+      ].map((m) => [m[1], m[2]]),
+    );
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string };
+    expect(labels).toMatchObject({
+      'org.opencontainers.image.title': 'rs-bridge',
+      'org.opencontainers.image.source': expect.stringMatching(/^https:\/\//),
+      'org.opencontainers.image.licenses': pkg.license,
+      'org.opencontainers.image.version': '${VERSION}',
+      'org.opencontainers.image.revision': '${REVISION}',
+    });
   });
 
   it('runs as a numeric non-root user in the final stage', () => {

@@ -35,13 +35,42 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .role }}
 {{- end -}}
 
+{{/* The image; global.imageRegistry, when set, wins over image.registry (Bitnami's convention). */}}
 {{- define "rs-bridge.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- $registry := default .Values.image.registry .Values.global.imageRegistry -}}
 {{- if .Values.image.digest -}}
-{{- printf "%s/%s@%s" .Values.image.registry .Values.image.repository .Values.image.digest -}}
+{{- printf "%s/%s@%s" $registry .Values.image.repository .Values.image.digest -}}
 {{- else -}}
-{{- printf "%s/%s:%s" .Values.image.registry .Values.image.repository $tag -}}
+{{- printf "%s/%s:%s" $registry .Values.image.repository $tag -}}
 {{- end -}}
+{{- end -}}
+
+{{/* image.pullSecrets and global.imagePullSecrets, each name once. */}}
+{{- define "rs-bridge.imagePullSecrets" -}}
+{{- $names := concat .Values.global.imagePullSecrets .Values.image.pullSecrets | uniq -}}
+{{- if $names }}
+imagePullSecrets:
+{{- range $names }}
+  - name: {{ . }}
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Spread one role's pods over nodes: "soft" prefers other nodes (a one-node cluster still schedules),
+"hard" requires them. Call with (dict "ctx" $ "role" "api" "preset" "soft").
+*/}}
+{{- define "rs-bridge.podAntiAffinity" -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "rs-bridge.selectorLabels" (dict "ctx" .ctx "role" .role) | fromYaml)) -}}
+podAntiAffinity:
+{{- if eq .preset "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    {{- list $term | toYaml | nindent 4 }}
+{{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    {{- list (dict "weight" 100 "podAffinityTerm" $term) | toYaml | nindent 4 }}
+{{- end }}
 {{- end -}}
 
 {{- define "rs-bridge.serviceAccountName" -}}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { envVarsOf } from '../../../src/config/env-var.decorator';
 import { Environment } from '../../../src/config/environment';
+import { renderRulesFile } from '../../support/chart';
 
 const chart = join(__dirname, '..', '..', '..', 'helm', 'rs-bridge');
 const read = (file: string) => readFileSync(join(chart, file), 'utf8');
@@ -56,6 +57,9 @@ describe('Helm chart', () => {
         'secret.yaml',
         'servicemonitor.yaml',
         'networkpolicy.yaml',
+        'prometheusrule.yaml',
+        'grafana-dashboard.yaml',
+        'scaledobject-worker.yaml',
       ]),
     );
     expect(parse(read('Chart.yaml'))).toMatchObject({ apiVersion: 'v2', name: 'rs-bridge', type: 'application' });
@@ -162,5 +166,64 @@ describe('Helm chart', () => {
     expect(paths).toEqual(['/webhooks/', '/api/v1/']);
     expect(templates['ingress.yaml']).toMatch(/\{\{- if \.Values\.ingress\.exposeApi \}\}\s+- path: \/api\/v1\//);
     expect((values.ingress as Tree).exposeApi).toBe(false);
+  });
+
+  it('ships the alerts, the dashboard and KEDA scaling opt-in, each behind its own switch', () => {
+    const metrics = values.metrics as { prometheusRule: Tree; grafanaDashboard: Tree };
+    expect(metrics.prometheusRule.enabled).toBe(false);
+    expect(metrics.grafanaDashboard).toMatchObject({ enabled: false, labels: { grafana_dashboard: '1' } });
+    expect(hasPath(values, ['worker', 'autoscaling', 'keda', 'enabled'])).toBe(true);
+    expect(templates['prometheusrule.yaml']).toMatch(/^\{\{- if \.Values\.metrics\.prometheusRule\.enabled \}\}/);
+    expect(templates['prometheusrule.yaml']).toContain('tpl (.Files.Get "files/prometheus-rules.yaml") .');
+    expect(parse(renderRulesFile())).toMatchObject({ groups: [{ name: 'rs-bridge', rules: expect.any(Array) }] });
+    expect(templates['grafana-dashboard.yaml']).toMatch(/^\{\{- if \.Values\.metrics\.grafanaDashboard\.enabled \}\}/);
+    expect(templates['grafana-dashboard.yaml']).toContain('.Files.Get "files/grafana-dashboard.json"');
+    expect(JSON.parse(read('files/grafana-dashboard.json'))).toMatchObject({ uid: 'rs-bridge', panels: expect.any(Array) });
+    // KEDA's ScaledObject creates its own HorizontalPodAutoscaler: the chart's must then stay out, and so must replicas.
+    expect(templates['scaledobject-worker.yaml']).toMatch(/^\{\{- if \.Values\.worker\.autoscaling\.keda\.enabled \}\}/);
+    expect(templates['hpa-worker.yaml']).toContain(
+      '{{- if and .Values.worker.autoscaling.enabled (not .Values.worker.autoscaling.keda.enabled) }}',
+    );
+    expect(templates['deployment-worker.yaml']).toContain(
+      '{{- if not (or .Values.worker.autoscaling.enabled .Values.worker.autoscaling.keda.enabled) }}',
+    );
+    const scaled = parse(stripActions(templates['scaledobject-worker.yaml'])) as { spec: { triggers: { type: string; metadata: Tree }[] } };
+    expect(scaled.spec.triggers.map((t) => t.type)).toEqual(['prometheus', 'cpu']);
+    expect(templates['scaledobject-worker.yaml']).toContain('query: sum(max by (queue) (rsb_queue_jobs{');
+  });
+
+  it('rolls out without dropping anything: startup probe, no pod missing during an update, pods spread over nodes', () => {
+    expect(values.startupProbe).toMatchObject({ enabled: true });
+    expect(values.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    for (const role of ['api', 'worker']) {
+      expect((values[role] as Tree).podAntiAffinityPreset).toBe('soft');
+      const text = templates[`deployment-${role}.yaml`];
+      expect(text).toMatch(/startupProbe:\s+httpGet:\s+path: \/healthz/);
+      expect(text).toMatch(
+        /strategy:\s+type: \{\{ \.Values\.updateStrategy\.type \}\}\s+\{\{- if eq \.Values\.updateStrategy\.type "RollingUpdate" \}\}\s+rollingUpdate:/,
+      );
+      expect(text).toContain(`{{- else if ne .Values.${role}.podAntiAffinityPreset "none" }}`);
+    }
+    expect(templates['_helpers.tpl']).toMatch(/define "rs-bridge.podAntiAffinity"[\s\S]+preferredDuringSchedulingIgnoredDuringExecution/);
+  });
+
+  it.each(['api', 'worker'])('%s pods take the Bitnami-style extras', (role) => {
+    const text = templates[`deployment-${role}.yaml`];
+    for (const value of [
+      'extraEnvVarsCM',
+      'extraEnvVarsSecret',
+      'extraVolumes',
+      'extraVolumeMounts',
+      'initContainers',
+      'sidecars',
+      'priorityClassName',
+      'updateStrategy',
+      'existingConfigmap',
+    ])
+      expect(text).toContain(`.Values.${value}`);
+    expect(text).toContain('{{- include "rs-bridge.imagePullSecrets" . | nindent 6 }}');
+    expect(templates[`pdb-${role}.yaml`]).toContain(`maxUnavailable: {{ .Values.${role}.pdb.maxUnavailable }}`);
+    expect(templates['_helpers.tpl']).toContain('default .Values.image.registry .Values.global.imageRegistry');
+    expect(templates['_helpers.tpl']).toContain('concat .Values.global.imagePullSecrets .Values.image.pullSecrets');
   });
 });
