@@ -25,7 +25,7 @@ import {
   DEFAULT_TRANSCRIPT_TEXT,
 } from './session-end-templates';
 
-export const TICKET_SYSTEMS = ['zendesk', 'servicenow', 'generic'] as const;
+export const TICKET_SYSTEMS = ['zendesk', 'servicenow', 'jira', 'generic'] as const;
 export type TicketSystemName = (typeof TICKET_SYSTEMS)[number];
 export const TICKET_ACTIONS = ['session.requested', 'cobrowse.requested', 'jump.requested'] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
@@ -87,6 +87,13 @@ export class ServiceNowWriteBack {
   @IsOptional() @IsObject() fields?: Record<string, string>;
 }
 
+export class JiraWriteBack {
+  /** Issue field id (customfield_10042) → Liquid value, set with the internal note. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+  /** Labels added to the issue (never replacing its own). */
+  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+}
+
 export class WriteBackRules {
   /** Liquid; an empty string sends no public reply. */
   @IsString() publicReply = DEFAULT_PUBLIC_REPLY;
@@ -95,6 +102,7 @@ export class WriteBackRules {
   @IsString() failureNote = DEFAULT_FAILURE_NOTE;
   @ValidateNested() @Type(() => ZendeskWriteBack) zendesk = new ZendeskWriteBack();
   @ValidateNested() @Type(() => ServiceNowWriteBack) servicenow = new ServiceNowWriteBack();
+  @ValidateNested() @Type(() => JiraWriteBack) jira = new JiraWriteBack();
 }
 
 /** Flow 2: what an ended session writes on its ticket (Liquid; see src/config/session-end-templates.ts). */
@@ -119,6 +127,8 @@ export class SessionEndRules {
 export class TriggerRules {
   /** For Zendesk event subscriptions: a tag added to a ticket → the action it asks for. */
   @IsObject() zendeskTags: Record<string, TicketAction> = { remote_support: 'session.requested' };
+  /** For Jira webhooks and automation rules: a label added to an issue → the action it asks for. */
+  @IsObject() jiraLabels: Record<string, TicketAction> = { remote_support: 'session.requested' };
 }
 
 /** The rules file (RSB_RULES_FILE). Every section is optional; the defaults make a working setup. */
@@ -155,9 +165,11 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     if (!/^[A-Za-z0-9_]+$/.test(code)) problems.push({ path: `fields.${code}`, message: 'a custom field code name (letters, digits, _)' });
     if (typeof value !== 'string') problems.push({ path: `fields.${code}`, message: 'a Liquid template string' });
   }
-  for (const [action, tag] of Object.entries(rules.triggers?.zendeskTags ?? {}).map(([t, a]) => [a, t])) {
-    if (!(TICKET_ACTIONS as readonly string[]).includes(action))
-      problems.push({ path: `triggers.zendeskTags.${tag}`, message: `one of ${TICKET_ACTIONS.join(', ')}` });
+  for (const section of ['zendeskTags', 'jiraLabels'] as const) {
+    for (const [tag, action] of Object.entries(rules.triggers?.[section] ?? {})) {
+      if (!(TICKET_ACTIONS as readonly string[]).includes(action))
+        problems.push({ path: `triggers.${section}.${tag}`, message: `one of ${TICKET_ACTIONS.join(', ')}` });
+    }
   }
   const templates: [string, unknown][] = [
     ['sessionKey.externalKey', rules.sessionKey?.externalKey],
@@ -172,6 +184,7 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     ...Object.entries(rules.writeBack?.servicenow?.fields ?? {}).map(
       ([k, v]) => [`writeBack.servicenow.fields.${k}`, v] as [string, unknown],
     ),
+    ...Object.entries(rules.writeBack?.jira?.fields ?? {}).map(([k, v]) => [`writeBack.jira.fields.${k}`, v] as [string, unknown]),
   ];
   for (const [path, template] of templates) {
     if (typeof template !== 'string') continue;
