@@ -131,6 +131,70 @@ export class TriggerRules {
   @IsObject() jiraLabels: Record<string, TicketAction> = { remote_support: 'session.requested' };
 }
 
+export const SESSION_OUTCOMES = ['ended', 'customer_never_joined'] as const;
+export type SessionOutcome = (typeof SESSION_OUTCOMES)[number];
+
+/** What an outcome rule looks at; every criterion given must hold. Survey and attribute values compare without case. */
+export class OutcomeMatch {
+  @IsOptional()
+  @IsArray()
+  @IsIn(TICKET_SYSTEMS, { each: true, message: `systems: ${TICKET_SYSTEMS.join(', ')}` })
+  systems?: TicketSystemName[];
+  @IsOptional()
+  @IsArray()
+  @IsIn(SESSION_OUTCOMES, { each: true, message: `outcomes: ${SESSION_OUTCOMES.join(', ')}` })
+  outcomes?: SessionOutcome[];
+  @IsOptional() @IsInt({ message: 'seconds' }) @Min(0) minDurationSeconds?: number;
+  @IsOptional() @IsInt({ message: 'seconds' }) @Min(0) maxDurationSeconds?: number;
+  /** Question (its label, report header or name) → answer, or a list of answers any of which matches. */
+  @IsOptional() @IsObject() repSurvey?: Record<string, string | string[]>;
+  @IsOptional() @IsObject() customerSurvey?: Record<string, string | string[]>;
+  /** Custom attribute code name → value, or a list of values. */
+  @IsOptional() @IsObject() custom?: Record<string, string | string[]>;
+}
+
+export class ZendeskOutcome {
+  @IsOptional()
+  @IsIn(['open', 'pending', 'hold', 'solved', 'closed'], { message: 'open, pending, hold, solved or closed' })
+  status?: string;
+  /** Custom field id → Liquid value. */
+  @IsOptional() @IsObject() customFields?: Record<string, string>;
+  /** Added with additional_tags. */
+  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[];
+}
+
+export class ServiceNowOutcome {
+  @IsOptional() @IsString() state?: string;
+  @IsOptional() @IsString() close_code?: string;
+  /** Liquid. */
+  @IsOptional() @IsString() close_notes?: string;
+  /** Any other field → Liquid value. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+}
+
+export class JiraOutcome {
+  /** A workflow transition by name or id. */
+  @IsOptional() @IsString() transition?: string;
+  /** Field id → Liquid value. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+}
+
+export class OutcomeRule {
+  @IsOptional() @IsString() name?: string;
+  @ValidateNested() @Type(() => OutcomeMatch) match: OutcomeMatch = new OutcomeMatch();
+  /** Liquid: an internal note written with the change (optional). */
+  @IsOptional() @IsString() note?: string;
+  @IsOptional() @ValidateNested() @Type(() => ZendeskOutcome) zendesk?: ZendeskOutcome;
+  @IsOptional() @ValidateNested() @Type(() => ServiceNowOutcome) servicenow?: ServiceNowOutcome;
+  @IsOptional() @ValidateNested() @Type(() => JiraOutcome) jira?: JiraOutcome;
+}
+
+/** When a session ends: the first rule that matches moves the ticket on; none matching changes nothing. */
+export class OutcomeRules {
+  @IsArray() @ValidateNested({ each: true }) @Type(() => OutcomeRule) rules: OutcomeRule[] = [];
+}
+
 /** The rules file (RSB_RULES_FILE). Every section is optional; the defaults make a working setup. */
 export class Rules {
   @ValidateNested() @Type(() => RoutingRules) routing = new RoutingRules();
@@ -140,6 +204,7 @@ export class Rules {
   @ValidateNested() @Type(() => WriteBackRules) writeBack = new WriteBackRules();
   @ValidateNested() @Type(() => TriggerRules) triggers = new TriggerRules();
   @ValidateNested() @Type(() => SessionEndRules) sessionEnd = new SessionEndRules();
+  @ValidateNested() @Type(() => OutcomeRules) outcomes = new OutcomeRules();
 }
 
 export const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
@@ -185,6 +250,15 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
       ([k, v]) => [`writeBack.servicenow.fields.${k}`, v] as [string, unknown],
     ),
     ...Object.entries(rules.writeBack?.jira?.fields ?? {}).map(([k, v]) => [`writeBack.jira.fields.${k}`, v] as [string, unknown]),
+    ...(rules.outcomes?.rules ?? []).flatMap((r, i) =>
+      [
+        ['note', r.note],
+        ['servicenow.close_notes', r.servicenow?.close_notes],
+        ...Object.entries({ ...r.zendesk?.customFields }).map(([k, v]) => [`zendesk.customFields.${k}`, v]),
+        ...Object.entries({ ...r.servicenow?.fields }).map(([k, v]) => [`servicenow.fields.${k}`, v]),
+        ...Object.entries({ ...r.jira?.fields }).map(([k, v]) => [`jira.fields.${k}`, v]),
+      ].map(([k, v]) => [`outcomes.rules.${i}.${k}`, v] as [string, unknown]),
+    ),
   ];
   for (const [path, template] of templates) {
     if (typeof template !== 'string') continue;

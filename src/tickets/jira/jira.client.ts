@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ticketRequest } from '../ticket-http';
+import { TicketSystemError } from '../ticket-system.errors';
 import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketFile, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 import { adfToText, textToAdf } from './adf';
@@ -78,7 +79,30 @@ export class JiraClient implements TicketWriter {
         ...(update.addTags?.length ? { update: { labels: update.addTags.map((label) => ({ add: label })) } } : {}),
       });
     }
+    if (update.status) await this.transition(key, update.status);
     if (update.comment) await this.comment(key, update.comment.body, update.comment.public);
+  }
+
+  /**
+   * A workflow transition by name or id, among those the issue's workflow offers from its status now.
+   * One it does not offer, or that its validators refuse (400), is a permanent TicketSystemError whose
+   * message says why: the caller writes it on the issue instead of retrying.
+   */
+  async transition(key: string, wanted: string): Promise<void> {
+    const available = await this.call<{ transitions?: { id: string; name: string; to?: { name?: string } }[] }>(
+      'GET',
+      this.issuePath(key, '/transitions'),
+    );
+    const list = available.data.transitions ?? [];
+    const found = list.find((t) => t.id === wanted || t.name.toLowerCase() === wanted.toLowerCase());
+    if (!found)
+      throw new TicketSystemError(
+        this.system,
+        `the workflow of ${key} offers no transition "${wanted}" now (available: ${list.map((t) => `${t.name} (${t.id})`).join(', ') || 'none'})`,
+        false,
+        409,
+      );
+    await this.call('POST', this.issuePath(key, '/transitions'), { transition: { id: found.id } });
   }
 
   async addNote(key: string, note: TicketNote): Promise<void> {
