@@ -193,6 +193,8 @@ export class OutcomeRule {
 /** When a session ends: the first rule that matches moves the ticket on; none matching changes nothing. */
 export class OutcomeRules {
   @IsArray() @ValidateNested({ each: true }) @Type(() => OutcomeRule) rules: OutcomeRule[] = [];
+  /** A key whose `expires` passed with no session: its optional note and change (`match` is not read). */
+  @IsOptional() @ValidateNested() @Type(() => OutcomeRule) expiredKey?: OutcomeRule;
 }
 
 /** The rules file (RSB_RULES_FILE). Every section is optional; the defaults make a working setup. */
@@ -250,14 +252,17 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
       ([k, v]) => [`writeBack.servicenow.fields.${k}`, v] as [string, unknown],
     ),
     ...Object.entries(rules.writeBack?.jira?.fields ?? {}).map(([k, v]) => [`writeBack.jira.fields.${k}`, v] as [string, unknown]),
-    ...(rules.outcomes?.rules ?? []).flatMap((r, i) =>
+    ...[
+      ...(rules.outcomes?.rules ?? []).entries(),
+      ...(rules.outcomes?.expiredKey ? [['expiredKey', rules.outcomes.expiredKey] as const] : []),
+    ].flatMap(([i, r]) =>
       [
         ['note', r.note],
         ['servicenow.close_notes', r.servicenow?.close_notes],
         ...Object.entries({ ...r.zendesk?.customFields }).map(([k, v]) => [`zendesk.customFields.${k}`, v]),
         ...Object.entries({ ...r.servicenow?.fields }).map(([k, v]) => [`servicenow.fields.${k}`, v]),
         ...Object.entries({ ...r.jira?.fields }).map(([k, v]) => [`jira.fields.${k}`, v]),
-      ].map(([k, v]) => [`outcomes.rules.${i}.${k}`, v] as [string, unknown]),
+      ].map(([k, v]) => [`outcomes.${typeof i === 'number' ? `rules.${i}` : i}.${k}`, v] as [string, unknown]),
     ),
   ];
   for (const [path, template] of templates) {

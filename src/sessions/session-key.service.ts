@@ -58,7 +58,7 @@ export class SessionKeyService {
       try {
         key = await this.createKey(event);
         await this.deliveries.mark(event.system, event.deliveryId, STEP.key, JSON.stringify(key));
-        await this.links.record({
+        const link = {
           system: event.system,
           ticketId: event.ticket.id,
           ticketNumber: event.ticket.number,
@@ -70,7 +70,9 @@ export class SessionKeyService {
           keyUrl: key!.keyUrl,
           expiresAt: key!.expires?.iso,
           queue: key!.route.queueId,
-        });
+        };
+        await this.links.record(link);
+        if (this.config.rules.outcomes.expiredKey && link.expiresAt) await this.links.watchExpiry({ ...link, expiresAt: link.expiresAt });
       } catch (error) {
         // The appliance said no (unknown queue, bad field): tell the agent on the ticket, do not retry.
         if (!(error instanceof BeyondTrustError) || error.retryable) throw error;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noteMarker } from '../../../src/session-end/session-end.service';
+import { SessionPoller } from '../../../src/session-end/poller.service';
 import { LinkStore } from '../../../src/sessions/link.store';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeJira } from '../../fakes/jira/fake-jira';
@@ -122,6 +123,9 @@ outcomes:
     - name: close-now
       match: { repSurvey: { resolved: close } }
       jira: { transition: Close }
+  expiredKey:
+    note: "Session key {{ key.shortKey }} expired at {{ key.expiresAt }} unused."
+    jira: { transition: Waiting for customer }
 `;
 
   beforeAll(async () => {
@@ -207,6 +211,41 @@ outcomes:
     await new Promise((r) => setTimeout(r, 1000));
     expect(issue.fields.status.name).toBe('Waiting for support');
     expect(jira.requests.filter((r) => r.path.startsWith('/rest/api/3/issue/SD-203/transitions'))).toEqual([]);
+  });
+
+  it('a key that expired unused moves its issue on once; a key a session used does not', async () => {
+    const unused = jira.createIssue('SD-301');
+    const used = jira.createIssue('SD-302');
+    const links = sut.app.get(LinkStore);
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    for (const [key, shortKey] of [
+      ['SD-301', '3010301'],
+      ['SD-302', '3020302'],
+    ]) {
+      const link = {
+        system: 'jira',
+        ticketId: key,
+        ticketNumber: key,
+        externalKey: key,
+        shortKey,
+        createdAt: minutesAgo(30),
+        expiresAt: minutesAgo(5),
+      };
+      await links.record(link);
+      await links.watchExpiry(link);
+    }
+    appliance.startSession({ externalKey: 'SD-302', startTime: Math.floor(Date.now() / 1000) - 20 * 60 });
+
+    const poller = sut.app.get(SessionPoller);
+    expect((await poller.poll()).expired).toEqual(['jira:SD-301']);
+    expect(unused.fields.status.name).toBe('Waiting for customer');
+    expect(unused.comments).toHaveLength(1);
+    expect(unused.comments[0].internal).toBe(true);
+    expect(unused.comments[0].text).toContain('Session key 3010301 expired at');
+    expect(used.comments).toEqual([]);
+    expect(used.fields.status.name).toBe('Waiting for support');
+    expect((await poller.poll()).expired).toEqual([]);
+    expect(unused.comments).toHaveLength(1);
   });
 
   it('Zendesk: status and tags; ServiceNow: state, close code and close notes', async () => {
