@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUEUES } from '../../../src/queues';
+import { LinkStore } from '../../../src/sessions/link.store';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeJira, FakeJiraIssue } from '../../fakes/jira/fake-jira';
 import { RunningApp, startApp } from '../../support/app';
@@ -26,6 +27,8 @@ writeBack:
   jira:
     fields: { customfield_10042: "{{ key.shortKey }}" }
     labels: [rs_key_sent]
+outcomes:
+  expiredKey: { note: "Key {{ key.shortKey }} expired unused." }
 `;
 
 describe('Jira issue → BeyondTrust session key', () => {
@@ -79,6 +82,10 @@ describe('Jira issue → BeyondTrust session key', () => {
     expect(note.text).toContain(`Remote support session key ${shortKey} created for queue team:1`);
     expect(issue.fields.customfield_10042).toBe(shortKey);
     expect(issue.fields.labels).toEqual(['remote_support', 'rs_key_sent']);
+    // outcomes.expiredKey is set: the key is watched until it expires (a day, the fake's default).
+    const watched = await sut.app.get(LinkStore).expired(Date.now() + 2 * 24 * 3600 * 1000);
+    expect(watched.map((w) => [w.link.ticketId, w.link.shortKey])).toContainEqual(['SD-1', shortKey]);
+    expect(await sut.app.get(LinkStore).expired()).toEqual([]);
   });
 
   it('asks for a session when an issue is created with the label, and through an Automation rule with the secret header', async () => {
@@ -192,16 +199,19 @@ describe('Jira issue → BeyondTrust session key', () => {
     }
   });
 
-  it('authenticates with an OAuth token when configured instead of an API token', async () => {
+  it('authenticates with an OAuth token instead of an API token, and takes the previous webhook secret during a rotation', async () => {
     const oauth = await startApp({
       ...applianceEnv(appliance),
       JIRA_BASE_URL: jira.url,
       JIRA_OAUTH_TOKEN: jira.oauthToken,
-      JIRA_WEBHOOK_SECRET: jira.webhookSecret,
+      // Mid-rotation: Jira still signs with the old secret.
+      JIRA_WEBHOOK_SECRET: 'the-new-jira-secret-0123456789',
+      JIRA_WEBHOOK_SECRET_PREVIOUS: jira.webhookSecret,
     });
     try {
       const issue = jira.createIssue('OPS-1', { labels: ['remote_support'] });
-      await jira.sendWebhook(`${oauth.url}/webhooks/jira`, jira.webhookBody(issue, { event: 'jira:issue_created' }));
+      const res = await jira.sendWebhook(`${oauth.url}/webhooks/jira`, jira.webhookBody(issue, { event: 'jira:issue_created' }));
+      expect(res.status).toBe(202);
       await until(async () => issue.comments.length === 2, 15_000, 'the comments over OAuth');
     } finally {
       await oauth.close();
