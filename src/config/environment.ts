@@ -232,7 +232,7 @@ export class Environment {
 
   @EnvVar({
     description:
-      'Largest file uploaded to a ticket, in bytes; a larger recording is linked instead. Unset: 50 MiB for Zendesk, 1 GiB (the instance default) for ServiceNow.',
+      'Largest file uploaded to a ticket, in bytes; a larger recording is linked instead. Unset: 50 MiB for Zendesk, 1 GiB (the instance default) for ServiceNow, 1 GiB (the Cloud default) for Jira.',
     example: '',
   })
   @IsOptional()

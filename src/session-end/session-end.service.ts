@@ -173,6 +173,8 @@ export class SessionEndService {
     const changes = update.status || update.addTags?.length || Object.keys(update.fields ?? {}).length;
     try {
       if (changes) await writeOnce(this.artifacts.ledger(view.lsid), 'outcome', writer, target, { update }, { signal: lost, value: name });
+      // A rule with only a note is chosen too: a later pull (a survey) must not choose another.
+      else await this.artifacts.mark(view.lsid, 'outcome', name);
     } catch (error) {
       if (!(error instanceof TicketSystemError) || error.retryable) throw error;
       await write('outcome.refused', {
