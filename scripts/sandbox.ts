@@ -5,6 +5,7 @@
  */
 import { run } from '../src/bootstrap';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
+import { FakeJira } from '../test/fakes/jira/fake-jira';
 import { FakeUpscope } from '../test/fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 
@@ -50,6 +51,17 @@ async function main(): Promise<void> {
       ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
     });
   }
+  let jira: FakeJira | undefined;
+  if (!process.env.JIRA_BASE_URL) {
+    jira = await new FakeJira().start(Number(process.env.SANDBOX_JIRA_PORT ?? 3104));
+    jira.autoCreateIssues = true;
+    Object.assign(defaults, {
+      JIRA_BASE_URL: jira.url,
+      JIRA_EMAIL: jira.email,
+      JIRA_API_TOKEN: jira.apiToken,
+      JIRA_WEBHOOK_SECRET: jira.webhookSecret,
+    });
+  }
   let upscope: FakeUpscope | undefined;
   if (!process.env.UPSCOPE_BASE_URL) {
     upscope = await new FakeUpscope().start(Number(process.env.SANDBOX_UPSCOPE_PORT ?? 3103));
@@ -81,6 +93,9 @@ async function main(): Promise<void> {
         ? `  zendesk:    fake Zendesk at ${zendesk.url}; fire a signed sample ticket, play its remote session in the\n` +
           `              fake appliance and see what lands on the ticket (key, then transcript and recording):\n              npm run sandbox:ticket`
         : `  zendesk:    ${process.env.ZENDESK_BASE_URL}`,
+      jira
+        ? `  jira:       fake Jira at ${jira.url}; the same with a labelled issue: npm run sandbox:ticket -- jira`
+        : `  jira:       ${process.env.JIRA_BASE_URL}`,
       upscope
         ? `  upscope:    fake Upscope at ${upscope.url} (visitor casey@example.com, lookup code 4711), e.g.\n` +
           `              curl -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"visitor":{"lookupCode":"4711"},"agent":{"id":"1","name":"Ada"}}' ${base}/api/v1/cobrowse/watch-urls`

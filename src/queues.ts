@@ -42,7 +42,7 @@ export interface RecordingJob {
   downloadInstance?: number;
   viewUrl?: string;
   downloadUrl?: string;
-  ticket: { system: 'zendesk' | 'servicenow' | 'generic'; id: string; number: string; callbackUrl?: string };
+  ticket: { system: 'zendesk' | 'servicenow' | 'jira' | 'generic'; id: string; number: string; callbackUrl?: string };
 }
 
 /**

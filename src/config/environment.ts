@@ -233,7 +233,7 @@ export class Environment {
 
   @EnvVar({
     description:
-      'Largest file uploaded to a ticket, in bytes; a larger recording is linked instead. Unset: 50 MiB for Zendesk, 1 GiB (the instance default) for ServiceNow.',
+      'Largest file uploaded to a ticket, in bytes; a larger recording is linked instead. Unset: 50 MiB for Zendesk, 1 GiB (the instance default) for ServiceNow, 1 GiB (the Cloud default) for Jira.',
     example: '',
   })
   @IsOptional()
@@ -242,10 +242,10 @@ export class Environment {
 
   @EnvVar({
     description:
-      'Ticket system in which to create a ticket for an ended session whose external key resolves to no ticket: off, zendesk or servicenow.',
+      'Ticket system in which to create a ticket for an ended session whose external key resolves to no ticket: off, zendesk, servicenow or jira.',
   })
-  @IsIn(['off', 'zendesk', 'servicenow'], { message: 'one of off, zendesk, servicenow' })
-  RSB_AUTO_CREATE: 'off' | 'zendesk' | 'servicenow' = 'off';
+  @IsIn(['off', 'zendesk', 'servicenow', 'jira'], { message: 'one of off, zendesk, servicenow, jira' })
+  RSB_AUTO_CREATE: 'off' | 'zendesk' | 'servicenow' | 'jira' = 'off';
 
   @EnvVar({
     description:
@@ -498,6 +498,60 @@ export class Environment {
   @IsOptional()
   @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
   SERVICENOW_WEBHOOK_SECRET_PREVIOUS?: string;
+
+  // --- Jira Service Management ---------------------------------------------------------------------
+
+  @EnvVar({
+    description: 'Jira site URL (https://example.atlassian.net). Unset disables Jira: /webhooks/jira answers 404.',
+    example: '',
+  })
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['https', 'http'] },
+    { message: 'an http(s) URL such as https://example.atlassian.net' },
+  )
+  JIRA_BASE_URL?: string;
+
+  @EnvVar({ description: 'Atlassian account email for API token authentication (with JIRA_API_TOKEN).', example: '' })
+  @ValidateIf((env: Environment) => env.JIRA_BASE_URL !== undefined && env.JIRA_OAUTH_TOKEN === undefined)
+  @IsString({ message: 'the account email for JIRA_API_TOKEN (or set JIRA_OAUTH_TOKEN)' })
+  JIRA_EMAIL?: string;
+
+  @EnvVar({ description: 'Atlassian API token of JIRA_EMAIL (id.atlassian.com > Security > API tokens).', sensitive: true, example: '' })
+  @ValidateIf((env: Environment) => env.JIRA_BASE_URL !== undefined && env.JIRA_OAUTH_TOKEN === undefined)
+  @IsString({ message: 'an Atlassian API token (or set JIRA_OAUTH_TOKEN)' })
+  JIRA_API_TOKEN?: string;
+
+  @EnvVar({ description: 'OAuth 2.0 access token, instead of JIRA_EMAIL + JIRA_API_TOKEN.', sensitive: true, example: '' })
+  @IsOptional()
+  @IsString({ message: 'an OAuth 2.0 access token' })
+  JIRA_OAUTH_TOKEN?: string;
+
+  @EnvVar({
+    description:
+      'Secret of the Jira admin webhook (X-Hub-Signature) and of Automation "Send web request" rules (X-RSB-Webhook-Secret header); required with JIRA_BASE_URL.',
+    sensitive: true,
+    example: '',
+  })
+  @ValidateIf((env: Environment) => env.JIRA_BASE_URL !== undefined)
+  @IsString({ message: 'the webhook secret (required when JIRA_BASE_URL is set)' })
+  @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
+  JIRA_WEBHOOK_SECRET?: string;
+
+  @EnvVar({ description: 'The previous JIRA_WEBHOOK_SECRET, still accepted while a rotation is under way.', sensitive: true, example: '' })
+  @IsOptional()
+  @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
+  JIRA_WEBHOOK_SECRET_PREVIOUS?: string;
+
+  @EnvVar({ description: 'Service desk id in which RSB_AUTO_CREATE=jira creates requests (required with it).', example: '' })
+  @IsOptional()
+  @Matches(/^\d{1,18}$/, { message: 'the numeric service desk id' })
+  JIRA_SERVICE_DESK_ID?: string;
+
+  @EnvVar({ description: 'Request type id of the requests RSB_AUTO_CREATE=jira creates (required with it).', example: '' })
+  @IsOptional()
+  @Matches(/^\d{1,18}$/, { message: 'the numeric request type id' })
+  JIRA_REQUEST_TYPE_ID?: string;
 
   // --- Any other ticket system ---------------------------------------------------------------------
 

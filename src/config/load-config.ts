@@ -38,12 +38,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     return { variable: error.property, expected, found: describeFound(plain[error.property], meta?.sensitive ?? false) };
   });
 
-  const autoCreateIn = { zendesk: 'ZENDESK_BASE_URL', servicenow: 'SERVICENOW_INSTANCE_URL' } as const;
+  const autoCreateIn = { zendesk: 'ZENDESK_BASE_URL', servicenow: 'SERVICENOW_INSTANCE_URL', jira: 'JIRA_BASE_URL' } as const;
   if (env.RSB_AUTO_CREATE && env.RSB_AUTO_CREATE !== 'off' && !plain[autoCreateIn[env.RSB_AUTO_CREATE]]) {
     problems.push({
       variable: 'RSB_AUTO_CREATE',
       expected: `a configured ticket system (set ${autoCreateIn[env.RSB_AUTO_CREATE]} or use off)`,
       found: env.RSB_AUTO_CREATE,
+    });
+  }
+  if (env.RSB_AUTO_CREATE === 'jira' && !(plain.JIRA_SERVICE_DESK_ID && plain.JIRA_REQUEST_TYPE_ID)) {
+    problems.push({
+      variable: 'RSB_AUTO_CREATE',
+      expected: 'JIRA_SERVICE_DESK_ID and JIRA_REQUEST_TYPE_ID with jira (where the requests are created)',
+      found: 'jira',
     });
   }
   const { rules, problem, problems: ruleProblems } = loadRulesFile(env.RSB_RULES_FILE);

@@ -25,7 +25,7 @@ import {
   DEFAULT_TRANSCRIPT_TEXT,
 } from './session-end-templates';
 
-export const TICKET_SYSTEMS = ['zendesk', 'servicenow', 'generic'] as const;
+export const TICKET_SYSTEMS = ['zendesk', 'servicenow', 'jira', 'generic'] as const;
 export type TicketSystemName = (typeof TICKET_SYSTEMS)[number];
 export const TICKET_ACTIONS = ['session.requested', 'cobrowse.requested', 'jump.requested'] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
@@ -87,6 +87,13 @@ export class ServiceNowWriteBack {
   @IsOptional() @IsObject() fields?: Record<string, string>;
 }
 
+export class JiraWriteBack {
+  /** Issue field id (customfield_10042) → Liquid value, set with the internal note. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+  /** Labels added to the issue (never replacing its own). */
+  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+}
+
 export class WriteBackRules {
   /** Liquid; an empty string sends no public reply. */
   @IsString() publicReply = DEFAULT_PUBLIC_REPLY;
@@ -95,6 +102,7 @@ export class WriteBackRules {
   @IsString() failureNote = DEFAULT_FAILURE_NOTE;
   @ValidateNested() @Type(() => ZendeskWriteBack) zendesk = new ZendeskWriteBack();
   @ValidateNested() @Type(() => ServiceNowWriteBack) servicenow = new ServiceNowWriteBack();
+  @ValidateNested() @Type(() => JiraWriteBack) jira = new JiraWriteBack();
 }
 
 /** Flow 2: what an ended session writes on its ticket (Liquid; see src/config/session-end-templates.ts). */
@@ -119,6 +127,74 @@ export class SessionEndRules {
 export class TriggerRules {
   /** For Zendesk event subscriptions: a tag added to a ticket → the action it asks for. */
   @IsObject() zendeskTags: Record<string, TicketAction> = { remote_support: 'session.requested' };
+  /** For Jira webhooks and automation rules: a label added to an issue → the action it asks for. */
+  @IsObject() jiraLabels: Record<string, TicketAction> = { remote_support: 'session.requested' };
+}
+
+export const SESSION_OUTCOMES = ['ended', 'customer_never_joined'] as const;
+export type SessionOutcome = (typeof SESSION_OUTCOMES)[number];
+
+/** What an outcome rule looks at; every criterion given must hold. Survey and attribute values compare without case. */
+export class OutcomeMatch {
+  @IsOptional()
+  @IsArray()
+  @IsIn(TICKET_SYSTEMS, { each: true, message: `systems: ${TICKET_SYSTEMS.join(', ')}` })
+  systems?: TicketSystemName[];
+  @IsOptional()
+  @IsArray()
+  @IsIn(SESSION_OUTCOMES, { each: true, message: `outcomes: ${SESSION_OUTCOMES.join(', ')}` })
+  outcomes?: SessionOutcome[];
+  @IsOptional() @IsInt({ message: 'seconds' }) @Min(0) minDurationSeconds?: number;
+  @IsOptional() @IsInt({ message: 'seconds' }) @Min(0) maxDurationSeconds?: number;
+  /** Question (its label, report header or name) → answer, or a list of answers any of which matches. */
+  @IsOptional() @IsObject() repSurvey?: Record<string, string | string[]>;
+  @IsOptional() @IsObject() customerSurvey?: Record<string, string | string[]>;
+  /** Custom attribute code name → value, or a list of values. */
+  @IsOptional() @IsObject() custom?: Record<string, string | string[]>;
+}
+
+export class ZendeskOutcome {
+  @IsOptional()
+  @IsIn(['open', 'pending', 'hold', 'solved', 'closed'], { message: 'open, pending, hold, solved or closed' })
+  status?: string;
+  /** Custom field id → Liquid value. */
+  @IsOptional() @IsObject() customFields?: Record<string, string>;
+  /** Added with additional_tags. */
+  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[];
+}
+
+export class ServiceNowOutcome {
+  @IsOptional() @IsString() state?: string;
+  @IsOptional() @IsString() close_code?: string;
+  /** Liquid. */
+  @IsOptional() @IsString() close_notes?: string;
+  /** Any other field → Liquid value. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+}
+
+export class JiraOutcome {
+  /** A workflow transition by name or id. */
+  @IsOptional() @IsString() transition?: string;
+  /** Field id → Liquid value. */
+  @IsOptional() @IsObject() fields?: Record<string, string>;
+  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+}
+
+export class OutcomeRule {
+  @IsOptional() @IsString() name?: string;
+  @ValidateNested() @Type(() => OutcomeMatch) match: OutcomeMatch = new OutcomeMatch();
+  /** Liquid: an internal note written with the change (optional). */
+  @IsOptional() @IsString() note?: string;
+  @IsOptional() @ValidateNested() @Type(() => ZendeskOutcome) zendesk?: ZendeskOutcome;
+  @IsOptional() @ValidateNested() @Type(() => ServiceNowOutcome) servicenow?: ServiceNowOutcome;
+  @IsOptional() @ValidateNested() @Type(() => JiraOutcome) jira?: JiraOutcome;
+}
+
+/** When a session ends: the first rule that matches moves the ticket on; none matching changes nothing. */
+export class OutcomeRules {
+  @IsArray() @ValidateNested({ each: true }) @Type(() => OutcomeRule) rules: OutcomeRule[] = [];
+  /** A key whose `expires` passed with no session: its optional note and change (`match` is not read). */
+  @IsOptional() @ValidateNested() @Type(() => OutcomeRule) expiredKey?: OutcomeRule;
 }
 
 /** The rules file (RSB_RULES_FILE). Every section is optional; the defaults make a working setup. */
@@ -130,6 +206,7 @@ export class Rules {
   @ValidateNested() @Type(() => WriteBackRules) writeBack = new WriteBackRules();
   @ValidateNested() @Type(() => TriggerRules) triggers = new TriggerRules();
   @ValidateNested() @Type(() => SessionEndRules) sessionEnd = new SessionEndRules();
+  @ValidateNested() @Type(() => OutcomeRules) outcomes = new OutcomeRules();
 }
 
 export const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
@@ -155,9 +232,11 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     if (!/^[A-Za-z0-9_]+$/.test(code)) problems.push({ path: `fields.${code}`, message: 'a custom field code name (letters, digits, _)' });
     if (typeof value !== 'string') problems.push({ path: `fields.${code}`, message: 'a Liquid template string' });
   }
-  for (const [action, tag] of Object.entries(rules.triggers?.zendeskTags ?? {}).map(([t, a]) => [a, t])) {
-    if (!(TICKET_ACTIONS as readonly string[]).includes(action))
-      problems.push({ path: `triggers.zendeskTags.${tag}`, message: `one of ${TICKET_ACTIONS.join(', ')}` });
+  for (const section of ['zendeskTags', 'jiraLabels'] as const) {
+    for (const [tag, action] of Object.entries(rules.triggers?.[section] ?? {})) {
+      if (!(TICKET_ACTIONS as readonly string[]).includes(action))
+        problems.push({ path: `triggers.${section}.${tag}`, message: `one of ${TICKET_ACTIONS.join(', ')}` });
+    }
   }
   const templates: [string, unknown][] = [
     ['sessionKey.externalKey', rules.sessionKey?.externalKey],
@@ -171,6 +250,19 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     ),
     ...Object.entries(rules.writeBack?.servicenow?.fields ?? {}).map(
       ([k, v]) => [`writeBack.servicenow.fields.${k}`, v] as [string, unknown],
+    ),
+    ...Object.entries(rules.writeBack?.jira?.fields ?? {}).map(([k, v]) => [`writeBack.jira.fields.${k}`, v] as [string, unknown]),
+    ...[
+      ...(rules.outcomes?.rules ?? []).entries(),
+      ...(rules.outcomes?.expiredKey ? [['expiredKey', rules.outcomes.expiredKey] as const] : []),
+    ].flatMap(([i, r]) =>
+      [
+        ['note', r.note],
+        ['servicenow.close_notes', r.servicenow?.close_notes],
+        ...Object.entries({ ...r.zendesk?.customFields }).map(([k, v]) => [`zendesk.customFields.${k}`, v]),
+        ...Object.entries({ ...r.servicenow?.fields }).map(([k, v]) => [`servicenow.fields.${k}`, v]),
+        ...Object.entries({ ...r.jira?.fields }).map(([k, v]) => [`jira.fields.${k}`, v]),
+      ].map(([k, v]) => [`outcomes.${typeof i === 'number' ? `rules.${i}` : i}.${k}`, v] as [string, unknown]),
     ),
   ];
   for (const [path, template] of templates) {

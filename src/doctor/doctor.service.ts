@@ -42,6 +42,7 @@ export class DoctorService {
       ...(await this.applianceChecks()),
       ...(await this.zendeskChecks()),
       ...(await this.servicenowChecks()),
+      ...(await this.jiraChecks()),
       ...(await this.upscopeChecks()),
     ];
   }
@@ -187,6 +188,25 @@ export class DoctorService {
           ok: false,
           detail: message(error),
           fix: 'Check ZENDESK_BASE_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN or ZENDESK_OAUTH_TOKEN.',
+        },
+      ];
+    }
+  }
+
+  private async jiraChecks(): Promise<Check[]> {
+    const jira = this.tickets.jira;
+    if (!jira) return [];
+    try {
+      const me = await jira.myself();
+      return [{ area: 'Jira', name: 'credentials', ok: true, detail: `signed in as ${me.emailAddress ?? me.accountId}` }];
+    } catch (error) {
+      return [
+        {
+          area: 'Jira',
+          name: 'credentials',
+          ok: false,
+          detail: message(error),
+          fix: 'Check JIRA_BASE_URL, JIRA_EMAIL + JIRA_API_TOKEN or JIRA_OAUTH_TOKEN.',
         },
       ];
     }

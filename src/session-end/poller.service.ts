@@ -3,6 +3,7 @@ import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RedisService } from '../redis/redis.service';
+import { KeyExpiryService } from './key-expiry.service';
 import { SessionEndQueue } from './session-end.queue';
 import { Locks } from '../redis/locks';
 import { TicketResolver } from './ticket-resolver';
@@ -12,6 +13,8 @@ export interface PollOutcome {
   window?: { from: number; to: number };
   seen?: number;
   enqueued?: string[];
+  /** Tickets moved on because their key expired unused (outcomes.expiredKey). */
+  expired?: string[];
 }
 
 /**
@@ -30,6 +33,7 @@ export class SessionPoller {
     private readonly pulls: SessionEndQueue,
     private readonly locks: Locks,
     private readonly redis: RedisService,
+    private readonly expiry: KeyExpiryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +64,8 @@ export class SessionPoller {
       // Only now: a poll that failed above leaves the cursor where it was and the next one covers the gap.
       await this.redis.connection.set(this.cursorKey, String(to));
       if (enqueued.length) this.logger.log(`poll ${from}..${to}: ${sessions.length} ended session(s), ${enqueued.length} enqueued`);
-      return { ran: true, window: { from, to }, seen: sessions.length, enqueued };
+      const expired = await this.expiry.check(now * 1000);
+      return { ran: true, window: { from, to }, seen: sessions.length, enqueued, expired };
     });
     return outcome.ran ? outcome.value : { ran: false };
   }

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { SESSION_QUEUES } from '../queues';
 import { SessionsModule } from '../sessions/sessions.module';
+import { KeyExpiryService } from './key-expiry.service';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService } from './recording-transfer.service';
 import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './session-end.processors';
@@ -22,6 +23,7 @@ const services = [
   SessionEndService,
   RecordingTransferService,
   SessionPoller,
+  KeyExpiryService,
   TicketResolver,
   ArtifactStore,
   SessionStateStore,

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/load-config';
 import { liquid, liquidHtml } from '../config/rules';
 import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
 import { RedisService } from '../redis/redis.service';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { writeMarker, writeOnce } from '../tickets/write-once';
@@ -16,6 +17,7 @@ import { ArtifactStore, SessionStateStore } from './session-stores';
 import { Locks } from '../redis/locks';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
 import { TicketSessionsStore } from './ticket-sessions.store';
+import { chooseOutcome, outcomeFacts, outcomeUpdate } from './outcomes';
 import { recordingsOf, SessionView, sessionView, splitNote } from './transcript';
 
 export interface PullOutcome {
@@ -131,11 +133,57 @@ export class SessionEndService {
       await write(`survey:${who}`, { text });
     }
 
+    await this.applyOutcome(report, view, ticket, writer, done, write, lost);
     const recordingsQueued = await this.queueRecordings(report, ticket, done);
     this.logger.log(
       `session ${lsid} → ${ticket.system} ticket ${ticket.number}: wrote ${written.join(', ') || 'nothing new'}; ${recordingsQueued.length} recording(s) queued`,
     );
     return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
+  }
+
+  /**
+   * Outcome rules: the first that matches moves the ticket on (status, fields, a transition), once. None
+   * matching changes nothing and is asked again on a later pull (a survey that arrives after the end). A
+   * change the ticket system refuses for good (a transition the workflow does not offer) becomes an
+   * internal note saying why, and counts as done.
+   */
+  private async applyOutcome(
+    report: SupportSessionReport,
+    view: SessionView,
+    ticket: ResolvedTicket,
+    writer: TicketWriter,
+    done: Record<string, string>,
+    write: (artifact: string, note: { text: string }) => Promise<void>,
+    lost: AbortSignal,
+  ): Promise<void> {
+    const rules = this.config.rules.outcomes.rules;
+    if (!rules.length || done.outcome) return;
+    const facts = outcomeFacts(ticket.system, view, report.customers.length);
+    const chosen = chooseOutcome(rules, facts);
+    if (!chosen) return;
+    const name = chosen.rule.name ?? `#${chosen.index + 1}`;
+    const values = { session: view, outcome: facts, rule: { name } };
+    const note = chosen.rule.note && (await liquid.parseAndRender(chosen.rule.note, values)).trim();
+    if (note) await write('outcome.note', { text: note });
+    const update = await outcomeUpdate(chosen.rule, ticket.system, values);
+    const target = {
+      ticketId: ticket.id,
+      context: { deliveryId: `session-${view.lsid}`, step: 'outcome', callbackUrl: ticket.callbackUrl },
+    };
+    const changes = update.status || update.addTags?.length || Object.keys(update.fields ?? {}).length;
+    try {
+      if (changes) await writeOnce(this.artifacts.ledger(view.lsid), 'outcome', writer, target, { update }, { signal: lost, value: name });
+      // A rule with only a note is chosen too: a later pull (a survey) must not choose another.
+      else await this.artifacts.mark(view.lsid, 'outcome', name);
+    } catch (error) {
+      if (!(error instanceof TicketSystemError) || error.retryable) throw error;
+      await write('outcome.refused', {
+        text: `rs-bridge could not apply outcome rule "${name}" to this ticket after remote support session ${view.lsid}: ${error.message}`,
+      });
+      await this.artifacts.mark(view.lsid, 'outcome', JSON.stringify({ rule: name, refused: error.message }));
+      this.logger.warn(`session ${view.lsid}: outcome rule "${name}" refused by ${ticket.system}: ${error.message}`);
+    }
+    done.outcome = name;
   }
 
   /**

@@ -16,8 +16,9 @@ export interface ResolvedTicket {
   via: 'link' | 'format' | 'created';
 }
 
-/** `zendesk:123`, `servicenow:INC0012345`, a bare Zendesk id, or a bare ServiceNow number. */
-const PREFIXED = /^(zendesk|servicenow)[:#/ -]\s*(\S+)$/i;
+/** `zendesk:123`, `servicenow:INC0012345`, `jira:SD-12`, a bare Zendesk id, ServiceNow number or Jira issue key. */
+const PREFIXED = /^(zendesk|servicenow|jira)[:#/ -]\s*(\S+)$/i;
+const JIRA_KEY = /^[A-Z][A-Z0-9_]*-\d+$/;
 const ZENDESK_ID = /^#?(\d{1,12})$/;
 const SERVICENOW_NUMBER = /^[A-Z]{2,8}\d{5,12}$/;
 
@@ -63,7 +64,7 @@ export class TicketResolver {
   async findOrCreate(externalKey: string | undefined, view: SessionView): Promise<ResolvedTicket | undefined> {
     const found = (await this.find(externalKey)) ?? (await this.createdFor(view.lsid));
     if (found || !this.wouldCreate(externalKey)) return found;
-    const system = this.config.env.RSB_AUTO_CREATE as 'zendesk' | 'servicenow';
+    const system = this.config.env.RSB_AUTO_CREATE as 'zendesk' | 'servicenow' | 'jira';
     const writer = this.tickets.writer(system);
     if (!writer?.createTicket || !writer.ticketByReference) return undefined;
     // Looked up first: an earlier attempt may have created the ticket and stopped before linking it.
@@ -111,6 +112,10 @@ export class TicketResolver {
     if ((!system || system === 'servicenow') && this.tickets.servicenow && SERVICENOW_NUMBER.test(value.toUpperCase())) {
       const record = await this.tickets.servicenow.findByNumber(value.toUpperCase());
       if (record) return { system: 'servicenow', id: record.id, number: record.number, via: 'format' };
+    }
+    if ((!system || system === 'jira') && this.tickets.jira && JIRA_KEY.test(value.toUpperCase())) {
+      const key = value.toUpperCase();
+      return { system: 'jira', id: key, number: key, via: 'format' };
     }
     return undefined;
   }

@@ -49,6 +49,21 @@ export class LinkStore {
       .exec();
   }
 
+  /** A key to look at once it expires (outcomes.expiredKey): scored by its expiry, in ms. */
+  async watchExpiry(link: SessionLink & { expiresAt: string }): Promise<void> {
+    await this.redis.connection.zadd(this.redis.key('key-expiry'), Date.parse(link.expiresAt), JSON.stringify(link));
+  }
+
+  /** Keys whose expiry passed before `now`, oldest first. */
+  async expired(now = Date.now(), limit = 50): Promise<{ member: string; link: SessionLink & { expiresAt: string } }[]> {
+    const members = await this.redis.connection.zrangebyscore(this.redis.key('key-expiry'), '-inf', now, 'LIMIT', 0, limit);
+    return members.map((member) => ({ member, link: JSON.parse(member) as SessionLink & { expiresAt: string } }));
+  }
+
+  async unwatchExpiry(member: string): Promise<void> {
+    await this.redis.connection.zrem(this.redis.key('key-expiry'), member);
+  }
+
   async byExternalKey(externalKey: string): Promise<SessionLink | undefined> {
     const raw = await this.redis.connection.get(this.redis.key('link', 'ext', externalKey));
     return raw ? (JSON.parse(raw) as SessionLink) : undefined;

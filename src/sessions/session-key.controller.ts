@@ -33,7 +33,12 @@ export class SessionKeyRequestDto {
   callbackUrl?: string;
 }
 
-const TICKET_ID: Record<TicketSystemName, RegExp> = { zendesk: /^\d+$/, servicenow: /^[0-9a-f]{32}$/, generic: /^\S{1,128}$/ };
+const TICKET_ID: Record<TicketSystemName, RegExp> = {
+  zendesk: /^\d+$/,
+  servicenow: /^[0-9a-f]{32}$/,
+  jira: /^[A-Z][A-Z0-9_]*-\d+$/,
+  generic: /^\S{1,128}$/,
+};
 
 /** For in-ticket buttons: the ticket → session key use case, answered synchronously. */
 @ApiAuth()

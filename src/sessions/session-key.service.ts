@@ -58,7 +58,7 @@ export class SessionKeyService {
       try {
         key = await this.createKey(event);
         await this.deliveries.mark(event.system, event.deliveryId, STEP.key, JSON.stringify(key));
-        await this.links.record({
+        const link = {
           system: event.system,
           ticketId: event.ticket.id,
           ticketNumber: event.ticket.number,
@@ -70,7 +70,9 @@ export class SessionKeyService {
           keyUrl: key!.keyUrl,
           expiresAt: key!.expires?.iso,
           queue: key!.route.queueId,
-        });
+        };
+        await this.links.record(link);
+        if (this.config.rules.outcomes.expiredKey && link.expiresAt) await this.links.watchExpiry({ ...link, expiresAt: link.expiresAt });
       } catch (error) {
         // The appliance said no (unknown queue, bad field): tell the agent on the ticket, do not retry.
         if (!(error instanceof BeyondTrustError) || error.retryable) throw error;
@@ -96,10 +98,14 @@ export class SessionKeyService {
       await this.step(done, event, STEP.internalNote, writer, async () => {
         const body = (await liquid.parseAndRender(rules.internalNote, values)).trim();
         const fields: Record<string, string> = {};
-        const fieldTemplates =
-          event.system === 'zendesk' ? rules.zendesk.customFields : event.system === 'servicenow' ? rules.servicenow.fields : undefined;
+        const fieldTemplates = {
+          zendesk: rules.zendesk.customFields,
+          servicenow: rules.servicenow.fields,
+          jira: rules.jira.fields,
+          generic: undefined,
+        }[event.system];
         for (const [id, template] of Object.entries(fieldTemplates ?? {})) fields[id] = await liquid.parseAndRender(template, values);
-        const addTags = event.system === 'zendesk' ? rules.zendesk.tags : undefined;
+        const addTags = event.system === 'zendesk' ? rules.zendesk.tags : event.system === 'jira' ? rules.jira.labels : undefined;
         if (!body && !Object.keys(fields).length && !addTags?.length) return undefined;
         return { comment: body ? { body, public: false } : undefined, fields, addTags };
       });

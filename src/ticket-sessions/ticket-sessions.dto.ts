@@ -13,7 +13,7 @@ export const VIEW_STATES = ['key_issued', 'waiting', 'in_progress', 'ended', 'fa
 export type ViewState = (typeof VIEW_STATES)[number];
 
 export class TicketRefDto {
-  @IsIn(['zendesk', 'servicenow', 'generic']) system!: string;
+  @IsIn(['zendesk', 'servicenow', 'jira', 'generic']) system!: string;
   /** The id the system's API uses (Zendesk id, ServiceNow sys_id). */
   @IsString() id!: string;
   /** The number agents see, when known (a ServiceNow INC number asked for by number). */

@@ -80,6 +80,10 @@ export class TicketSessionsService {
         throw new ApiError(HttpStatus.NOT_FOUND, 'ticket_not_found', `ServiceNow has no record numbered ${ticketId.toUpperCase()}`);
       return { system: name, id: record.id, number: record.number };
     }
+    if (name === 'jira') {
+      if (!/^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(ticketId)) throw invalid();
+      return { system: name, id: ticketId.toUpperCase(), number: ticketId.toUpperCase() };
+    }
     if (!/^\S{1,128}$/.test(ticketId)) throw invalid();
     return { system: name, id: ticketId, number: ticketId };
   }

@@ -27,7 +27,7 @@ export function ticketSystemError(system: string, response: AxiosResponse | unde
   return new TicketSystemError(system, `HTTP ${status}: ${message}`, false, status);
 }
 
-/** The vendor's own words, from the JSON error shapes Zendesk and ServiceNow use, or plain text. */
+/** The vendor's own words, from the JSON error shapes Zendesk, ServiceNow and Jira use, or plain text. */
 function describe(body: unknown): string {
   if (typeof body === 'string') {
     try {
@@ -37,7 +37,12 @@ function describe(body: unknown): string {
     }
   }
   if (!body || typeof body !== 'object') return '';
-  const b = body as { error?: unknown; description?: string; details?: unknown };
+  const b = body as { error?: unknown; description?: string; details?: unknown; errorMessages?: unknown; errors?: unknown };
+  if (Array.isArray(b.errorMessages) || (b.errors && typeof b.errors === 'object')) {
+    // Jira: { errorMessages: [...], errors: { field: message } }
+    const fields = Object.entries((b.errors ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`);
+    return [...((b.errorMessages as unknown[]) ?? []).map(String), ...fields].join('; ').slice(0, 500);
+  }
   if (b.error && typeof b.error === 'object') {
     const e = b.error as { message?: string; detail?: string };
     return [e.message, e.detail].filter(Boolean).join(': ');

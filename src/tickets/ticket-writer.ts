@@ -7,6 +7,8 @@ export interface TicketUpdate {
   fields?: Record<string, string>;
   /** Tags to add (never replacing the ticket's own). */
   addTags?: string[];
+  /** Moves the ticket on: Zendesk `status`, ServiceNow `state`, a Jira workflow transition (name or id). */
+  status?: string;
 }
 
 /** Which delivery and which of its steps a write belongs to, for writers that need it (callbacks). */

@@ -6,6 +6,7 @@ import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
 import { CallbackTargets } from '../http/callback-targets';
 import { CallbackWriter } from './generic/callback.writer';
+import { JiraClient } from './jira/jira.client';
 import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';
 
@@ -16,6 +17,7 @@ const present = (...values: (string | undefined)[]): string[] => values.filter((
 export class TicketsService {
   readonly zendesk?: ZendeskClient;
   readonly servicenow?: ServiceNowClient;
+  readonly jira?: JiraClient;
   readonly generic?: CallbackWriter;
 
   constructor(
@@ -44,6 +46,17 @@ export class TicketsService {
         timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
       });
     }
+    if (env.JIRA_BASE_URL) {
+      this.jira = new JiraClient({
+        baseUrl: env.JIRA_BASE_URL,
+        email: env.JIRA_EMAIL,
+        apiToken: env.JIRA_API_TOKEN,
+        oauthToken: env.JIRA_OAUTH_TOKEN,
+        serviceDeskId: env.JIRA_SERVICE_DESK_ID,
+        requestTypeId: env.JIRA_REQUEST_TYPE_ID,
+        timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
+      });
+    }
   }
 
   enabled(system: TicketSystemName): boolean {
@@ -53,6 +66,7 @@ export class TicketsService {
   writer(system: TicketSystemName): TicketWriter | undefined {
     if (system === 'zendesk') return this.zendesk;
     if (system === 'servicenow') return this.servicenow;
+    if (system === 'jira') return this.jira;
     return this.generic;
   }
 
@@ -72,6 +86,11 @@ export class TicketsService {
   servicenowSecrets(): string[] {
     const env = this.config.env;
     return present(env.SERVICENOW_WEBHOOK_SECRET, env.SERVICENOW_WEBHOOK_SECRET_PREVIOUS);
+  }
+
+  jiraSecrets(): string[] {
+    const env = this.config.env;
+    return present(env.JIRA_WEBHOOK_SECRET, env.JIRA_WEBHOOK_SECRET_PREVIOUS);
   }
 
   genericSecrets(): string[] {

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
+import { FakeJira } from '../fakes/jira/fake-jira';
 import { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../support/app';
 import { freePort, spawnTs, until } from '../support/child';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
-import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../support/fake-env';
+import { applianceEnv, jiraEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../support/fake-env';
 
 const ADMIN = { user: 'ops', password: 'ops-password-0123' };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -187,6 +188,7 @@ describe('npm run doctor', () => {
   let zendesk: FakeZendesk;
   let servicenow: FakeServiceNow;
   let upscope: FakeUpscope;
+  let jira: FakeJira;
   let durableRedis: ChildProcess;
   let durableUrl: string;
   const prefix = uniquePrefix('doctor');
@@ -206,6 +208,7 @@ describe('npm run doctor', () => {
     zendesk.ticketFields.add('360000111');
     servicenow = await new FakeServiceNow().start();
     upscope = await new FakeUpscope().start();
+    jira = await new FakeJira().start();
     // A Redis as production should run it (AOF on, noeviction), beside the machine's test Redis.
     const port = await freePort();
     durableRedis = spawn(
@@ -241,7 +244,7 @@ describe('npm run doctor', () => {
   afterAll(async () => {
     durableRedis.kill('SIGTERM');
     await deleteKeys(prefix);
-    await Promise.all([appliance.stop(), zendesk.stop(), servicenow.stop(), upscope.stop()]);
+    await Promise.all([appliance.stop(), zendesk.stop(), servicenow.stop(), upscope.stop(), jira.stop()]);
   });
 
   const env = (extra: Record<string, string>) => ({
@@ -250,6 +253,7 @@ describe('npm run doctor', () => {
     ...zendeskEnv(zendesk),
     ...servicenowEnv(servicenow),
     ...upscopeEnv(upscope),
+    ...jiraEnv(jira),
     ...extra,
   });
 
@@ -278,6 +282,7 @@ describe('npm run doctor', () => {
     expect(out).toContain('✓ Zendesk credentials');
     expect(out).toContain('✓ ServiceNow table incident');
     expect(out).toContain('✓ Upscope REST API');
+    expect(out).toContain('✓ Jira credentials');
     expect(out).toContain('All checks passed.');
     expect(code).toBe(0);
   });
@@ -289,8 +294,11 @@ describe('npm run doctor', () => {
       BT_CLIENT_ID: 'no-reports',
       BT_CLIENT_SECRET: 'no-reports-secret-0123',
       UPSCOPE_REST_KEY: 'wrong-rest-key-000',
+      JIRA_API_TOKEN: 'wrong-jira-token-000',
       RSB_RULES_FILE: rulesWriting('360000999', 'u_remote_key'),
     });
+    expect(out).toMatch(/✗ Jira credentials\s+jira: HTTP 401: You are not authenticated[^\n]*\n\s+fix: Check JIRA_BASE_URL/);
+    expect(out).not.toContain('wrong-jira-token-000');
     expect(out).toMatch(/✗ Zendesk ticket field 360000999\s+not found\n\s+fix: The rules file writes ticket field 360000999/);
     expect(out).toMatch(/✗ ServiceNow field u_remote_key\s+not found\n\s+fix: The rules file writes incident\.u_remote_key/);
     expect(code).toBe(1);

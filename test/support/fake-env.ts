@@ -1,4 +1,5 @@
 import type { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
+import type { FakeJira } from '../fakes/jira/fake-jira';
 import type { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import type { FakeUpscope } from '../fakes/upscope/fake-upscope';
 import type { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
@@ -22,6 +23,13 @@ export const servicenowEnv = (servicenow: FakeServiceNow): Record<string, string
   SERVICENOW_USERNAME: servicenow.username,
   SERVICENOW_PASSWORD: servicenow.password,
   SERVICENOW_WEBHOOK_SECRET: servicenow.webhookSecret,
+});
+
+export const jiraEnv = (jira: FakeJira): Record<string, string> => ({
+  JIRA_BASE_URL: jira.url,
+  JIRA_EMAIL: jira.email,
+  JIRA_API_TOKEN: jira.apiToken,
+  JIRA_WEBHOOK_SECRET: jira.webhookSecret,
 });
 
 export const upscopeEnv = (upscope: FakeUpscope): Record<string, string> => ({

@@ -39,7 +39,7 @@ export class ServiceNowClient implements TicketWriter {
   }
 
   async update(sysId: string, update: TicketUpdate): Promise<void> {
-    const body: Record<string, string> = { ...update.fields };
+    const body: Record<string, string> = { ...update.fields, ...(update.status ? { state: update.status } : {}) };
     if (update.comment) body[update.comment.public ? 'comments' : 'work_notes'] = update.comment.body;
     if (!Object.keys(body).length) return;
     await this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body });

@@ -44,6 +44,7 @@ export class ZendeskClient implements TicketWriter {
     }
     // additional_tags adds; `tags` would replace the ticket's tags.
     if (update.addTags?.length) ticket.additional_tags = update.addTags;
+    if (update.status) ticket.status = update.status;
     await this.putTicket(ticketId, ticket);
   }
 

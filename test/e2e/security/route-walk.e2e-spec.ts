@@ -1,11 +1,12 @@
 import { Queue } from 'bullmq';
 import { CHAT_QUEUES, QUEUES, SESSION_QUEUES } from '../../../src/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { FakeJira } from '../../fakes/jira/fake-jira';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp } from '../../support/app';
-import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
+import { applianceEnv, jiraEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
 import { freePort, spawnTs } from '../../support/child';
 import { REDIS_URL, uniquePrefix } from '../../support/redis';
 import { AppRoute, closeRawRequests, concretePath, rawRequest, spellings, startAppWithRoutes } from '../../support/routes';
@@ -27,15 +28,18 @@ describe('Every route refuses a caller without credentials, whatever the spellin
   let zendesk: FakeZendesk;
   let servicenow: FakeServiceNow;
   let upscope: FakeUpscope;
+  let jira: FakeJira;
   let sut: RunningApp & { routes: AppRoute[] };
 
   beforeAll(async () => {
-    [appliance, zendesk, servicenow, upscope] = await Promise.all([
+    [appliance, zendesk, servicenow, upscope, jira] = await Promise.all([
       new FakeAppliance().start(),
       new FakeZendesk().start(),
       new FakeServiceNow().start(),
       new FakeUpscope().start(),
+      new FakeJira().start(),
     ]);
+    jira.autoCreateIssues = true;
     zendesk.autoCreateTickets = true;
     // Everything configured, so that a handler reached by mistake would answer something other than 404.
     sut = await startAppWithRoutes({
@@ -44,6 +48,7 @@ describe('Every route refuses a caller without credentials, whatever the spellin
       ...zendeskEnv(zendesk),
       ...servicenowEnv(servicenow),
       ...upscopeEnv(upscope),
+      ...jiraEnv(jira),
       GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from('generic-secret-0123456789').toString('base64')}`,
       RSB_CALLBACK_SECRET: `whsec_${Buffer.from('callback-secret-0123456789').toString('base64')}`,
       BT_EVENTS_TOKEN: 'events-token-0123456789',
@@ -57,7 +62,7 @@ describe('Every route refuses a caller without credentials, whatever the spellin
   afterAll(async () => {
     closeRawRequests();
     await sut?.close();
-    await Promise.all([appliance?.stop(), zendesk?.stop(), servicenow?.stop(), upscope?.stop()]);
+    await Promise.all([appliance?.stop(), zendesk?.stop(), servicenow?.stop(), upscope?.stop(), jira?.stop()]);
   });
 
   it('knows the routes from the router, including every /api/v1 controller, the webhooks and the dashboard', () => {
@@ -71,6 +76,7 @@ describe('Every route refuses a caller without credentials, whatever the spellin
       '/api/v1/chat/escalations',
       '/api/v1/cobrowse/watch-urls',
       '/webhooks/zendesk',
+      '/webhooks/jira',
       '/webhooks/beyondtrust',
       '/admin/queues',
     ])
@@ -99,6 +105,7 @@ describe('Every route refuses a caller without credentials, whatever the spellin
     expect(appliance.requests.filter((r) => r.params.action !== undefined)).toEqual([]);
     expect(zendesk.requests).toEqual([]);
     expect(servicenow.requests).toEqual([]);
+    expect(jira.requests).toEqual([]);
     expect(upscope.watchRequests).toEqual([]);
     for (const name of [...Object.values(QUEUES), ...Object.values(SESSION_QUEUES), ...Object.values(CHAT_QUEUES)]) {
       const queue = new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix });

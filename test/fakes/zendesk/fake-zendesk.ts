@@ -34,6 +34,8 @@ export interface FakeTicket {
   comments: FakeComment[];
   customFields: Record<string, unknown>;
   tags: string[];
+  /** new, open, pending, hold, solved or closed; a closed ticket takes no update. */
+  status?: string;
 }
 
 export class FakeZendesk {
@@ -256,10 +258,23 @@ export class FakeZendesk {
           custom_fields?: { id: number; value: unknown }[];
           additional_tags?: string[];
           tags?: string[];
+          status?: string;
         };
       };
       record.body = body;
       const update = body.ticket;
+      if (ticket.status === 'closed')
+        return json(422, {
+          error: 'RecordInvalid',
+          description: 'Record validation errors',
+          details: { status: [{ description: 'Status: closed prevents ticket update' }] },
+        });
+      if (update.status !== undefined && !['new', 'open', 'pending', 'hold', 'solved', 'closed'].includes(update.status))
+        return json(422, {
+          error: 'RecordInvalid',
+          description: 'Record validation errors',
+          details: { status: [{ description: `Status: ${update.status} is not valid` }] },
+        });
       if (update.comment && ticket.comments.length >= this.commentLimit) {
         return json(422, {
           error: 'RecordInvalid',
@@ -286,6 +301,7 @@ export class FakeZendesk {
       for (const f of update.custom_fields ?? []) ticket.customFields[String(f.id)] = f.value;
       for (const t of update.additional_tags ?? []) if (!ticket.tags.includes(t)) ticket.tags.push(t);
       if (update.tags) ticket.tags = [...update.tags];
+      if (update.status) ticket.status = update.status;
       return json(200, { ticket: { id: Number(ticket.id), tags: ticket.tags } });
     }
     return json(404, { error: 'InvalidEndpoint', description: 'Not found' });

@@ -180,7 +180,7 @@ describe('loadConfig', () => {
           'routing:',
           '  default: somewhere',
           '  rules:',
-          '    - match: { system: jira }',
+          '    - match: { system: freshdesk }',
           '      queue: team:x',
           'routng: {}',
           'writeBack:',
