@@ -195,6 +195,13 @@ export class Environment {
 
   @EnvVar({
     description:
+      'Share of the hourly appliance budget kept for interactive requests (session keys, chat sends, synchronous endpoints), in percent; batch work (reports, recordings, polls, the chat watcher) spends the rest, paced over the hour.',
+  })
+  @IntVar(0, 90, 'percent')
+  BT_INTERACTIVE_RESERVE_PERCENT = 20;
+
+  @EnvVar({
+    description:
       'Deadline of one request to the appliance (the whole answer, however slowly it arrives), in milliseconds; for a recording download: the wait for the answer, then the longest pause between bytes.',
   })
   @IntVar(100, 600000, 'milliseconds')
@@ -266,6 +273,13 @@ export class Environment {
   })
   @IntVar(1, 100, 'sessions')
   RSB_SESSION_END_CONCURRENCY = 4;
+
+  @EnvVar({
+    description:
+      'Session-end report pulls that start within this many milliseconds share one SupportSession request (lsids=), across all workers; a lone session waits no longer than this. 0 pulls each session on its own.',
+  })
+  @IntVar(0, 5000, 'milliseconds')
+  RSB_REPORT_BATCH_WINDOW_MS = 750;
 
   @EnvVar({
     description: 'The previous outbound events token, still accepted while the appliance is switched to BT_EVENTS_TOKEN (rotation).',
@@ -431,6 +445,13 @@ export class Environment {
   @IsString({ message: 'the previous webhook signing secret' })
   ZENDESK_WEBHOOK_SECRET_PREVIOUS?: string;
 
+  @EnvVar({
+    description:
+      "Zendesk ticket writes a minute, shared by every pod. Zendesk allows 100 Update Ticket calls a minute per account, agents' own updates included; the default leaves 40 for them. Key replies go before session-end notes.",
+  })
+  @IntVar(1, 100000, 'writes a minute')
+  ZENDESK_RATE_LIMIT_PER_MINUTE = 60;
+
   // --- ServiceNow ----------------------------------------------------------------------------------
 
   @EnvVar({
@@ -486,6 +507,13 @@ export class Environment {
   @IsOptional()
   @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
   SERVICENOW_WEBHOOK_SECRET_PREVIOUS?: string;
+
+  @EnvVar({
+    description:
+      "ServiceNow calls a minute, shared by every pod (match the instance's REST rate limit rules). 0: unlimited, paced only by the 429s, which pause every pod for their Retry-After.",
+  })
+  @IntVar(0, 100000, 'calls a minute')
+  SERVICENOW_RATE_LIMIT_PER_MINUTE = 0;
 
   // --- Any other ticket system ---------------------------------------------------------------------
 

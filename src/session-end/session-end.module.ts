@@ -5,6 +5,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService } from './recording-transfer.service';
 import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './session-end.processors';
+import { ReportBatcher } from './report-batcher';
 import { ResyncController } from './resync.controller';
 import { SessionEndQueue } from './session-end.queue';
 import { SessionEndService } from './session-end.service';
@@ -20,6 +21,7 @@ const queues = BullModule.registerQueue(
 const services = [
   SessionEndQueue,
   SessionEndService,
+  ReportBatcher,
   RecordingTransferService,
   SessionPoller,
   TicketResolver,

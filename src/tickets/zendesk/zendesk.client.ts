@@ -1,4 +1,5 @@
 import { ticketRequest } from '../ticket-http';
+import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
@@ -8,6 +9,11 @@ export interface ZendeskClientOptions {
   apiToken?: string;
   oauthToken?: string;
   timeoutMs?: number;
+  /**
+   * ZENDESK_RATE_LIMIT_PER_MINUTE, shared by every pod: Update Ticket is limited per account (100 a
+   * minute, agents' own updates included). Key replies go before session-end notes.
+   */
+  pacer?: TicketPacer;
 }
 
 /**
@@ -44,7 +50,7 @@ export class ZendeskClient implements TicketWriter {
     }
     // additional_tags adds; `tags` would replace the ticket's tags.
     if (update.addTags?.length) ticket.additional_tags = update.addTags;
-    await this.putTicket(ticketId, ticket);
+    await this.putTicket(ticketId, ticket, 'interactive');
   }
 
   async addNote(ticketId: string, note: TicketNote): Promise<void> {
@@ -54,7 +60,7 @@ export class ZendeskClient implements TicketWriter {
     if (note.html) comment.html_body = note.html;
     else comment.body = note.text;
     if (uploads.length) comment.uploads = uploads;
-    await this.putTicket(ticketId, { comment });
+    await this.putTicket(ticketId, { comment }, 'batch');
   }
 
   /**
@@ -77,13 +83,15 @@ export class ZendeskClient implements TicketWriter {
   }
 
   async createTicket(ticket: NewTicket): Promise<CreatedTicket> {
-    const response = await ticketRequest<{ ticket: { id: number } }>(this.system, {
-      method: 'POST',
-      url: this.url('/api/v2/tickets.json'),
-      headers: this.headers({ 'content-type': 'application/json' }),
-      data: { ticket: { subject: ticket.subject, external_id: ticket.reference, comment: { body: ticket.description, public: false } } },
-      timeout: this.options.timeoutMs,
-    });
+    const response = await this.paced('batch', () =>
+      ticketRequest<{ ticket: { id: number } }>(this.system, {
+        method: 'POST',
+        url: this.url('/api/v2/tickets.json'),
+        headers: this.headers({ 'content-type': 'application/json' }),
+        data: { ticket: { subject: ticket.subject, external_id: ticket.reference, comment: { body: ticket.description, public: false } } },
+        timeout: this.options.timeoutMs,
+      }),
+    );
     return this.created(response.data.ticket.id);
   }
 
@@ -144,13 +152,19 @@ export class ZendeskClient implements TicketWriter {
     return response.data.upload.token;
   }
 
-  private async putTicket(ticketId: string, ticket: Record<string, unknown>): Promise<void> {
-    await ticketRequest(this.system, {
-      method: 'PUT',
-      url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}.json`),
-      headers: this.headers({ 'content-type': 'application/json' }),
-      data: { ticket },
-      timeout: this.options.timeoutMs,
-    });
+  private async putTicket(ticketId: string, ticket: Record<string, unknown>, lane: 'interactive' | 'batch'): Promise<void> {
+    await this.paced(lane, () =>
+      ticketRequest(this.system, {
+        method: 'PUT',
+        url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}.json`),
+        headers: this.headers({ 'content-type': 'application/json' }),
+        data: { ticket },
+        timeout: this.options.timeoutMs,
+      }),
+    );
+  }
+
+  private paced<T>(lane: 'interactive' | 'batch', write: () => Promise<T>): Promise<T> {
+    return this.options.pacer ? this.options.pacer.run(lane, write) : write();
   }
 }
