@@ -315,6 +315,13 @@ export class Environment {
   RSB_CHAT_POLL_MS = 2000;
 
   @EnvVar({
+    description:
+      'Longest wait between two reads of a quiet escalation, in milliseconds: the watcher reads every RSB_CHAT_POLL_MS right after activity and doubles the wait while nothing happens, up to this.',
+  })
+  @IntVar(250, 600000, 'milliseconds')
+  RSB_CHAT_POLL_MAX_MS = 30000;
+
+  @EnvVar({
     description: "How long an escalation waits for its session to appear in the appliance's reports (to learn its lsid), in milliseconds.",
   })
   @IntVar(1000, 120000, 'milliseconds')
