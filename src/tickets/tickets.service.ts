@@ -37,6 +37,7 @@ export class TicketsService {
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
         timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
         pacer: pacer(env.ZENDESK_BASE_URL, env.ZENDESK_RATE_LIMIT_PER_MINUTE),
+        uploads: { redis: redis.connection, prefix: redis.key('tickets', 'zendesk-uploads') },
       });
     }
     if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(this.genericSecrets(), callbacks, env.RSB_TICKET_TIMEOUT_MS);

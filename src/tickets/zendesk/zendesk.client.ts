@@ -1,4 +1,5 @@
 import { ticketRequest } from '../ticket-http';
+import type Redis from 'ioredis';
 import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
@@ -14,7 +15,15 @@ export interface ZendeskClientOptions {
    * minute, agents' own updates included). Key replies go before session-end notes.
    */
   pacer?: TicketPacer;
+  /**
+   * Where upload tokens wait for the comment that uses them (Redis, with a key prefix): a comment refused
+   * (a 429, an outage) and retried reuses them instead of downloading and uploading the files again.
+   */
+  uploads?: { redis: Redis; prefix: string };
 }
+
+/** Zendesk keeps an upload token for 60 minutes; a retry later than this uploads again. */
+const UPLOAD_TOKEN_TTL_MS = 50 * 60_000;
 
 /**
  * Writes to Zendesk tickets through the Tickets API (`PUT /api/v2/tickets/{id}.json`); files go through
@@ -55,12 +64,25 @@ export class ZendeskClient implements TicketWriter {
 
   async addNote(ticketId: string, note: TicketNote): Promise<void> {
     const uploads: string[] = [];
-    for (const file of note.files ?? []) uploads.push(await this.upload(file.filename, file.contentType, await file.open()));
+    const kept = this.options.uploads;
+    // Keyed by the write's marker (unique per note) and the file's name.
+    const keyOf = (filename: string) => (kept ? `${kept.prefix}:${ticketId}:${note.marker}:${filename}` : '');
+    for (const file of note.files ?? []) {
+      const earlier = kept ? await kept.redis.get(keyOf(file.filename)) : null;
+      if (earlier) {
+        uploads.push(earlier);
+        continue;
+      }
+      const token = await this.upload(file.filename, file.contentType, await file.open());
+      if (kept) await kept.redis.set(keyOf(file.filename), token, 'PX', UPLOAD_TOKEN_TTL_MS);
+      uploads.push(token);
+    }
     const comment: Record<string, unknown> = { public: false };
     if (note.html) comment.html_body = note.html;
     else comment.body = note.text;
     if (uploads.length) comment.uploads = uploads;
     await this.putTicket(ticketId, { comment }, 'batch');
+    if (kept && note.files?.length) await kept.redis.del(...note.files.map((f) => keyOf(f.filename)));
   }
 
   /**

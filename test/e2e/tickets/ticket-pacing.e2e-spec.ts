@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { Readable } from 'node:stream';
 import { TicketSystemError } from '../../../src/tickets/ticket-system.errors';
 import { TicketPacer } from '../../../src/tickets/ticket-pacer';
 import { ZendeskClient } from '../../../src/tickets/zendesk/zendesk.client';
@@ -77,6 +78,31 @@ describe('Zendesk writes paced per account across pods (real Redis)', () => {
     expect(zendesk.tickets.get('40')!.comments).toHaveLength(1);
     expect(notesAfter).toBeGreaterThanOrEqual(MINUTE - 300);
     expect(zendesk.updateTicketThrottled).toBe(0);
+  });
+
+  it('keeps upload tokens for a retried comment: the file is neither downloaded nor uploaded again', async () => {
+    const redis = new Redis(REDIS_URL);
+    connections.push(redis);
+    const client = new ZendeskClient({
+      baseUrl: zendesk.url,
+      email: zendesk.email,
+      apiToken: zendesk.apiToken,
+      uploads: { redis, prefix: `${prefix}:uploads` },
+    });
+    let opened = 0;
+    const file = {
+      filename: 'recording.mp4',
+      contentType: 'video/mp4',
+      open: async () => ((opened += 1), { stream: Readable.from([Buffer.alloc(4096, 7)]), length: 4096 }),
+    };
+    const withFile = { text: 'the transcript', marker: '[rs-bridge x note.1]', files: [file] };
+    zendesk.updateTicketLimitPerMinute = 0;
+    await expect(client.addNote('3', withFile)).rejects.toMatchObject({ status: 429 });
+    zendesk.updateTicketLimitPerMinute = Infinity;
+    await client.addNote('3', withFile);
+    expect(opened).toBe(1);
+    expect(zendesk.uploads.size).toBe(1);
+    expect(zendesk.tickets.get('3')!.comments[0].attachments.map((a) => a.filename)).toEqual(['recording.mp4']);
   });
 
   it('a 429 with Retry-After pauses every pod', async () => {
