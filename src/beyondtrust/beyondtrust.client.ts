@@ -11,6 +11,10 @@ export interface BeyondTrustClientOptions {
   clientSecret: string;
   perSecond: number;
   perHour: number;
+  /** Share of the hour kept for interactive requests (BT_INTERACTIVE_RESERVE_PERCENT); default 20. */
+  interactiveReservePercent?: number;
+  /** The hour's length in ms, shortened only by the compressed-hour bench. */
+  hourMs?: number;
   timeoutMs: number;
   /** Redis key prefix of the deployment (RSB_REDIS_PREFIX). */
   redisPrefix: string;
@@ -33,7 +37,13 @@ export class BeyondTrustClient {
 
   constructor(redis: Redis, options: BeyondTrustClientOptions) {
     const account = `${options.redisPrefix}:bt:${options.clientId}`;
-    this.limiter = new SharedRateLimiter(redis, { perSecond: options.perSecond, perHour: options.perHour, keyPrefix: `${account}:rate` });
+    this.limiter = new SharedRateLimiter(redis, {
+      perSecond: options.perSecond,
+      perHour: options.perHour,
+      interactiveReservePercent: options.interactiveReservePercent,
+      hourMs: options.hourMs,
+      keyPrefix: `${account}:rate`,
+    });
     this.tokens = new SharedTokenProvider(redis, {
       siteUrl: options.siteUrl,
       clientId: options.clientId,

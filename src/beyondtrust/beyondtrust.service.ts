@@ -25,6 +25,7 @@ export class BeyondTrustService {
         clientSecret: env.BT_CLIENT_SECRET,
         perSecond: env.BT_RATE_LIMIT_PER_SECOND,
         perHour: env.BT_RATE_LIMIT_PER_HOUR,
+        interactiveReservePercent: env.BT_INTERACTIVE_RESERVE_PERCENT,
         timeoutMs: env.BT_TIMEOUT_MS,
         redisPrefix: redis.prefix,
         onTokenRequested: () => tokenRefreshes.inc(),

@@ -10,7 +10,7 @@ import {
   BeyondTrustResponseError,
   BeyondTrustUnavailableError,
 } from './beyondtrust.errors';
-import { SharedRateLimiter } from './rate-limiter';
+import { Lane, SharedRateLimiter } from './rate-limiter';
 import { SharedTokenProvider } from './token-provider';
 import { MAX_XML_BYTES, parseApplianceXml, XmlNode } from './xml';
 
@@ -65,15 +65,24 @@ export class BeyondTrustTransport {
     this.base = options.siteUrl.replace(/\/$/, '');
   }
 
-  /** A command or report answered in XML: the root element's name and content, or a typed error. */
-  async xml(endpoint: Endpoint, params: Params, operation: string, idempotent: boolean): Promise<{ root: string; node: XmlNode }> {
-    const response = await this.send<string>(endpoint, params, operation, idempotent, 'text');
+  /**
+   * A command or report answered in XML: the root element's name and content, or a typed error. Commands
+   * wait in the interactive lane (someone waits on them), reports in the batch lane, unless told otherwise.
+   */
+  async xml(
+    endpoint: Endpoint,
+    params: Params,
+    operation: string,
+    idempotent: boolean,
+    lane: Lane = endpoint === 'command' ? 'interactive' : 'batch',
+  ): Promise<{ root: string; node: XmlNode }> {
+    const response = await this.send<string>(endpoint, params, operation, idempotent, 'text', lane);
     return parseApplianceXml(response.data, operation);
   }
 
   /** A recording or archive: the body as a stream, never buffered. */
   async stream(params: Params, operation: string): Promise<RecordingStream> {
-    const response = await this.send<Readable>('reporting', params, operation, true, 'stream');
+    const response = await this.send<Readable>('reporting', params, operation, true, 'stream', 'batch');
     const type = String(response.headers['content-type'] ?? '');
     // An unknown lsid or instance comes back as an XML <error> inside a 200, not as a file.
     if (/xml/i.test(type)) {
@@ -97,6 +106,7 @@ export class BeyondTrustTransport {
     operation: string,
     idempotent: boolean,
     responseType: 'text' | 'stream',
+    lane: Lane,
   ): Promise<AxiosResponse<T>> {
     const maxAttempts = this.options.maxAttempts ?? 3;
     const query = encodeParams(params);
@@ -109,7 +119,7 @@ export class BeyondTrustTransport {
       // Token first: fetching it can take a while, and a slot taken before that wait would be spent late,
       // crowding the next window at the appliance.
       const token = await this.options.tokens.get();
-      const limiterWaitMs = await this.options.limiter.acquire();
+      const limiterWaitMs = await this.options.limiter.acquire(undefined, lane);
       let response: AxiosResponse<T>;
       // A buffered answer must be complete within the deadline; a stream must start within it, then
       // keep moving (the watchdog below).

@@ -60,7 +60,11 @@ export class ChatRealtimeService implements OnApplicationBootstrap, OnApplicatio
     const lsid = this.lsidOf(change);
     if (lsid && !(await this.escalations.idOf(lsid))) return;
     try {
-      await this.watch.add('tick', { reason: `${change.table} ${change.kind}` }, { removeOnComplete: true, removeOnFail: true });
+      await this.watch.add(
+        'tick',
+        { reason: `${change.table} ${change.kind}`, force: true },
+        { removeOnComplete: true, removeOnFail: true },
+      );
     } catch (error) {
       this.logger.warn(`could not queue a watcher tick: ${(error as Error).message}`);
     }

@@ -116,10 +116,25 @@ export class ChatWatchService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async tick(): Promise<{ open: number; reports: number; callbacks: number } | { skipped: string }> {
+  /**
+   * When each escalation is next read, and at what interval: RSB_CHAT_POLL_MS right after activity (a
+   * line, a state change, something sent), doubling while it stays quiet up to RSB_CHAT_POLL_MAX_MS.
+   * A quiet hour of an open escalation costs about 120 reads instead of 1,800.
+   */
+  private get pacingKey(): string {
+    return this.escalations.paceKey;
+  }
+
+  /** `force`: something happened (a line sent, a real-time change): every open escalation is read now. */
+  async tick(force = false): Promise<{ open: number; reports: number; callbacks: number; due?: number } | { skipped: string }> {
     const result = await this.locks.withLock('chat-tick', async () => {
       const ids = await this.escalations.open();
-      const open = (await Promise.all(ids.map((id) => this.escalations.get(id)))).filter((e): e is Escalation => e !== undefined);
+      const all = (await Promise.all(ids.map((id) => this.escalations.get(id)))).filter((e): e is Escalation => e !== undefined);
+      const now = Date.now();
+      const pace = ids.length ? await this.escalations.connection.hmget(this.pacingKey, ...ids.map((id) => `${id}:next`)) : [];
+      const nextAt = new Map(ids.map((id, i) => [id, Number(pace[i] ?? 0)]));
+      const open = force ? all : all.filter((e) => (nextAt.get(e.id) ?? 0) <= now);
+      const active = new Set<string>();
       let reports = 0;
       let produced = 0;
       for (let i = 0; i < open.length; i += LSIDS_PER_REPORT) {
@@ -132,16 +147,38 @@ export class ChatWatchService {
           if (!report) continue;
           const [sent, leftAt] = await Promise.all([this.escalations.sent(escalation.id), this.escalations.leftAt(escalation.id)]);
           const { next, outgoing } = advance(escalation, report, sent, leftAt);
+          if (outgoing.length || next.cursor !== escalation.cursor) active.add(escalation.id);
           if (!outgoing.length && next.cursor === escalation.cursor) continue;
           await this.escalations.advance(next, outgoing);
           produced += outgoing.length;
         }
       }
+      await this.reschedule(open, active, now);
       // Every escalation with something pending gets its delivery job (a job already waiting keeps the order).
-      for (const escalation of open) if ((await this.escalations.pending(escalation.id)) > 0) await this.queueDelivery(escalation.id);
-      return { open: open.length, reports, callbacks: produced };
+      for (const escalation of all) if ((await this.escalations.pending(escalation.id)) > 0) await this.queueDelivery(escalation.id);
+      return { open: all.length, due: open.length, reports, callbacks: produced };
     });
     return result.ran ? result.value : { skipped: 'another tick is running' };
+  }
+
+  private get minMs(): number {
+    return this.config.env.RSB_CHAT_POLL_MS;
+  }
+
+  private async reschedule(read: Escalation[], active: Set<string>, now: number): Promise<void> {
+    if (!read.length) return;
+    const redis = this.escalations.connection;
+    const intervals = await redis.hmget(this.pacingKey, ...read.map((e) => `${e.id}:every`));
+    const fields: Record<string, string> = {};
+    for (const [i, escalation] of read.entries()) {
+      const last = Number(intervals[i] ?? 0) || this.minMs;
+      const every = active.has(escalation.id) ? this.minMs : Math.min(this.config.env.RSB_CHAT_POLL_MAX_MS, last * 2);
+      fields[`${escalation.id}:every`] = String(every);
+      // A little early, so a tick scheduled RSB_CHAT_POLL_MS apart does not skip one by milliseconds.
+      fields[`${escalation.id}:next`] = String(now + every - Math.floor(this.minMs / 4));
+    }
+    await redis.hset(this.pacingKey, fields);
+    await redis.pexpire(this.pacingKey, 24 * 3_600_000);
   }
 
   async queueDelivery(id: string): Promise<void> {

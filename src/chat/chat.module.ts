@@ -22,8 +22,9 @@ export class ChatWatchProcessor extends WorkerHost {
     super();
   }
 
-  process() {
-    return this.watcher.tick();
+  /** Scheduled ticks read the escalations that are due; a tick queued because something happened reads all. */
+  process(job: Job<{ force?: boolean }>) {
+    return this.watcher.tick(job.data?.force === true);
   }
 }
 

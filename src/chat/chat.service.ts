@@ -162,7 +162,7 @@ export class ChatService {
           applianceError(error);
       }
       await this.escalations.markLeft(id, new Date().toISOString());
-      await this.watch.add('tick', {}, { removeOnComplete: true, removeOnFail: true });
+      await this.watch.add('tick', { force: true }, { removeOnComplete: true, removeOnFail: true });
     }
     return escalation;
   }

@@ -119,7 +119,22 @@ export class EscalationStore {
    * must be recognised when it comes back). Appended atomically, apart from the record the watcher rewrites.
    */
   async recordSent(id: string, line: SentLine): Promise<void> {
-    await this.redis.connection.multi().rpush(this.sentKey(id), JSON.stringify(line)).expire(this.sentKey(id), TTL_SECONDS).exec();
+    await this.redis.connection
+      .multi()
+      .rpush(this.sentKey(id), JSON.stringify(line))
+      .expire(this.sentKey(id), TTL_SECONDS)
+      // A line sent means a reply is likely soon: the watcher reads this escalation at its fastest again.
+      .hset(this.paceKey, `${id}:next`, '0', `${id}:every`, '0')
+      .exec();
+  }
+
+  get connection() {
+    return this.redis.connection;
+  }
+
+  /** When the watcher next reads each escalation, and at what interval (chat-watch.service.ts). */
+  get paceKey(): string {
+    return this.redis.key('chat', 'watch-pace');
   }
 
   async sent(id: string): Promise<SentLine[]> {

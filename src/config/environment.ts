@@ -196,6 +196,13 @@ export class Environment {
 
   @EnvVar({
     description:
+      'Share of the hourly appliance budget kept for interactive requests (session keys, chat sends, synchronous endpoints), in percent; batch work (reports, recordings, polls, the chat watcher) spends the rest, paced over the hour.',
+  })
+  @IntVar(0, 90, 'percent')
+  BT_INTERACTIVE_RESERVE_PERCENT = 20;
+
+  @EnvVar({
+    description:
       'Deadline of one request to the appliance (the whole answer, however slowly it arrives), in milliseconds; for a recording download: the wait for the answer, then the longest pause between bytes.',
   })
   @IntVar(100, 600000, 'milliseconds')
@@ -269,6 +276,13 @@ export class Environment {
   RSB_SESSION_END_CONCURRENCY = 4;
 
   @EnvVar({
+    description:
+      'Session-end report pulls that start within this many milliseconds share one SupportSession request (lsids=), across all workers; a lone session waits no longer than this. 0 pulls each session on its own.',
+  })
+  @IntVar(0, 5000, 'milliseconds')
+  RSB_REPORT_BATCH_WINDOW_MS = 750;
+
+  @EnvVar({
     description: 'The previous outbound events token, still accepted while the appliance is switched to BT_EVENTS_TOKEN (rotation).',
     sensitive: true,
     example: '',
@@ -300,6 +314,13 @@ export class Environment {
   @EnvVar({ description: 'How often open escalations are read from the appliance for new replies and state changes, in milliseconds.' })
   @IntVar(250, 60000, 'milliseconds')
   RSB_CHAT_POLL_MS = 2000;
+
+  @EnvVar({
+    description:
+      'Longest wait between two reads of a quiet escalation, in milliseconds: the watcher reads every RSB_CHAT_POLL_MS right after activity and doubles the wait while nothing happens, up to this.',
+  })
+  @IntVar(250, 600000, 'milliseconds')
+  RSB_CHAT_POLL_MAX_MS = 30000;
 
   @EnvVar({
     description: "How long an escalation waits for its session to appear in the appliance's reports (to learn its lsid), in milliseconds.",
@@ -435,6 +456,13 @@ export class Environment {
   @IsString({ message: 'the previous webhook signing secret' })
   ZENDESK_WEBHOOK_SECRET_PREVIOUS?: string;
 
+  @EnvVar({
+    description:
+      "Zendesk ticket writes a minute, shared by every pod. Zendesk allows 100 Update Ticket calls a minute per account, agents' own updates included; the default leaves 40 for them. Key replies go before session-end notes.",
+  })
+  @IntVar(1, 100000, 'writes a minute')
+  ZENDESK_RATE_LIMIT_PER_MINUTE = 60;
+
   // --- ServiceNow ----------------------------------------------------------------------------------
 
   @EnvVar({
@@ -498,6 +526,13 @@ export class Environment {
   @IsOptional()
   @MinLength(16, { message: 'a webhook secret of at least 16 characters' })
   SERVICENOW_WEBHOOK_SECRET_PREVIOUS?: string;
+
+  @EnvVar({
+    description:
+      "ServiceNow calls a minute, shared by every pod (match the instance's REST rate limit rules). 0: unlimited, paced only by the 429s, which pause every pod for their Retry-After.",
+  })
+  @IntVar(0, 100000, 'calls a minute')
+  SERVICENOW_RATE_LIMIT_PER_MINUTE = 0;
 
   // --- Jira Service Management ---------------------------------------------------------------------
 

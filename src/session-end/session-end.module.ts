@@ -6,6 +6,7 @@ import { KeyExpiryService } from './key-expiry.service';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService } from './recording-transfer.service';
 import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './session-end.processors';
+import { ReportBatcher } from './report-batcher';
 import { ResyncController } from './resync.controller';
 import { SessionEndQueue } from './session-end.queue';
 import { SessionEndService } from './session-end.service';
@@ -21,6 +22,7 @@ const queues = BullModule.registerQueue(
 const services = [
   SessionEndQueue,
   SessionEndService,
+  ReportBatcher,
   RecordingTransferService,
   SessionPoller,
   KeyExpiryService,

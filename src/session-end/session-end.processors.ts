@@ -30,7 +30,7 @@ export class SessionEndProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   process(job: Job<SessionEndJob>) {
-    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade), {
+    return runJob(this.worker, () => this.sessions.pull(job.data, job.attemptsMade, job.timestamp), {
       job,
       onGiveUp: (error) => this.sessions.reportFailure(job.data, error),
     });

@@ -7,6 +7,7 @@ import { SupportSessionReport } from '../beyondtrust/reporting.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid, liquidHtml } from '../config/rules';
+import { ReportBatcher } from './report-batcher';
 import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
 import { RedisService } from '../redis/redis.service';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
@@ -64,20 +65,31 @@ export class SessionEndService {
     private readonly locks: Locks,
     private readonly redis: RedisService,
     private readonly ticketSessions: TicketSessionsStore,
+    private readonly reports: ReportBatcher,
     @InjectQueue(SESSION_QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async pull(job: SessionEndJob, attemptsMade = 0): Promise<PullOutcome> {
-    const result = await this.locks.withLock(`session:${job.lsid}`, (lost) => this.pullLocked(job, attemptsMade, lost));
+  /** `queuedAt` (ms): when the trigger was queued, so a report fetched ahead after it may serve the pull. */
+  async pull(job: SessionEndJob, attemptsMade = 0, queuedAt?: number): Promise<PullOutcome> {
+    const result = await this.locks.withLock(`session:${job.lsid}`, (lost) => this.pullLocked(job, attemptsMade, lost, queuedAt));
     if (!result.ran) throw new RetryLaterError(`another pull of session ${job.lsid} is running`);
     return result.value;
   }
 
   /** `lost` aborts when the session's lock was lost: another pull may be writing, so this one stops. */
-  private async pullLocked(job: SessionEndJob, attemptsMade: number, lost: AbortSignal): Promise<PullOutcome> {
+  private async pullLocked(job: SessionEndJob, attemptsMade: number, lost: AbortSignal, queuedAt?: number): Promise<PullOutcome> {
     const { lsid } = job;
-    const report = await this.beyondtrust.reporting.supportSession(lsid);
+    // The event names the session's external key: one that leads nowhere costs no report (as the poller
+    // filters before it enqueues). A resync is asked for by a person and always pulls.
+    if ((job.trigger === 'event' || job.trigger === 'survey') && !(await this.leadsToTicket(job))) {
+      await this.redis.connection.hincrby(this.redis.key('stats'), 'sessions.skipped', 1);
+      await this.states.update(lsid, { state: 'ended' });
+      this.logger.log(`session ${lsid}: skipped before its report, external key "${job.externalKey ?? ''}" resolves to no ticket`);
+      return { skipped: 'no ticket for the external key', written: [], recordingsQueued: [] };
+    }
+    // A retry (attemptsMade > 0) asks afresh: what was fetched for the first attempt did not do.
+    const report = await this.reports.report(lsid, lost, attemptsMade > 0 ? Date.now() : queuedAt);
     if (!report) {
       const message = `the appliance has no report for session ${lsid}`;
       if (attemptsMade + 1 < UNKNOWN_SESSION_ATTEMPTS) throw new RetryLaterError(`${message} (yet)`);
@@ -139,6 +151,14 @@ export class SessionEndService {
       `session ${lsid} → ${ticket.system} ticket ${ticket.number}: wrote ${written.join(', ') || 'nothing new'}; ${recordingsQueued.length} recording(s) queued`,
     );
     return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
+  }
+
+  private async leadsToTicket(job: SessionEndJob): Promise<boolean> {
+    return (
+      (await this.resolver.find(job.externalKey)) !== undefined ||
+      this.resolver.wouldCreate(job.externalKey) ||
+      (await this.resolver.createdFor(job.lsid)) !== undefined
+    );
   }
 
   /**

@@ -5,6 +5,8 @@ import { TicketSystemName } from '../config/rules';
 import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
 import { CallbackTargets } from '../http/callback-targets';
+import { RedisService } from '../redis/redis.service';
+import { TicketPacer } from './ticket-pacer';
 import { CallbackWriter } from './generic/callback.writer';
 import { JiraClient } from './jira/jira.client';
 import { ServiceNowClient } from './servicenow/servicenow.client';
@@ -23,8 +25,12 @@ export class TicketsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     callbacks: CallbackTargets,
+    redis: RedisService,
   ) {
     const env = config.env;
+    // One budget per account (its host), whichever pod writes.
+    const pacer = (url: string, perMinute: number) =>
+      new TicketPacer(redis.connection, redis.key('tickets', 'rate', new URL(url).host), perMinute);
     if (env.ZENDESK_BASE_URL) {
       this.zendesk = new ZendeskClient({
         baseUrl: env.ZENDESK_BASE_URL,
@@ -32,6 +38,8 @@ export class TicketsService {
         apiToken: env.ZENDESK_API_TOKEN,
         oauthToken: env.ZENDESK_OAUTH_TOKEN,
         timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
+        pacer: pacer(env.ZENDESK_BASE_URL, env.ZENDESK_RATE_LIMIT_PER_MINUTE),
+        uploads: { redis: redis.connection, prefix: redis.key('tickets', 'zendesk-uploads') },
       });
     }
     if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(this.genericSecrets(), callbacks, env.RSB_TICKET_TIMEOUT_MS);
@@ -44,6 +52,7 @@ export class TicketsService {
         clientId: env.SERVICENOW_CLIENT_ID,
         clientSecret: env.SERVICENOW_CLIENT_SECRET,
         timeoutMs: env.RSB_TICKET_TIMEOUT_MS,
+        pacer: pacer(env.SERVICENOW_INSTANCE_URL, env.SERVICENOW_RATE_LIMIT_PER_MINUTE),
       });
     }
     if (env.JIRA_BASE_URL) {

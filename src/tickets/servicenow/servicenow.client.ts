@@ -1,6 +1,7 @@
 import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { TicketSystemError } from '../ticket-system.errors';
 import { ticketRequest } from '../ticket-http';
+import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
@@ -12,6 +13,8 @@ export interface ServiceNowClientOptions {
   clientId?: string;
   clientSecret?: string;
   timeoutMs?: number;
+  /** SERVICENOW_RATE_LIMIT_PER_MINUTE, shared by every pod; writes for a key go before session-end notes. */
+  pacer?: TicketPacer;
 }
 
 /**
@@ -38,11 +41,19 @@ export class ServiceNowClient implements TicketWriter {
     return `${this.base}/api/now/table/${encodeURIComponent(this.options.table)}${sysId ? `/${encodeURIComponent(sysId)}` : ''}`;
   }
 
-  async update(sysId: string, update: TicketUpdate): Promise<void> {
+  update(sysId: string, update: TicketUpdate): Promise<void> {
+    return this.patch(sysId, update, 'interactive');
+  }
+
+  private async patch(sysId: string, update: TicketUpdate, lane: 'interactive' | 'batch'): Promise<void> {
     const body: Record<string, string> = { ...update.fields, ...(update.status ? { state: update.status } : {}) };
     if (update.comment) body[update.comment.public ? 'comments' : 'work_notes'] = update.comment.body;
     if (!Object.keys(body).length) return;
-    await this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body });
+    await this.paced(lane, () => this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body }));
+  }
+
+  private paced<T>(lane: 'interactive' | 'batch', write: () => Promise<T>): Promise<T> {
+    return this.options.pacer ? this.options.pacer.run(lane, write) : write();
   }
 
   /** Files first (each skipped when a file of its name is already attached), then the work note. */
@@ -53,21 +64,23 @@ export class ServiceNowClient implements TicketWriter {
       const query = new URLSearchParams({ table_name: this.options.table, table_sys_id: sysId, file_name: file.filename });
       // A stream cannot be sent twice, so no in-place retry after a 401 here: the token is fresh (renewed
       // ahead of expiry) and any failure is retried by the job.
-      await ticketRequest(this.system, {
-        method: 'POST',
-        url: `${this.base}/api/now/attachment/file?${query.toString()}`,
-        headers: {
-          authorization: await this.authorization(),
-          accept: 'application/json',
-          'content-type': file.contentType,
-          ...(length !== undefined ? { 'content-length': String(length) } : {}),
-        },
-        data: stream,
-        // For a stream: the longest pause in the upload, then the wait for the answer after it.
-        timeout: this.options.timeoutMs,
-      });
+      await this.paced('batch', async () =>
+        ticketRequest(this.system, {
+          method: 'POST',
+          url: `${this.base}/api/now/attachment/file?${query.toString()}`,
+          headers: {
+            authorization: await this.authorization(),
+            accept: 'application/json',
+            'content-type': file.contentType,
+            ...(length !== undefined ? { 'content-length': String(length) } : {}),
+          },
+          data: stream,
+          // For a stream: the longest pause in the upload, then the wait for the answer after it.
+          timeout: this.options.timeoutMs,
+        }),
+      );
     }
-    if (note.text) await this.update(sysId, { comment: { body: note.text, public: false } });
+    if (note.text) await this.patch(sysId, { comment: { body: note.text, public: false } }, 'batch');
   }
 
   /**
@@ -90,11 +103,13 @@ export class ServiceNowClient implements TicketWriter {
   }
 
   async createTicket(ticket: NewTicket): Promise<CreatedTicket> {
-    const response = await this.call<{ result: { sys_id: string; number: string } }>({
-      method: 'POST',
-      url: this.recordUrl(),
-      data: { short_description: ticket.subject, description: ticket.description, correlation_id: ticket.reference },
-    });
+    const response = await this.paced('batch', () =>
+      this.call<{ result: { sys_id: string; number: string } }>({
+        method: 'POST',
+        url: this.recordUrl(),
+        data: { short_description: ticket.subject, description: ticket.description, correlation_id: ticket.reference },
+      }),
+    );
     return this.created(response.data.result);
   }
 

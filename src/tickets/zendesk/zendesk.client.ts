@@ -1,4 +1,6 @@
 import { ticketRequest } from '../ticket-http';
+import type Redis from 'ioredis';
+import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
 
@@ -8,7 +10,20 @@ export interface ZendeskClientOptions {
   apiToken?: string;
   oauthToken?: string;
   timeoutMs?: number;
+  /**
+   * ZENDESK_RATE_LIMIT_PER_MINUTE, shared by every pod: Update Ticket is limited per account (100 a
+   * minute, agents' own updates included). Key replies go before session-end notes.
+   */
+  pacer?: TicketPacer;
+  /**
+   * Where upload tokens wait for the comment that uses them (Redis, with a key prefix): a comment refused
+   * (a 429, an outage) and retried reuses them instead of downloading and uploading the files again.
+   */
+  uploads?: { redis: Redis; prefix: string };
 }
+
+/** Zendesk keeps an upload token for 60 minutes; a retry later than this uploads again. */
+const UPLOAD_TOKEN_TTL_MS = 50 * 60_000;
 
 /**
  * Writes to Zendesk tickets through the Tickets API (`PUT /api/v2/tickets/{id}.json`); files go through
@@ -45,17 +60,30 @@ export class ZendeskClient implements TicketWriter {
     // additional_tags adds; `tags` would replace the ticket's tags.
     if (update.addTags?.length) ticket.additional_tags = update.addTags;
     if (update.status) ticket.status = update.status;
-    await this.putTicket(ticketId, ticket);
+    await this.putTicket(ticketId, ticket, 'interactive');
   }
 
   async addNote(ticketId: string, note: TicketNote): Promise<void> {
     const uploads: string[] = [];
-    for (const file of note.files ?? []) uploads.push(await this.upload(file.filename, file.contentType, await file.open()));
+    const kept = this.options.uploads;
+    // Keyed by the write's marker (unique per note) and the file's name.
+    const keyOf = (filename: string) => (kept ? `${kept.prefix}:${ticketId}:${note.marker}:${filename}` : '');
+    for (const file of note.files ?? []) {
+      const earlier = kept ? await kept.redis.get(keyOf(file.filename)) : null;
+      if (earlier) {
+        uploads.push(earlier);
+        continue;
+      }
+      const token = await this.upload(file.filename, file.contentType, await file.open());
+      if (kept) await kept.redis.set(keyOf(file.filename), token, 'PX', UPLOAD_TOKEN_TTL_MS);
+      uploads.push(token);
+    }
     const comment: Record<string, unknown> = { public: false };
     if (note.html) comment.html_body = note.html;
     else comment.body = note.text;
     if (uploads.length) comment.uploads = uploads;
-    await this.putTicket(ticketId, { comment });
+    await this.putTicket(ticketId, { comment }, 'batch');
+    if (kept && note.files?.length) await kept.redis.del(...note.files.map((f) => keyOf(f.filename)));
   }
 
   /**
@@ -78,13 +106,15 @@ export class ZendeskClient implements TicketWriter {
   }
 
   async createTicket(ticket: NewTicket): Promise<CreatedTicket> {
-    const response = await ticketRequest<{ ticket: { id: number } }>(this.system, {
-      method: 'POST',
-      url: this.url('/api/v2/tickets.json'),
-      headers: this.headers({ 'content-type': 'application/json' }),
-      data: { ticket: { subject: ticket.subject, external_id: ticket.reference, comment: { body: ticket.description, public: false } } },
-      timeout: this.options.timeoutMs,
-    });
+    const response = await this.paced('batch', () =>
+      ticketRequest<{ ticket: { id: number } }>(this.system, {
+        method: 'POST',
+        url: this.url('/api/v2/tickets.json'),
+        headers: this.headers({ 'content-type': 'application/json' }),
+        data: { ticket: { subject: ticket.subject, external_id: ticket.reference, comment: { body: ticket.description, public: false } } },
+        timeout: this.options.timeoutMs,
+      }),
+    );
     return this.created(response.data.ticket.id);
   }
 
@@ -145,13 +175,19 @@ export class ZendeskClient implements TicketWriter {
     return response.data.upload.token;
   }
 
-  private async putTicket(ticketId: string, ticket: Record<string, unknown>): Promise<void> {
-    await ticketRequest(this.system, {
-      method: 'PUT',
-      url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}.json`),
-      headers: this.headers({ 'content-type': 'application/json' }),
-      data: { ticket },
-      timeout: this.options.timeoutMs,
-    });
+  private async putTicket(ticketId: string, ticket: Record<string, unknown>, lane: 'interactive' | 'batch'): Promise<void> {
+    await this.paced(lane, () =>
+      ticketRequest(this.system, {
+        method: 'PUT',
+        url: this.url(`/api/v2/tickets/${encodeURIComponent(ticketId)}.json`),
+        headers: this.headers({ 'content-type': 'application/json' }),
+        data: { ticket },
+        timeout: this.options.timeoutMs,
+      }),
+    );
+  }
+
+  private paced<T>(lane: 'interactive' | 'batch', write: () => Promise<T>): Promise<T> {
+    return this.options.pacer ? this.options.pacer.run(lane, write) : write();
   }
 }

@@ -8,6 +8,9 @@ import { AddressInfo } from 'node:net';
  * Tickets by external_id with the pagination parameters the API takes), Basic
  * `email/token:api_token` or Bearer auth, RecordNotFound 404, the 5,000-comment 422, and 429
  * `text/plain` with Retry-After. It also signs and sends webhooks the way Zendesk does.
+ *
+ * The Update Ticket endpoint's own limit is enforced ("100 requests per minute per account", Rate limits
+ * > Endpoint rate limits): past it, 429 with Retry-After until the oldest update leaves the minute.
  */
 
 export interface FakeComment {
@@ -51,6 +54,13 @@ export class FakeZendesk {
   maxUploadBytes = 50 * 1024 * 1024;
   private nextTicketId = 900_000;
   commentLimit = 5_000;
+  /** Update Ticket calls a minute per account (the documented 100); Infinity turns the limit off. */
+  updateTicketLimitPerMinute = 100;
+  /** The minute's length, shortened only by compressed benches. */
+  rateWindowMs = 60_000;
+  /** How many Update Ticket calls were refused with 429 by the limit above. */
+  updateTicketThrottled = 0;
+  private updateTimes: number[] = [];
   /** Called as each comment lands (benchmarks time with it). */
   onComment?: (ticketId: string, comment: FakeComment) => void;
   /** The sandbox lets any ticket id exist; tests create tickets explicitly and get 404 otherwise. */
@@ -191,6 +201,18 @@ export class FakeZendesk {
       this.respond(req, res, record, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(body));
 
     if (this.refuse(req, res, record)) return;
+    if (req.method === 'PUT' && /^\/api\/v2\/tickets\/\d+\.json$/.test(req.url ?? '')) {
+      const now = Date.now();
+      this.updateTimes = this.updateTimes.filter((t) => t > now - this.rateWindowMs);
+      if (this.updateTimes.length >= this.updateTicketLimitPerMinute) {
+        this.updateTicketThrottled += 1;
+        record.status = 429;
+        const seconds = Math.max(1, Math.ceil((this.updateTimes[0] + this.rateWindowMs - now) / 1000));
+        res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': String(seconds) });
+        return void res.end('Too many requests');
+      }
+      this.updateTimes.push(now);
+    }
 
     const comments = /^\/api\/v2\/tickets\/(\d+)\/comments\.json(\?.*)?$/.exec(req.url ?? '');
     if (req.method === 'GET' && comments) {
