@@ -1,28 +1,12 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../support/app';
-import { freePort, ROOT, until } from '../support/child';
+import { freePort, runTs, until } from '../support/child';
 import { applianceEnv, zendeskEnv } from '../support/fake-env';
 import { REDIS_URL } from '../support/redis';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The CLI as an operator runs it (`node dist/cli.js …`; here its source through ts-node), with only the given environment. */
-const rsBridge = (args: string[], env: Record<string, string>): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/cli.ts'), ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
-    );
-  });
+const rsBridge = (args: string[], env: Record<string, string>) => runTs('src/cli.ts', args, env);
 
 describe('The rs-bridge CLI against a running service', () => {
   let appliance: FakeAppliance;

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { Child, freePort, ROOT, spawnTs } from '../support/child';
+import { Child, freePort, runTs, spawnTs } from '../support/child';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 
 /** `npm run sandbox` and `npm run sandbox:ticket`, as a new user runs them (on free ports, its own Redis prefix). */
@@ -50,23 +48,11 @@ describe('The sandbox', () => {
   });
 
   it('round-trips a ServiceNow incident: key on the record, then transcript and recording', async () => {
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', join(ROOT, 'scripts/sandbox-ticket.ts'), 'servicenow'],
-        {
-          cwd: ROOT,
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            SANDBOX_URL: `http://127.0.0.1:${ports.PORT}`,
-            SANDBOX_APPLIANCE_URL: `http://127.0.0.1:${ports.APPLIANCE}`,
-            SANDBOX_SERVICENOW_URL: `http://127.0.0.1:${ports.SERVICENOW}`,
-          },
-        },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
-      ),
-    );
+    const run = await runTs('scripts/sandbox-ticket.ts', ['servicenow'], {
+      SANDBOX_URL: `http://127.0.0.1:${ports.PORT}`,
+      SANDBOX_APPLIANCE_URL: `http://127.0.0.1:${ports.APPLIANCE}`,
+      SANDBOX_SERVICENOW_URL: `http://127.0.0.1:${ports.SERVICENOW}`,
+    });
     expect([run.code, run.stderr]).toEqual([0, '']);
     expect(run.stdout).toMatch(/POST servicenow webhook -> 202/);
     expect(run.stdout).toMatch(/--- additional comment on ticket [0-9a-f]{32} ---\n.*\d{7}/);
