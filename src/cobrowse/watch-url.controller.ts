@@ -42,10 +42,28 @@ const STATUS: Record<UpscopeError['kind'], HttpStatus> = {
 export class WatchUrlController {
   constructor(private readonly upscope: UpscopeService) {}
 
-  @ApiCall('cobrowse', 'An Upscope watch URL for a visitor and an agent', {
-    schema: 'WatchUrlRequestDto',
-    example: { visitor: { email: 'casey@example.com' }, agent: { id: '42', name: 'Ada Agent' } },
-  })
+  @ApiCall(
+    'cobrowse',
+    'An Upscope watch URL for a visitor and an agent',
+    {
+      status: 201,
+      description: 'The watch URL and the visitor found',
+      schema: 'WatchUrl',
+      example: {
+        watchUrl: 'https://app.upscope.io/w/abc123',
+        visitor: { shortId: 'casey01', name: 'Casey Customer', email: 'casey@example.com', online: true },
+      },
+    },
+    {
+      errors: {
+        400: true,
+        404: 'Co-browsing not configured, or no visitor matches (visitor_not_found)',
+        502: 'Upscope refused',
+        503: 'Upscope is unavailable',
+      },
+      body: { schema: 'WatchUrlRequestDto', example: { visitor: { email: 'casey@example.com' }, agent: { id: '42', name: 'Ada Agent' } } },
+    },
+  )
   @Post('watch-urls')
   @HttpCode(HttpStatus.CREATED)
   async create(@Body() body: unknown) {

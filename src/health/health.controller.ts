@@ -1,6 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Query, ServiceUnavailableException } from '@nestjs/common';
 import { Check, DoctorService } from '../doctor/doctor.service';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ref } from '../http/api-docs';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
@@ -21,12 +22,31 @@ export class HealthController {
   ) {}
 
   /** Liveness: the process answers. Never depends on Redis, or a Redis outage would restart every pod. */
+  @ApiOperation({ summary: 'Liveness: the process answers', security: [] })
+  @ApiResponse({
+    status: 200,
+    description: 'Alive',
+    content: { 'application/json': { schema: ref('Liveness'), example: { status: 'ok' } } },
+  })
   @Get('healthz')
   liveness() {
     return { status: 'ok' };
   }
 
   /** Readiness: Redis answers, configuration is loaded, and the process is not shutting down. */
+  @ApiOperation({ summary: 'Readiness: Redis answers, configuration loaded, not shutting down', security: [] })
+  @ApiQuery({ name: 'verbose', required: false, description: "1: add the doctor's cheap checks", schema: { type: 'string', enum: ['1'] } })
+  @ApiResponse({
+    status: 200,
+    description: 'Ready',
+    content: {
+      'application/json': {
+        schema: ref('Readiness'),
+        example: { status: 'ok', info: { redis: { status: 'up' } }, error: {}, details: { redis: { status: 'up' } } },
+      },
+    },
+  })
+  @ApiErrors({ 503: 'Not ready (details in error.details), or shutting down' })
   @Get('readyz')
   async readiness(@Query('verbose') verbose?: string): Promise<HealthCheckResult & { checks?: Check[] }> {
     const result = await this.ready();

@@ -19,7 +19,18 @@ import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { AppConfig } from '../config/load-config';
 import { discoverQueues } from '../lifecycle/bullmq-instances';
 import { VERSION } from '../version';
+import { RESPONSE_SCHEMAS, SECURITY_SCHEMES } from './api-docs';
 import { toErrorResponse } from './error-body';
+
+const TAGS: Record<string, string> = {
+  webhooks: 'Inbound webhooks from ticket systems and the BeyondTrust appliance, each signed its own way',
+  tickets: "For in-ticket apps and buttons: session keys, Jump, co-browse and the ticket's sessions",
+  chat: 'The chat bot API: hand a conversation to a representative',
+  cobrowse: 'Upscope watch URLs',
+  sessions: 'Remote support sessions',
+  admin: 'Operators: status, failed jobs, retries, links',
+  probes: 'Kubernetes probes and Prometheus metrics (no authentication; keep them inside the cluster)',
+};
 
 export const DASHBOARD_PATH = '/admin/queues';
 
@@ -44,22 +55,28 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * the endpoints validate with (class-validator-jsonschema), so the DTOs stay the single source.
  */
 export function setupApiDocs(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('rs-bridge')
-      .setDescription(
-        'Helpdesk tickets ↔ BeyondTrust Remote Support and Upscope. /webhooks/* are signed by each system (see the docs of each); /api/v1/* take a bearer token from RSB_API_TOKENS.',
-      )
-      .setVersion(VERSION)
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A token from RSB_API_TOKENS' })
-      .build(),
-  );
+  const builder = new DocumentBuilder()
+    .setTitle('rs-bridge')
+    .setDescription(
+      'Helpdesk tickets ↔ BeyondTrust Remote Support and Upscope. /webhooks/* are authenticated by each system the way it can sign (see each operation); /api/v1/* take a bearer token from RSB_API_TOKENS. Every error answers {"error":{"code","message","details"?}}.',
+    )
+    .setVersion(VERSION)
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    .addServer('/', 'The rs-bridge serving this document');
+  for (const [name, description] of Object.entries(TAGS)) builder.addTag(name, description);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) builder.addSecurity(name, scheme);
+  // One tag per operation, the one its decorators name: Nest would add the controller's name as a second.
+  const document = SwaggerModule.createDocument(app, builder.build(), { autoTagControllers: false });
   const schemas = validationMetadatasToSchemas({
     classTransformerMetadataStorage: defaultMetadataStorage as never,
     refPointerPrefix: '#/components/schemas/',
   });
-  document.components = { ...document.components, schemas: { ...(document.components?.schemas ?? {}), ...(schemas as object) } };
+  document.components = {
+    ...document.components,
+    schemas: { ...(document.components?.schemas ?? {}), ...(schemas as object), ...RESPONSE_SCHEMAS },
+  };
+  // class-validator-jsonschema describes every validated class (the configuration too): keep what the API uses.
+  document.components.schemas = usedSchemas(document.paths, document.components.schemas!);
   // The JSON from Nest; the UI from swagger-ui-dist's files, served here (no static-file plugin needed).
   SwaggerModule.setup('docs', app, document, { ui: false, jsonDocumentUrl: 'docs-json' });
   const fastify = app.getHttpAdapter().getInstance();
@@ -80,6 +97,24 @@ export function setupApiDocs(app: NestFastifyApplication): void {
       .header('cache-control', 'public, max-age=86400')
       .send(createReadStream(join(assets, file)));
   });
+}
+
+/** The schemas reachable from the operations, following $refs. */
+function usedSchemas<T>(paths: unknown, schemas: Record<string, T>): Record<string, T> {
+  const used: Record<string, T> = {};
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      const name = key === '$ref' && typeof value === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(value)?.[1] : undefined;
+      if (name && !(name in used) && name in schemas) {
+        used[name] = schemas[name];
+        walk(schemas[name]);
+      } else walk(value);
+    }
+  };
+  walk(paths);
+  return used;
 }
 
 const DOCS_PAGE = `<!doctype html>

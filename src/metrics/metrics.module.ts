@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Module, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DiscoveryModule } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { MetricsService } from './metrics.service';
@@ -10,6 +10,13 @@ import { MetricsService } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', security: [] })
+  @ApiProduces('text/plain')
+  @ApiResponse({
+    status: 200,
+    description: 'The metrics',
+    content: { 'text/plain': { schema: { type: 'string' }, example: 'rsb_jobs_total{queue="ticket-events",outcome="completed"} 12\n' } },
+  })
   @Get()
   @Header('cache-control', 'no-store')
   async scrape(@Res() reply: FastifyReply): Promise<void> {

@@ -39,15 +39,40 @@ const human = (bytes?: number) =>
       ? `${(bytes / (1 << 30)).toFixed(2)} GiB`
       : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 
-/** Fails the stream once more than `max` bytes went through: an upload of unknown length stops at the cap. */
+/** Where a transfer shows how far it got and why it waited: the job's progress and log, in Bull Board. */
+export interface TransferReport {
+  progress(progress: { bytes: number; total?: number }): Promise<unknown>;
+  log(line: string): Promise<unknown>;
+}
+const UNREPORTED: TransferReport = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+const PROGRESS_BYTES = 1 << 20;
+const PROGRESS_MS = 1000;
+
+/**
+ * Fails the stream once more than `max` bytes went through: an upload of unknown length stops at the cap.
+ * Reports the bytes through every MiB or second (a progress write per chunk would flood Redis).
+ */
 class ByteLimit extends Transform {
   bytes = 0;
   exceeded = false;
-  constructor(private readonly max: number) {
+  private reported = { bytes: 0, at: Date.now() };
+  constructor(
+    private readonly max: number,
+    private readonly report: TransferReport,
+    private readonly total?: number,
+  ) {
     super();
+  }
+  /** The last count, once the transfer is over. */
+  flushProgress(): Promise<unknown> {
+    return this.report.progress({ bytes: this.bytes, total: this.total });
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
+    if (this.bytes - this.reported.bytes >= PROGRESS_BYTES || Date.now() - this.reported.at >= PROGRESS_MS) {
+      this.reported = { bytes: this.bytes, at: Date.now() };
+      void this.flushProgress();
+    }
     if (this.bytes > this.max) {
       this.exceeded = true;
       return done(new Error(`the file is larger than ${this.max} bytes`));
@@ -73,7 +98,7 @@ export class RecordingTransferService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async transfer(job: RecordingJob): Promise<TransferOutcome> {
+  async transfer(job: RecordingJob, report: TransferReport = UNREPORTED): Promise<TransferOutcome> {
     const artifact = `recording:${job.kind}:${job.instance}`;
     const writer = this.tickets.requireWriter(job.ticket.system);
     const ticket = { ...job.ticket, via: 'link' as const };
@@ -88,19 +113,30 @@ export class RecordingTransferService {
         })
       ).trim();
       const how = await this.sessions.writeOnce(job.lsid, artifact, writer, ticket, { text });
+      await report.log(`${how === 'found' ? 'the link was already on the ticket' : 'linked, not attached'}: ${reason}`);
       return { artifact, result: how === 'found' ? 'already written' : 'linked', bytes: size, reason };
     };
 
-    if (await this.artifacts.isDone(job.lsid, artifact)) return { artifact, result: 'already written' };
+    if (await this.artifacts.isDone(job.lsid, artifact)) {
+      await report.log(`${label} is already on the ticket: nothing to transfer`);
+      return { artifact, result: 'already written' };
+    }
     if (max === 0) return link(`${job.ticket.system} tickets take no file attachments`);
+    const asked = Date.now();
     let opened: RecordingStream | undefined = await this.open(job);
+    const waited = (Date.now() - asked) / 1000;
+    // The appliance's shared rate limit, a 429's Retry-After and its retries all happen before the answer.
+    await report.log(
+      `${label}: ${human(opened.contentLength)} from the appliance${waited >= 1 ? `, which answered after ${waited.toFixed(1)} s (shared rate limit, Retry-After or a slow appliance)` : ''}`,
+    );
     if (opened.contentLength !== undefined && opened.contentLength > max) {
       opened.stream.destroy();
       return link(`it is larger than the ${human(max)} attachment limit (RSB_MAX_ATTACHMENT_BYTES)`, opened.contentLength);
     }
     const extension = /\.[A-Za-z0-9]{1,8}$/.exec(opened.filename ?? '')?.[0] ?? '.bin';
     const filename = `session-${job.lsid}-${job.kind}-${downloadInstanceOf(job)}${extension}`;
-    const limit = new ByteLimit(max);
+    const limit = new ByteLimit(max, report, opened.contentLength);
+    const started = Date.now();
     try {
       const how = await this.sessions.writeOnce(job.lsid, artifact, writer, ticket, {
         text: `${label[0].toUpperCase()}${label.slice(1)} of remote support session ${job.lsid} attached: ${filename} (${human(opened.contentLength)}).`,
@@ -122,6 +158,12 @@ export class RecordingTransferService {
       });
       if (how === 'found') opened?.stream.destroy();
       recordingBytes.inc({ system: job.ticket.system }, limit.bytes);
+      await limit.flushProgress();
+      await report.log(
+        how === 'found'
+          ? `${filename} was already on the ticket`
+          : `${filename}: ${limit.bytes} bytes to ${job.ticket.system} ticket ${job.ticket.number} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       this.logger.log(`session ${job.lsid}: ${label} → ${job.ticket.system} ticket ${job.ticket.number} (${human(limit.bytes)})`);
       return { artifact, result: how === 'found' ? 'already written' : 'attached', bytes: limit.bytes };
     } catch (error) {

@@ -10,7 +10,12 @@ import { ApiAuth } from '../http/api-token.guard';
 export class ResyncController {
   constructor(private readonly pulls: SessionEndQueue) {}
 
-  @ApiCall('sessions', 'Pull a session again and write what its ticket is missing')
+  @ApiCall(
+    'sessions',
+    'Pull a session again and write what its ticket is missing',
+    { status: 202, description: 'Queued', schema: 'ResyncQueued', example: { jobId: 'c3e1a9d04b2f4a6e.resync.1764000000000' } },
+    { errors: { 400: 'Not a session id', 503: 'Redis unavailable: nothing was queued' } },
+  )
   @Post(':lsid/resync')
   @HttpCode(HttpStatus.ACCEPTED)
   async resync(@Param('lsid') lsid: string) {

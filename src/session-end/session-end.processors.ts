@@ -6,9 +6,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RedisService } from '../redis/redis.service';
 import { CAPPED_BACKOFF, cappedBackoffDelay, RecordingJob, SESSION_QUEUES, SessionEndJob } from '../queues';
-import { runJob } from '../lifecycle/run-job';
+import { jobLog, runJob } from '../lifecycle/run-job';
 import { SessionPoller } from './poller.service';
-import { RecordingTransferService } from './recording-transfer.service';
+import { RecordingTransferService, TransferReport } from './recording-transfer.service';
 import { SessionEndService } from './session-end.service';
 
 const settings = {
@@ -49,7 +49,12 @@ export class RecordingsProcessor extends WorkerHost {
   }
 
   process(job: Job<RecordingJob>) {
-    return runJob(this.worker, () => this.recordings.transfer(job.data));
+    // Bull Board's Progress and Logs tabs: bytes so far, and why the job waited.
+    const report: TransferReport = {
+      progress: (progress) => job.updateProgress(progress).catch(() => undefined),
+      log: (line) => jobLog(job, line),
+    };
+    return runJob(this.worker, () => this.recordings.transfer(job.data, report), { job });
   }
 }
 

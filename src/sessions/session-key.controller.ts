@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiCall } from '../http/api-docs';
+import { ApiCall, ApiIdempotencyKey } from '../http/api-docs';
 import { Type } from 'class-transformer';
 import { IsEmail, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { randomUUID } from 'node:crypto';
@@ -54,10 +54,37 @@ export class SessionKeyController {
    * Creates a key for the ticket, writes it back like the webhook flow, and returns it. An
    * `Idempotency-Key` header makes a retried call return the same key instead of creating another.
    */
-  @ApiCall('tickets', 'For in-ticket buttons: create a session key for the ticket now and write it back', {
-    schema: 'SessionKeyRequestDto',
-    example: { number: '1042', subject: 'Printer on fire', requester: { email: 'casey@example.com' } },
-  })
+  @ApiCall(
+    'tickets',
+    'For in-ticket buttons: create a session key for the ticket now and write it back',
+    {
+      status: 201,
+      description: 'The key, written to the ticket',
+      schema: 'SessionKey',
+      example: {
+        shortKey: '4711815',
+        keyUrl: 'https://support.example.com/?ak=4711815',
+        expiresAt: '2026-11-23T11:00:00Z',
+        queue: 'general',
+        available: true,
+        externalKey: 'zendesk-1042',
+      },
+    },
+    {
+      errors: {
+        400: 'Not a ticket id of that system, or an invalid body or Idempotency-Key',
+        404: 'System not configured, or no such ticket',
+        422: 'The appliance refused to create a key',
+        502: 'The ticket system refused the write: retry with the same Idempotency-Key',
+        503: 'The appliance is unavailable',
+      },
+      body: {
+        schema: 'SessionKeyRequestDto',
+        example: { number: '1042', subject: 'Printer on fire', requester: { email: 'casey@example.com' } },
+      },
+    },
+  )
+  @ApiIdempotencyKey()
   @Post(':system/:ticketId/session-key')
   @HttpCode(HttpStatus.CREATED)
   async create(

@@ -1,18 +1,19 @@
 import { ApiAuth } from '../http/api-token.guard';
 import { CallbackTargets } from '../http/callback-targets';
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
-import { ApiCall } from '../http/api-docs';
+import { ApiCall, ApiIdempotencyKey } from '../http/api-docs';
 import { ApiError } from '../http/api-error';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { UpscopeError } from '../upscope/upscope.client';
 import { TicketActionRequestDto } from './ticket-sessions.dto';
 import { TicketSessionsService } from './ticket-sessions.service';
 
-const errorBody = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+const ACTION_ERRORS = {
+  400: 'Not a ticket id of that system, or an invalid body or Idempotency-Key',
+  404: 'System not configured, or no such ticket',
+  502: 'The ticket system refused the write: retry with the same Idempotency-Key',
+  503: 'The appliance or Upscope is unavailable',
 };
 
 /** The vendor errors a button can meet, as the answers the sidebar and the UI Action explain to the agent. */
@@ -38,10 +39,23 @@ export class TicketSessionsController {
     private readonly callbacks: CallbackTargets,
   ) {}
 
-  @ApiCall('tickets', "For in-ticket apps: the ticket's session keys, Jump links and sessions, newest first")
-  @ApiResponse({ status: 200, description: 'The sessions view', schema: { $ref: '#/components/schemas/TicketSessionsDto' } })
-  @ApiResponse({ status: 400, description: 'Not a ticket number or id of that system', schema: errorBody })
-  @ApiResponse({ status: 404, description: 'System not configured, or no ServiceNow record with that number', schema: errorBody })
+  @ApiCall(
+    'tickets',
+    "For in-ticket apps: the ticket's session keys, Jump links and sessions, newest first",
+    {
+      status: 200,
+      description: 'The sessions view',
+      schema: 'TicketSessionsDto',
+      example: { ticket: { system: 'zendesk', id: '1042', number: '1042' }, sessions: [], open: false },
+    },
+    {
+      errors: {
+        400: 'Not a ticket number or id of that system',
+        404: 'System not configured, or no ServiceNow record with that number',
+        502: 'The ticket system could not be asked',
+      },
+    },
+  )
   @Get(':system/:ticketId/sessions')
   async sessions(@Param('system') system: string, @Param('ticketId') ticketId: string) {
     try {
@@ -57,16 +71,21 @@ export class TicketSessionsController {
    * A Jump link for the ticket's target, written to the ticket as an internal note once (an
    * `Idempotency-Key` makes a retried click return the same link without a second note).
    */
-  @ApiCall('tickets', 'For in-ticket buttons: a Jump link to the ticket’s target now, noted on the ticket', {
-    schema: 'TicketActionRequestDto',
-    example: { number: '1042', target: { hostname: 'casey-pc.corp.example' } },
-  })
-  @ApiResponse({
-    status: 201,
-    description: 'The Client Scripting URL the representative opens',
-    schema: { type: 'object', properties: { url: { type: 'string' }, externalKey: { type: 'string' } } },
-  })
-  @ApiResponse({ status: 422, description: 'rs-bridge could not prepare the Jump (reason noted on the ticket)', schema: errorBody })
+  @ApiCall(
+    'tickets',
+    'For in-ticket buttons: a Jump link to the ticket’s target now, noted on the ticket',
+    {
+      status: 201,
+      description: 'The Client Scripting URL the representative opens',
+      schema: 'JumpLink',
+      example: { url: 'bomgar-scc://support.example.com/...', externalKey: 'zendesk-1042' },
+    },
+    {
+      errors: { ...ACTION_ERRORS, 422: 'rs-bridge could not prepare the Jump (reason noted on the ticket)' },
+      body: { schema: 'TicketActionRequestDto', example: { number: '1042', target: { hostname: 'casey-pc.corp.example' } } },
+    },
+  )
+  @ApiIdempotencyKey()
   @Post(':system/:ticketId/jump')
   @HttpCode(HttpStatus.CREATED)
   async jump(
@@ -90,20 +109,24 @@ export class TicketSessionsController {
    * A co-browse watch URL for the ticket's requester (or `target`) and `agent`, noted on the ticket once
    * (internal: the link controls the customer's browser).
    */
-  @ApiCall('tickets', 'For in-ticket buttons: an Upscope watch URL for the ticket’s requester now, noted on the ticket', {
-    schema: 'TicketActionRequestDto',
-    example: { number: '1042', requester: { email: 'casey@example.com' }, agent: { id: '42', name: 'Ada Agent' } },
-  })
-  @ApiResponse({
-    status: 201,
-    description: 'The watch URL for the agent',
-    schema: { type: 'object', properties: { watchUrl: { type: 'string' }, visitor: { type: 'string' } } },
-  })
-  @ApiResponse({
-    status: 404,
-    description: 'Co-browsing not configured, or no online visitor matches (visitor_not_found)',
-    schema: errorBody,
-  })
+  @ApiCall(
+    'tickets',
+    'For in-ticket buttons: an Upscope watch URL for the ticket’s requester now, noted on the ticket',
+    {
+      status: 201,
+      description: 'The watch URL for the agent',
+      schema: 'TicketWatchUrl',
+      example: { watchUrl: 'https://app.upscope.io/w/abc123', visitor: 'casey01' },
+    },
+    {
+      errors: { ...ACTION_ERRORS, 404: 'Co-browsing not configured, or no online visitor matches (visitor_not_found)' },
+      body: {
+        schema: 'TicketActionRequestDto',
+        example: { number: '1042', requester: { email: 'casey@example.com' }, agent: { id: '42', name: 'Ada Agent' } },
+      },
+    },
+  )
+  @ApiIdempotencyKey()
   @Post(':system/:ticketId/cobrowse')
   @HttpCode(HttpStatus.CREATED)
   async cobrowse(

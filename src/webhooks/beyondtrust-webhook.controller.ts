@@ -1,5 +1,6 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Logger, Post, Query, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ref } from '../http/api-docs';
 import type { FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -52,7 +53,13 @@ export class BeyondTrustWebhookController {
 
   @ApiTags('webhooks')
   @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiOperation({ summary: "The appliance's outbound events (session end, surveys, session state)" })
+  @ApiOperation({
+    summary: "The appliance's outbound events (session end, surveys, session state)",
+    description:
+      'Authenticated by BT_EVENTS_TOKEN in the token query parameter of the HTTP recipient URL (the appliance cannot sign or add headers), or in X-RSB-Events-Token from a proxy; sources may be limited by BT_EVENTS_ALLOWED_IPS. See docs/beyondtrust.md.',
+  })
+  @ApiSecurity('beyondtrustToken')
+  @ApiSecurity('beyondtrustTokenHeader')
   @ApiBody({
     schema: {
       type: 'object',
@@ -67,15 +74,17 @@ export class BeyondTrustWebhookController {
       },
     },
   })
-  @ApiQuery({ name: 'token', required: false, description: 'BT_EVENTS_TOKEN, in the URL of the HTTP recipient (over TLS)' })
-  @ApiHeader({ name: 'X-RSB-Events-Token', required: false, description: 'BT_EVENTS_TOKEN, for a proxy in front that adds it' })
-  @ApiResponse({ status: 200, description: 'Stored durably, or authenticated but unusable (ignored, counted)' })
-  @ApiResponse({ status: 401, description: 'Token missing or wrong' })
-  @ApiResponse({ status: 403, description: 'Source outside BT_EVENTS_ALLOWED_IPS' })
   @ApiResponse({
-    status: 503,
-    description: 'Redis unavailable: the appliance sends it again',
-    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+    status: 200,
+    description: 'Stored durably, or authenticated but unusable (ignored, counted)',
+    content: { 'application/json': { schema: ref('OutboundEventAnswer'), example: { ok: true, jobId: 'c0ffee42' } } },
+  })
+  @ApiErrors({
+    401: 'Token missing or wrong',
+    403: 'Source outside BT_EVENTS_ALLOWED_IPS',
+    404: 'Outbound events are not enabled (BT_EVENTS_TOKEN unset)',
+    429: true,
+    503: 'Redis unavailable: the appliance sends it again',
   })
   @Post('beyondtrust')
   @RouteConfig({ consumes: [FORM_TYPE, JSON_TYPE] } satisfies BodyRouteConfig)

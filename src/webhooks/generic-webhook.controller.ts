@@ -25,11 +25,24 @@ export class GenericWebhookController {
   ) {}
 
   /** Any other system, signed the Standard Webhooks way; webhook-id is the delivery id. */
-  @ApiWebhook('Any system, signed the Standard Webhooks way, asks for a session key, a co-browse or a Jump', ['GenericBody'], {
-    action: 'session.requested',
-    ticket: { id: 'T-1042', subject: 'Printer on fire', requester: { email: 'casey@example.com' } },
-    callbackUrl: 'https://helpdesk.example.com/rs-bridge/callback',
-  })
+  @ApiWebhook(
+    'Any system, signed the Standard Webhooks way, asks for a session key, a co-browse or a Jump',
+    ['GenericBody'],
+    {
+      action: 'session.requested',
+      ticket: { id: 'T-1042', subject: 'Printer on fire', requester: { email: 'casey@example.com' } },
+      callbackUrl: 'https://helpdesk.example.com/rs-bridge/callback',
+    },
+    {
+      security: ['standardWebhooks'],
+      description:
+        'Signed the Standard Webhooks way with GENERIC_WEBHOOK_SECRET; webhook-id names the delivery (a redelivery is not queued twice). See docs/generic.md.',
+      headers: [
+        { name: 'webhook-id', description: 'The delivery id, the same on every redelivery' },
+        { name: 'webhook-timestamp', description: 'UNIX seconds; checked against RSB_WEBHOOK_TOLERANCE_SECONDS' },
+      ],
+    },
+  )
   @Post('generic')
   @HttpCode(HttpStatus.ACCEPTED)
   async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {

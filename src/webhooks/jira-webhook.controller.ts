@@ -26,12 +26,31 @@ export class JiraWebhookController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @ApiWebhook('A Jira admin webhook or Automation rule: a label added to an issue asks for a session key', ['JiraWebhookBody'], {
-    timestamp: 1767225600000,
-    webhookEvent: 'jira:issue_updated',
-    issue: { key: 'SD-42', fields: { summary: 'VPN drops', labels: ['remote_support'], priority: { name: 'High' } } },
-    changelog: { items: [{ field: 'labels', fromString: '', toString: 'remote_support' }] },
-  })
+  @ApiWebhook(
+    'A Jira admin webhook or Automation rule: a label added to an issue asks for a session key',
+    ['JiraWebhookBody'],
+    {
+      timestamp: 1767225600000,
+      webhookEvent: 'jira:issue_updated',
+      issue: { key: 'SD-42', fields: { summary: 'VPN drops', labels: ['remote_support'], priority: { name: 'High' } } },
+      changelog: { items: [{ field: 'labels', fromString: '', toString: 'remote_support' }] },
+    },
+    {
+      security: ['jiraSignature', 'jiraSecret'],
+      description:
+        'A Jira admin webhook signed with X-Hub-Signature (deduplicated on what the signature covers; X-Atlassian-Webhook-Identifier is a second name), or an Automation "Send web request" with the secret in X-RSB-Webhook-Secret. See docs/jira.md.',
+      headers: [{ name: 'X-Atlassian-Webhook-Identifier', required: false, description: 'The delivery id Jira keeps across its retries' }],
+    },
+    [
+      { status: 202, description: 'Verified and queued durably', schema: 'WebhookAccepted', example: { jobId: 'a3f0c2e1' } },
+      {
+        status: 200,
+        description: 'Verified; not a request for a session (nothing queued)',
+        schema: 'WebhookIgnored',
+        example: { ignored: 'no remote-support label was added' },
+      },
+    ],
+  )
   @Post('jira')
   @HttpCode(HttpStatus.ACCEPTED)
   async receive(

@@ -22,15 +22,31 @@ export class ServiceNowWebhookController {
   ) {}
 
   /** A Business Rule's request: authenticate, validate, normalise, enqueue, 202. */
-  @ApiWebhook('A ServiceNow Business Rule asks for a session key, a co-browse or a Jump', ['ServiceNowBody'], {
-    action: 'session.requested',
-    delivery_id: '3f2b7c1e9a0d4e5f8a7b6c5d4e3f2a1b',
-    sys_id: '9d385017c611228701d22104cc95c371',
-    number: 'INC0010001',
-    short_description: 'Laptop will not boot',
-    priority: '1 - Critical',
-    caller: { name: 'Casey Customer', email: 'casey@example.com' },
-  })
+  @ApiWebhook(
+    'A ServiceNow Business Rule asks for a session key, a co-browse or a Jump',
+    ['ServiceNowBody'],
+    {
+      action: 'session.requested',
+      delivery_id: '3f2b7c1e9a0d4e5f8a7b6c5d4e3f2a1b',
+      sys_id: '9d385017c611228701d22104cc95c371',
+      number: 'INC0010001',
+      short_description: 'Laptop will not boot',
+      priority: '1 - Critical',
+      caller: { name: 'Casey Customer', email: 'casey@example.com' },
+    },
+    {
+      security: ['servicenowSignature', 'servicenowSecret', 'servicenowBasic'],
+      description:
+        'Authenticated one of three ways, whichever the Business Rule can do: X-RSB-Signature (HMAC, with X-RSB-Timestamp against replays), X-RSB-Webhook-Secret, or Basic auth with the secret as password; with SERVICENOW_REQUIRE_TIMESTAMP only the signature over X-RSB-Timestamp. See docs/servicenow.md.',
+      headers: [
+        {
+          name: 'X-RSB-Timestamp',
+          required: false,
+          description: 'UNIX seconds, signed with the body; checked against RSB_WEBHOOK_TOLERANCE_SECONDS',
+        },
+      ],
+    },
+  )
   @Post('servicenow')
   @HttpCode(HttpStatus.ACCEPTED)
   async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {

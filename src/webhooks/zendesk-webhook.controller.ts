@@ -40,6 +40,21 @@ export class ZendeskWebhookController {
         requester: { name: 'Casey', email: 'casey@example.com' },
       },
     },
+    {
+      security: ['zendeskSignature'],
+      description: "Signed by Zendesk with the webhook's signing secret (ZENDESK_WEBHOOK_SECRET). See docs/zendesk.md.",
+      headers: [
+        {
+          name: 'X-Zendesk-Webhook-Signature-Timestamp',
+          description: 'Signed with the body; checked against RSB_WEBHOOK_TOLERANCE_SECONDS',
+        },
+        { name: 'X-Zendesk-Webhook-Invocation-Id', description: "Zendesk's id of the invocation, the same on its retries" },
+      ],
+    },
+    [
+      { status: 202, description: 'Verified and queued durably', schema: 'WebhookAccepted', example: { jobId: 'a3f0c2e1' } },
+      { status: 200, description: 'Verified, but an action rs-bridge does not handle: nothing queued', schema: 'WebhookIgnored' },
+    ],
   )
   @Post('zendesk')
   @HttpCode(HttpStatus.ACCEPTED)

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -53,6 +53,23 @@ export function spawnTs(entry: string, env: Record<string, string>): Child {
       }
     },
   };
+}
+
+/** Runs a TypeScript entry point (a CLI, a script) to its end, with exactly the environment given plus PATH. */
+export function runTs(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(ROOT, entry), ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {

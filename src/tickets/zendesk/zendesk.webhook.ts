@@ -1,6 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
@@ -93,6 +94,13 @@ class ZendeskTriggerTicket {
   @Transform(splitTags)
   @IsOptional()
   @IsString({ each: true, message: 'ticket.tags must be a list or a space-separated string' })
+  // What a trigger's {{ticket.tags}} sends is one space-separated string.
+  @JSONSchema(() => ({
+    oneOf: [
+      { type: 'string', description: 'space-separated' },
+      { type: 'array', items: { type: 'string' } },
+    ],
+  }))
   tags?: string[];
   @IsOptional() @ValidateNested() @Type(() => ZendeskRequester) requester?: ZendeskRequester;
   @IsOptional() @IsObject({ message: 'ticket.custom_fields must be an object of field name to value' }) custom_fields?: Record<

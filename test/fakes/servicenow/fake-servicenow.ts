@@ -49,10 +49,10 @@ export class FakeServiceNow {
 
   constructor(readonly table = 'incident') {}
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
