@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-options';
 
 /**
  * Sliding-window limits on Redis's clock, so every pod of every role draws from the same budget, and
@@ -52,7 +52,7 @@ export interface RateLimiterOptions {
 
 export class SharedRateLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RateLimiterOptions,
   ) {}
 
