@@ -71,6 +71,10 @@ export function redisOptions(settings: RedisSettings, purpose: RedisPurpose): Re
       sentinelTLS: settings.REDIS_TLS ? {} : undefined,
       // While no sentinel answers, keep asking (backing off) rather than giving up on the connection.
       sentinelRetryStrategy: retryStrategy,
+      // Reconnect as soon as the sentinels announce a new master, not when the old one stops answering.
+      failoverDetector: true,
+      // A demoted master answers writes with READONLY until the sentinels cut its clients: ask again.
+      reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 2 : false),
     };
   }
   const parsed = new URL(settings.REDIS_URL);
@@ -137,6 +141,30 @@ export function workerCluster(queue: Cluster): Cluster {
     enableOfflineQueue: true,
     redisOptions: { ...queue.options.redisOptions, maxRetriesPerRequest: null },
   });
+}
+
+/** An ioredis client, or BullMQ's wrapper of one (which forwards `call` and shows `options`). */
+type ReplicaAware = { options?: unknown; call(command: string, ...args: string[]): Promise<unknown> };
+
+/** How long a write waits for a replica in Sentinel mode (see awaitReplica). */
+const REPLICA_WAIT_MS = 1_000;
+
+/**
+ * In Sentinel mode, waits until a replica holds every write made so far on this connection: a failover
+ * promotes the replica, and Redis replicates asynchronously, so an acknowledged write the replica lacked
+ * is gone afterwards (a webhook answered 202 whose job vanished; a write-once mark lost, so a note written
+ * twice). No replica within 1 s: an error, so that the caller answers 503 or its job is retried. Other
+ * modes: nothing to wait for (a single Redis; a Cluster here has no replicas in its slot's shard to ask).
+ */
+export async function awaitReplica(client: ReplicaAware): Promise<void> {
+  if (!(client.options as RedisOptions | undefined)?.sentinels?.length) return;
+  const replicas = Number(await client.call('WAIT', '1', String(REPLICA_WAIT_MS)));
+  if (replicas < 1) throw new Error(`no Redis replica acknowledged the write within ${REPLICA_WAIT_MS} ms`);
+}
+
+/** awaitReplica on the connection of a BullMQ queue (its job was just added through it). */
+export async function awaitQueueReplica(queue: { getBackend(): { client: Promise<unknown> } }): Promise<void> {
+  await awaitReplica((await queue.getBackend().client) as ReplicaAware);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { Cluster } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { createRedis, RedisClient, redisAddress, RedisMode, redisMode } from './redis-options';
+import { awaitReplica, createRedis, RedisClient, redisAddress, RedisMode, redisMode } from './redis-options';
 
 /** While Redis does not answer, say so after 1 s, then 2, 4, 8 … up to once a minute. */
 const FIRST_REPORT_MS = 1_000;
@@ -68,6 +68,11 @@ export class RedisService implements OnApplicationShutdown {
     if (this.ready) return undefined;
     if (this.lastError) return this.lastError;
     return ['reconnecting', 'close', 'end'].includes(this.client.status) ? `connection ${this.client.status}` : undefined;
+  }
+
+  /** In Sentinel mode, waits until a replica holds the writes made so far (see awaitReplica). */
+  replicated(): Promise<void> {
+    return awaitReplica(this.client);
   }
 
   /** `rsb:<part>:<part>` — every key of this deployment goes through here. */

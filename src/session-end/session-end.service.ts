@@ -14,6 +14,7 @@ import { TicketsService } from '../tickets/tickets.service';
 import { writeMarker, writeOnce } from '../tickets/write-once';
 import { ArtifactStore, SessionStateStore } from './session-stores';
 import { Locks } from '../redis/locks';
+import { awaitQueueReplica } from '../redis/redis-options';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
 import { TicketSessionsStore } from './ticket-sessions.store';
 import { recordingsOf, SessionView, sessionView, splitNote } from './transcript';
@@ -251,6 +252,8 @@ export class SessionEndService {
       }
       queued.push(ref.artifact);
     }
+    // The pull completes once these are queued: with Sentinel, they must be on a replica first.
+    if (queued.length > 0) await awaitQueueReplica(this.recordings);
     return queued;
   }
 }
