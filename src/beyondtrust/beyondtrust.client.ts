@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-options';
 import { BeyondTrustCommandClient } from './command.client';
 import { SharedRateLimiter } from './rate-limiter';
 import { BeyondTrustReportingClient } from './reporting.client';
@@ -35,7 +35,7 @@ export class BeyondTrustClient {
   readonly limiter: SharedRateLimiter;
   readonly tokens: SharedTokenProvider;
 
-  constructor(redis: Redis, options: BeyondTrustClientOptions) {
+  constructor(redis: RedisClient, options: BeyondTrustClientOptions) {
     const account = `${options.redisPrefix}:bt:${options.clientId}`;
     this.limiter = new SharedRateLimiter(redis, {
       perSecond: options.perSecond,

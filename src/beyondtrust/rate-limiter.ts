@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-options';
 
 /**
  * Which lane a request waits in. `interactive`: someone is waiting on the answer (a session key, a chat
@@ -121,7 +121,7 @@ export class SharedRateLimiter {
   private readonly batchBurst: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RateLimiterOptions,
   ) {
     const reserve = Math.min(100, Math.max(0, options.interactiveReservePercent ?? 20));

@@ -2,7 +2,7 @@ import axios from 'axios';
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-options';
 import { Deadline } from '../outbound/deadline';
 import { BeyondTrustAuthError, BeyondTrustUnavailableError } from './beyondtrust.errors';
 
@@ -43,7 +43,7 @@ export class SharedTokenProvider {
   private readonly httpsAgent = new HttpsAgent({ keepAlive: false });
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: TokenProviderOptions,
   ) {}
 

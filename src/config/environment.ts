@@ -28,6 +28,9 @@ const IsStandardWebhookSecret = (): PropertyDecorator =>
     },
   });
 
+/** `host:port` or `[IPv6]:port` of a Redis node or sentinel. */
+const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/;
+
 /** An IPv4 or IPv6 address with an optional prefix length. */
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
 /** Proxies trusted for X-Forwarded-For: false, a hop count, or addresses/CIDRs (and proxy-addr's loopback, linklocal, uniquelocal). */
@@ -71,14 +74,64 @@ export class Environment {
   RSB_ROLE: Role = 'all';
 
   @EnvVar({
-    description: 'Redis connection URL (redis:// or rediss://, may carry a password). Use AOF persistence and maxmemory-policy noeviction.',
+    description:
+      'A single Redis: connection URL (redis:// or rediss://, may carry a password); leave unset with REDIS_SENTINELS or REDIS_CLUSTER_NODES. Use AOF persistence and maxmemory-policy noeviction.',
     sensitive: true,
   })
   @Matches(/^rediss?:\/\/\S+$/, { message: 'a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   @EnvVar({
-    description: 'Prefix of every Redis key and BullMQ queue of this deployment; use {rsb} style hash tags on Redis Cluster.',
+    description:
+      'Comma-separated host:port of Redis Sentinels: selects Sentinel mode (instead of REDIS_URL or REDIS_CLUSTER_NODES); the bridge follows the master through failovers.',
+    example: '',
+  })
+  @IsOptional()
+  @ToList()
+  @Matches(HOST_PORT, { each: true, message: 'comma-separated host:port' })
+  REDIS_SENTINELS?: string[];
+
+  @EnvVar({ description: 'Name of the master the sentinels watch (REDIS_SENTINELS only).' })
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: '1 to 64 letters, digits or _ . -' })
+  REDIS_SENTINEL_MASTER = 'mymaster';
+
+  @EnvVar({
+    description: 'Password of the sentinels themselves, when they require one (REDIS_SENTINELS only).',
+    sensitive: true,
+    example: '',
+  })
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  @EnvVar({
+    description:
+      'Comma-separated host:port of some Redis Cluster nodes: selects Cluster mode (instead of REDIS_URL or REDIS_SENTINELS); the key prefix gets a hash tag ({rsb}) by itself.',
+    example: '',
+  })
+  @IsOptional()
+  @ToList()
+  @Matches(HOST_PORT, { each: true, message: 'comma-separated host:port' })
+  REDIS_CLUSTER_NODES?: string[];
+
+  @EnvVar({ description: 'Redis ACL user name, in every mode (for REDIS_URL, instead of the one in the URL).', example: '' })
+  @IsOptional()
+  @Matches(/^\S{1,128}$/, { message: 'a user name without spaces' })
+  REDIS_USERNAME?: string;
+
+  @EnvVar({ description: 'Redis password, in every mode (for REDIS_URL, instead of the one in the URL).', sensitive: true, example: '' })
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  @EnvVar({ description: 'Connect to Redis (and the sentinels) over TLS, in every mode; rediss:// in REDIS_URL does the same.' })
+  @ToBool()
+  @IsBoolean({ message: 'true or false' })
+  REDIS_TLS = false;
+
+  @EnvVar({
+    description:
+      'Prefix of every Redis key and BullMQ queue of this deployment; in Cluster mode a prefix without a {hash tag} gets one ({rsb}).',
   })
   @Matches(/^[A-Za-z0-9_.:{}-]{1,64}$/, { message: '1 to 64 letters, digits or _ . : { } -' })
   RSB_REDIS_PREFIX = 'rsb';

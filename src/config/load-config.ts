@@ -4,6 +4,7 @@ import { ConfigError, ConfigProblem } from './config.error';
 import { envVarsOf } from './env-var.decorator';
 import { Environment } from './environment';
 import { loadRulesFile, Rules } from './rules-file';
+import { effectivePrefix } from '../redis/redis-options';
 
 export interface AppConfig {
   env: Environment;
@@ -53,12 +54,43 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       found: 'jira',
     });
   }
+  problems.push(...redisModeProblems(plain));
+  env.RSB_REDIS_PREFIX = effectivePrefix(env, env.RSB_REDIS_PREFIX);
   const { rules, problem, problems: ruleProblems } = loadRulesFile(env.RSB_RULES_FILE);
   if (problem) problems.push(problem);
   if (ruleProblems) problems.push(...ruleProblems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return { env, rules, secrets: secretValues(env) };
+}
+
+const REDIS_MODES = { REDIS_URL: 'a single Redis', REDIS_SENTINELS: 'Sentinel', REDIS_CLUSTER_NODES: 'Cluster' } as const;
+
+/** Exactly one way to reach Redis (none set: REDIS_URL's default), and no setting of another mode. */
+function redisModeProblems(plain: Record<string, string>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const chosen = Object.keys(REDIS_MODES).filter((name) => plain[name] !== undefined);
+  if (chosen.length > 1)
+    problems.push({
+      variable: chosen.join(', '),
+      expected: `exactly one Redis mode: ${Object.entries(REDIS_MODES)
+        .map(([name, mode]) => `${name} (${mode})`)
+        .join(', or ')}`,
+      found: `${chosen.length} of them set`,
+    });
+  for (const name of ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD'])
+    if (plain[name] !== undefined && plain.REDIS_SENTINELS === undefined)
+      problems.push({ variable: name, expected: 'REDIS_SENTINELS as well (it applies to Sentinel mode only)', found: 'it set alone' });
+  if (plain.REDIS_URL !== undefined && (plain.REDIS_PASSWORD !== undefined || plain.REDIS_USERNAME !== undefined)) {
+    const url = URL.canParse(plain.REDIS_URL) ? new URL(plain.REDIS_URL) : undefined;
+    if (url?.password || url?.username)
+      problems.push({
+        variable: 'REDIS_URL',
+        expected: 'credentials in REDIS_URL or in REDIS_USERNAME/REDIS_PASSWORD, not both',
+        found: 'a URL with credentials',
+      });
+  }
+  return problems;
 }
 
 function secretValues(env: Environment): string[] {

@@ -48,11 +48,17 @@ export class RedisHealthIndicator {
       if (pong !== 'PONG') throw new Error(`unexpected answer ${String(pong)}`);
       this.transition(true);
       const warnings = await this.settingWarnings();
-      return warnings.length > 0 ? indicator.up({ warnings }) : indicator.up();
+      // Which Redis answered: after a Sentinel failover, the new master.
+      const where: { mode: string; node?: string; warnings?: string[] } = {
+        mode: this.redis.mode,
+        node: await this.redis.node().catch(() => undefined),
+      };
+      if (warnings.length > 0) where.warnings = warnings;
+      return indicator.up(where);
     } catch (error) {
       const message = `Redis does not answer at ${this.redis.address}: ${(error as Error).message}`;
       this.transition(false, message);
-      return indicator.down({ message });
+      return indicator.down({ mode: this.redis.mode, message });
     }
   }
 

@@ -2,9 +2,8 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import { HttpStatus, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import Redis from 'ioredis';
 import { AppConfig } from '../config/load-config';
-import { redisOptions } from '../redis/redis-options';
+import { createRedis } from '../redis/redis-options';
 import { ApiError } from './api-error';
 import { knownBearerToken, tokenDigests } from './api-token.guard';
 
@@ -38,7 +37,7 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
   const logger = new Logger('FloodGuard');
   const tokens = tokenDigests(env.RSB_API_TOKENS);
   // Its own connection: no offline queue and a short command timeout, so an outage skips the guard at once.
-  const redis = new Redis({ ...redisOptions(env.REDIS_URL, 'command'), enableOfflineQueue: false, commandTimeout: 1_000 });
+  const redis = createRedis(env, 'command', { enableOfflineQueue: false, commandTimeout: 1_000 });
   let available = true;
   let closing = false;
   const unavailable = (error: Error) => {

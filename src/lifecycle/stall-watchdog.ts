@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { ConnectionOptions, Queue } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Cluster, RedisOptions } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { discoverQueues, discoverWorkers } from './bullmq-instances';
@@ -56,8 +56,10 @@ export class StallWatchdog implements OnApplicationBootstrap, OnApplicationShutd
       // A worker whose module registers no Queue (ticket-events in the worker role) gets one for the check,
       // failing fast like every producer.
       for (const worker of workers.filter((w) => !queues.has(w.name))) {
+        const own = worker.opts.connection;
         const queue = new Queue(worker.name, {
-          connection: { ...(worker.opts.connection as RedisOptions), enableOfflineQueue: false } as ConnectionOptions,
+          // A Cluster client is shared as it is; the check's own timeout bounds its offline queue.
+          connection: (own instanceof Cluster ? own : { ...(own as RedisOptions), enableOfflineQueue: false }) as ConnectionOptions,
           prefix: worker.opts.prefix,
         });
         queue.on('error', () => undefined);

@@ -1,6 +1,6 @@
 import { Job, Processor, Worker, WorkerOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
-import { workerConnection } from '../redis/redis-options';
+import { Cluster, RedisOptions } from 'ioredis';
+import { workerCluster, workerConnection } from '../redis/redis-options';
 
 /** What the stall watchdog reads of a worker: jobs inside our processor now, and when one last started or ended. */
 export class ConsumerProgress {
@@ -31,11 +31,20 @@ const isOptions = (connection: unknown): connection is RedisOptions =>
  */
 export class TrackedWorker extends Worker {
   readonly progress: ConsumerProgress;
+  /** In Cluster mode, the worker's own client (BullMQ leaves a client it was given open). */
+  private readonly ownCluster?: Cluster;
 
   constructor(name: string, processor: string | URL | null | Processor | undefined, opts: WorkerOptions) {
     const progress = new ConsumerProgress();
-    const connection = isOptions(opts.connection) ? workerConnection(opts.connection) : opts.connection;
+    const ownCluster = opts.connection instanceof Cluster ? workerCluster(opts.connection) : undefined;
+    const connection = ownCluster ?? (isOptions(opts.connection) ? workerConnection(opts.connection) : opts.connection);
     super(name, typeof processor === 'function' ? progress.track(processor) : processor, { ...opts, connection } as WorkerOptions);
     this.progress = progress;
+    this.ownCluster = ownCluster;
+  }
+
+  override async close(force = false): Promise<void> {
+    await super.close(force);
+    if (this.ownCluster && this.ownCluster.status !== 'end') await this.ownCluster.quit().catch(() => this.ownCluster!.disconnect());
   }
 }

@@ -1,9 +1,43 @@
-import type { RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 
 export type RedisPurpose = 'queue' | 'command';
+export type RedisMode = 'single' | 'sentinel' | 'cluster';
+/** A connection of any mode: the commands, MULTI and EVAL we use are the same on both. */
+export type RedisClient = Redis | Cluster;
+
+/** The variables that say where Redis is (issue 20's contract); Environment carries them all. */
+export interface RedisSettings {
+  REDIS_URL: string;
+  REDIS_SENTINELS?: string[];
+  REDIS_SENTINEL_MASTER: string;
+  REDIS_SENTINEL_PASSWORD?: string;
+  REDIS_CLUSTER_NODES?: string[];
+  REDIS_USERNAME?: string;
+  REDIS_PASSWORD?: string;
+  REDIS_TLS: boolean;
+}
+
+/** Settings of a single Redis at `url` and nothing else: for tests, benches and tools. */
+export const singleRedis = (url: string): RedisSettings => ({ REDIS_URL: url, REDIS_SENTINEL_MASTER: 'mymaster', REDIS_TLS: false });
+
+export function redisMode(settings: RedisSettings): RedisMode {
+  if (settings.REDIS_CLUSTER_NODES?.length) return 'cluster';
+  if (settings.REDIS_SENTINELS?.length) return 'sentinel';
+  return 'single';
+}
+
+/** `host:port`, `[v6]:port` or a bare host (port 6379, or 26379 for a sentinel). */
+export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
+  const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:[\]]+)(?::(\d+))?$/.exec(text);
+  if (!match) throw new Error(`not a host:port: ${text}`);
+  return { host: match[1], port: match[2] ? Number(match[2]) : defaultPort };
+}
+
+/** Reconnect forever, backing off to 5 s: Redis coming back must heal the process by itself. */
+const retryStrategy = (times: number) => Math.min(times * 200, 5_000);
 
 /**
- * The one place that turns REDIS_URL into ioredis options.
+ * What every connection to a Redis server shares, whichever the mode:
  * - `queue`: BullMQ queues (producers). Offline queue off, so a producer (a webhook) fails at once
  *   while Redis is down and can answer 503; no per-request retry cap, as BullMQ requires. Workers take
  *   these options through `workerConnection`.
@@ -11,22 +45,83 @@ export type RedisPurpose = 'queue' | 'command';
  *   the first connection at boot, and fail after one reconnect attempt (a few hundred ms) during an
  *   outage, so callers never hang.
  */
-export function redisOptions(url: string, purpose: RedisPurpose): RedisOptions {
-  const parsed = new URL(url);
+const purposeOptions = (purpose: RedisPurpose): RedisOptions =>
+  purpose === 'queue' ? { enableOfflineQueue: false, maxRetriesPerRequest: null } : { enableOfflineQueue: true, maxRetriesPerRequest: 1 };
+
+const credentials = (settings: RedisSettings): RedisOptions => ({
+  username: settings.REDIS_USERNAME || undefined,
+  password: settings.REDIS_PASSWORD || undefined,
+  tls: settings.REDIS_TLS ? {} : undefined,
+});
+
+/**
+ * The ioredis options of a single Redis or of a Sentinel-managed master (ioredis asks the sentinels
+ * where the master is, and again after a failover). Not for Cluster mode: see createRedis.
+ */
+export function redisOptions(settings: RedisSettings, purpose: RedisPurpose): RedisOptions {
+  const base: RedisOptions = { connectTimeout: 5_000, retryStrategy, ...purposeOptions(purpose) };
+  if (redisMode(settings) === 'sentinel') {
+    return {
+      ...base,
+      ...credentials(settings),
+      sentinels: settings.REDIS_SENTINELS!.map((s) => parseHostPort(s, 26379)),
+      name: settings.REDIS_SENTINEL_MASTER,
+      sentinelPassword: settings.REDIS_SENTINEL_PASSWORD || undefined,
+      enableTLSForSentinelMode: settings.REDIS_TLS,
+      sentinelTLS: settings.REDIS_TLS ? {} : undefined,
+      // While no sentinel answers, keep asking (backing off) rather than giving up on the connection.
+      sentinelRetryStrategy: retryStrategy,
+      // Reconnect as soon as the sentinels announce a new master, not when the old one stops answering.
+      failoverDetector: true,
+      // A demoted master answers writes with READONLY until the sentinels cut its clients: ask again.
+      reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 2 : false),
+    };
+  }
+  const parsed = new URL(settings.REDIS_URL);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
-  const base: RedisOptions = {
+  return {
+    ...base,
     host: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port ? Number(parsed.port) : 6379,
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    username: settings.REDIS_USERNAME || (parsed.username ? decodeURIComponent(parsed.username) : undefined),
+    password: settings.REDIS_PASSWORD || (parsed.password ? decodeURIComponent(parsed.password) : undefined),
     db: Number.isInteger(db) ? db : 0,
-    tls: parsed.protocol === 'rediss:' ? {} : undefined,
-    enableOfflineQueue: false,
-    connectTimeout: 5_000,
-    // Reconnect forever, backing off to 5 s: Redis coming back must heal the process by itself.
-    retryStrategy: (times: number) => Math.min(times * 200, 5_000),
+    tls: parsed.protocol === 'rediss:' || settings.REDIS_TLS ? {} : undefined,
   };
-  return purpose === 'queue' ? { ...base, maxRetriesPerRequest: null } : { ...base, enableOfflineQueue: true, maxRetriesPerRequest: 1 };
+}
+
+/** A Redis Cluster client: the same per-node settings, slot map refreshed on MOVED and after failovers. */
+function clusterOptions(settings: RedisSettings, purpose: RedisPurpose): ClusterOptions {
+  const { enableOfflineQueue, maxRetriesPerRequest } = purposeOptions(purpose);
+  return {
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    // Loopback and container addresses the nodes announce are the ones to use; no NAT mapping.
+    redisOptions: { ...credentials(settings), connectTimeout: 5_000, maxRetriesPerRequest },
+  };
+}
+
+/**
+ * The one place a connection to Redis is made, whichever the mode. `extra` adjusts the purpose's options
+ * (a shorter command timeout, say).
+ */
+export function createRedis(settings: RedisSettings, purpose: RedisPurpose, extra: RedisOptions = {}): Redis | Cluster {
+  if (redisMode(settings) !== 'cluster') return new Redis({ ...redisOptions(settings, purpose), ...extra });
+  const options = clusterOptions(settings, purpose);
+  // These two are the Cluster client's own; the rest apply to each node's connection.
+  const { enableOfflineQueue = options.enableOfflineQueue, lazyConnect, ...perNode } = extra;
+  return new Cluster(
+    settings.REDIS_CLUSTER_NODES!.map((n) => parseHostPort(n, 6379)),
+    { ...options, enableOfflineQueue, lazyConnect, redisOptions: { ...options.redisOptions, ...perNode } },
+  );
+}
+
+/**
+ * BullMQ's `connection`: plain options for a single Redis or Sentinel (BullMQ makes its own clients from
+ * them), a Cluster client in Cluster mode (BullMQ cannot build one from options). Producers' settings.
+ */
+export function bullConnection(settings: RedisSettings): RedisOptions | Cluster {
+  return redisMode(settings) === 'cluster' ? (createRedis(settings, 'queue') as Cluster) : redisOptions(settings, 'queue');
 }
 
 /**
@@ -40,12 +135,58 @@ export function workerConnection(queue: RedisOptions): RedisOptions {
   return { ...queue, enableOfflineQueue: true, maxRetriesPerRequest: null };
 }
 
+/** The same for a Cluster client: a fresh client of the same nodes, its offline queue on. */
+export function workerCluster(queue: Cluster): Cluster {
+  return queue.duplicate(undefined, {
+    enableOfflineQueue: true,
+    redisOptions: { ...queue.options.redisOptions, maxRetriesPerRequest: null },
+  });
+}
+
+/** An ioredis client, or BullMQ's wrapper of one (which forwards `call` and shows `options`). */
+type ReplicaAware = { options?: unknown; call(command: string, ...args: string[]): Promise<unknown> };
+
+/** How long a write waits for a replica in Sentinel mode (see awaitReplica). */
+const REPLICA_WAIT_MS = 1_000;
+
 /**
- * Where REDIS_URL points, for log lines and probes: host:port, the database when not 0, TLS. Never the
- * credentials, and never the URL itself (a sensitive value the log scrubber would hide whole).
+ * In Sentinel mode, waits until a replica holds every write made so far on this connection: a failover
+ * promotes the replica, and Redis replicates asynchronously, so an acknowledged write the replica lacked
+ * is gone afterwards (a webhook answered 202 whose job vanished; a write-once mark lost, so a note written
+ * twice). No replica within 1 s: an error, so that the caller answers 503 or its job is retried. Other
+ * modes: nothing to wait for (a single Redis; a Cluster here has no replicas in its slot's shard to ask).
  */
-export function redisAddress(url: string): string {
-  const parsed = new URL(url);
+export async function awaitReplica(client: ReplicaAware): Promise<void> {
+  if (!(client.options as RedisOptions | undefined)?.sentinels?.length) return;
+  const replicas = Number(await client.call('WAIT', '1', String(REPLICA_WAIT_MS)));
+  if (replicas < 1) throw new Error(`no Redis replica acknowledged the write within ${REPLICA_WAIT_MS} ms`);
+}
+
+/** awaitReplica on the connection of a BullMQ queue (its job was just added through it). */
+export async function awaitQueueReplica(queue: { getBackend(): { client: Promise<unknown> } }): Promise<void> {
+  await awaitReplica((await queue.getBackend().client) as ReplicaAware);
+}
+
+/**
+ * Where Redis is, for log lines and probes: the mode and its addresses, the database when not 0, TLS.
+ * Never the credentials, and never the URL itself (a sensitive value the log scrubber would hide whole).
+ */
+export function redisAddress(settings: RedisSettings): string {
+  const tls = settings.REDIS_TLS ? ' (TLS)' : '';
+  const mode = redisMode(settings);
+  if (mode === 'cluster') return `cluster of ${settings.REDIS_CLUSTER_NODES!.join(',')}${tls}`;
+  if (mode === 'sentinel') return `master ${settings.REDIS_SENTINEL_MASTER} of sentinels ${settings.REDIS_SENTINELS!.join(',')}${tls}`;
+  const parsed = new URL(settings.REDIS_URL);
   const db = parsed.pathname.length > 1 ? parsed.pathname : '';
-  return `${parsed.hostname}:${parsed.port || 6379}${db}${parsed.protocol === 'rediss:' ? ' (TLS)' : ''}`;
+  return `${parsed.hostname}:${parsed.port || 6379}${db}${parsed.protocol === 'rediss:' || settings.REDIS_TLS ? ' (TLS)' : ''}`;
+}
+
+/**
+ * The key prefix as the deployment uses it: on Redis Cluster every key must share one hash slot (BullMQ's
+ * scripts touch many keys of a queue at once, and so do our rate limiter, token lock and stores), so a
+ * prefix without a hash tag gets one around it: `rsb` becomes `{rsb}`.
+ */
+export function effectivePrefix(settings: RedisSettings, prefix: string): string {
+  if (redisMode(settings) !== 'cluster' || /\{[^}]+\}/.test(prefix)) return prefix;
+  return `{${prefix}}`;
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { redisAddress, redisOptions } from './redis-options';
+import { awaitReplica, createRedis, RedisClient, redisAddress, RedisMode, redisMode } from './redis-options';
 
 /** While Redis does not answer, say so after 1 s, then 2, 4, 8 … up to once a minute. */
 const FIRST_REPORT_MS = 1_000;
@@ -14,9 +14,10 @@ const MAX_RETRY_MS = 30_000;
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
   readonly prefix: string;
-  /** host:port of REDIS_URL, never its credentials: for logs and probes. */
+  /** Where Redis is (mode and addresses), never its credentials: for logs and probes. */
   readonly address: string;
-  private readonly client: Redis;
+  readonly mode: RedisMode;
+  private readonly client: RedisClient;
   private readonly logger = new Logger('Redis');
   private lastError?: string;
   private downSince?: number;
@@ -24,11 +25,13 @@ export class RedisService implements OnApplicationShutdown {
   private reportTimer?: NodeJS.Timeout;
   private stopping = false;
   private readonly waiters = new Set<() => void>();
+  private slot?: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.prefix = config.env.RSB_REDIS_PREFIX;
-    this.address = redisAddress(config.env.REDIS_URL);
-    this.client = new Redis(redisOptions(config.env.REDIS_URL, 'command'));
+    this.address = redisAddress(config.env);
+    this.mode = redisMode(config.env);
+    this.client = createRedis(config.env, 'command');
     // Without a listener ioredis prints every failed reconnect; the reports below say it once, backing off.
     this.client.on('error', (error: Error) => (this.lastError = error.message));
     this.client.on('ready', () => this.up());
@@ -38,8 +41,22 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   /** The connection for short commands: waits for the first connection, fails fast while Redis is away. */
-  get connection(): Redis {
+  get connection(): RedisClient {
     return this.client;
+  }
+
+  /**
+   * The server this process's commands reach now, as `host:port`: the master a sentinel named (it
+   * changes on a failover), or on a Cluster the master holding the deployment's hash slot.
+   */
+  async node(): Promise<string | undefined> {
+    if (this.mode !== 'cluster') {
+      const stream = (this.client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+      return stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort}` : undefined;
+    }
+    const cluster = this.client as Cluster;
+    this.slot ??= Number(await cluster.cluster('KEYSLOT', this.key('slot')));
+    return cluster.slots[this.slot]?.[0];
   }
 
   get ready(): boolean {
@@ -51,6 +68,11 @@ export class RedisService implements OnApplicationShutdown {
     if (this.ready) return undefined;
     if (this.lastError) return this.lastError;
     return ['reconnecting', 'close', 'end'].includes(this.client.status) ? `connection ${this.client.status}` : undefined;
+  }
+
+  /** In Sentinel mode, waits until a replica holds the writes made so far (see awaitReplica). */
+  replicated(): Promise<void> {
+    return awaitReplica(this.client);
   }
 
   /** `rsb:<part>:<part>` — every key of this deployment goes through here. */

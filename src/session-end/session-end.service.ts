@@ -16,6 +16,7 @@ import { TicketsService } from '../tickets/tickets.service';
 import { writeMarker, writeOnce } from '../tickets/write-once';
 import { ArtifactStore, SessionStateStore } from './session-stores';
 import { Locks } from '../redis/locks';
+import { awaitQueueReplica } from '../redis/redis-options';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
 import { TicketSessionsStore } from './ticket-sessions.store';
 import { chooseOutcome, outcomeFacts, outcomeUpdate } from './outcomes';
@@ -319,6 +320,8 @@ export class SessionEndService {
       }
       queued.push(ref.artifact);
     }
+    // The pull completes once these are queued: with Sentinel, they must be on a replica first.
+    if (queued.length > 0) await awaitQueueReplica(this.recordings);
     return queued;
   }
 }

@@ -30,6 +30,7 @@ export class ArtifactStore {
       .hset(key, artifact, Date.now())
       .expire(key, SESSION_TTL_SECONDS)
       .exec()) as [[unknown, string | null]];
+    await this.redis.replicated();
     return previous !== null;
   }
 

@@ -42,6 +42,7 @@ export class DeliveryStore {
           .hset(begunKey, step, Date.now())
           .expire(begunKey, DeliveryStore.TTL_SECONDS)
           .exec()) as [[unknown, string | null]];
+        await this.redis.replicated();
         return previous !== null;
       },
       done: (step, value) => this.mark(system, deliveryId, step, value),

@@ -2,6 +2,7 @@ import { HttpStatus, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { ApiError } from '../http/api-error';
+import { awaitQueueReplica } from '../redis/redis-options';
 import { TICKET_EVENT_JOB_OPTIONS } from '../queues';
 import { AppConfig } from '../config/load-config';
 import { checkAction } from '../tickets/request-target';
@@ -51,9 +52,15 @@ export async function storedOr503<T>(
   }
 }
 
-/** Adds a job durably or answers 503. add() with a job id that exists returns the existing job instead of creating a second one. */
+/**
+ * Adds a job durably or answers 503. add() with a job id that exists returns the existing job instead of
+ * creating a second one. With Sentinel, durably means on a replica too: a failover would lose the job.
+ */
 export async function addDurably<T>(queue: Queue, name: string, data: T, options: JobsOptions & { jobId: string }): Promise<string> {
-  await storedOr503(() => queue.add(name, data, options));
+  await storedOr503(async () => {
+    await queue.add(name, data, options);
+    await awaitQueueReplica(queue);
+  });
   return options.jobId;
 }
 

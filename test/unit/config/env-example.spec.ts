@@ -46,6 +46,9 @@ const EVERYTHING_ON: Record<string, string> = {
   SERVICENOW_WEBHOOK_SECRET_PREVIOUS: 'servicenow-webhook-previous-0123456789',
   GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from('generic-webhook-secret-0123456789').toString('base64')}`,
   GENERIC_WEBHOOK_SECRET_PREVIOUS: `whsec_${Buffer.from('generic-webhook-previous-0123456789').toString('base64')}`,
+  REDIS_SENTINELS: 'sentinel-0:26379',
+  REDIS_SENTINEL_PASSWORD: 'sentinel-password-0123456789',
+  REDIS_PASSWORD: 'redis-password-0123456789',
 };
 
 describe('.env.example', () => {

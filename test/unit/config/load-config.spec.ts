@@ -221,3 +221,58 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('loadConfig: the Redis mode', () => {
+  it('is a single Redis at REDIS_URL (or its default) when no other mode is set', () => {
+    expect(loadConfig({}).env).toMatchObject({ REDIS_URL: 'redis://127.0.0.1:6379', RSB_REDIS_PREFIX: 'rsb', REDIS_TLS: false });
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6380', REDIS_TLS: 'true' }).env).toMatchObject({ REDIS_TLS: true });
+  });
+
+  it('reads Sentinel: the sentinels, the master name (mymaster unless set) and their password', () => {
+    const { env, secrets } = loadConfig({
+      REDIS_SENTINELS: 's1:26379, s2:26379,[::1]:26379',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-password',
+    });
+    expect(env).toMatchObject({ REDIS_SENTINELS: ['s1:26379', 's2:26379', '[::1]:26379'], REDIS_SENTINEL_MASTER: 'mymaster' });
+    expect(secrets).toContain('sentinel-password');
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'main' }).env.REDIS_SENTINEL_MASTER).toBe('main');
+  });
+
+  it('reads Cluster and puts the key prefix in a hash tag, keeping one the operator wrote', () => {
+    const { env, secrets } = loadConfig({
+      REDIS_CLUSTER_NODES: 'n1:7000,n2:7001',
+      REDIS_PASSWORD: 'cluster-password',
+      REDIS_USERNAME: 'rsb',
+    });
+    expect(env).toMatchObject({ REDIS_CLUSTER_NODES: ['n1:7000', 'n2:7001'], RSB_REDIS_PREFIX: '{rsb}', REDIS_USERNAME: 'rsb' });
+    expect(secrets).toContain('cluster-password');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000', RSB_REDIS_PREFIX: 'prod:{bridge}' }).env.RSB_REDIS_PREFIX).toBe('prod:{bridge}');
+  });
+
+  it('refuses two modes at once, naming them', () => {
+    const error = problemsOf({ REDIS_URL: 'redis://cache:6379', REDIS_CLUSTER_NODES: 'n1:7000' });
+    expect(error.problems).toEqual([expect.objectContaining({ variable: 'REDIS_URL, REDIS_CLUSTER_NODES' })]);
+    expect(error.message).toContain(
+      'exactly one Redis mode: REDIS_URL (a single Redis), or REDIS_SENTINELS (Sentinel), or REDIS_CLUSTER_NODES (Cluster)',
+    );
+    expect(problemsOf({ REDIS_SENTINELS: 's1:26379', REDIS_CLUSTER_NODES: 'n1:7000' }).problems[0].variable).toBe(
+      'REDIS_SENTINELS, REDIS_CLUSTER_NODES',
+    );
+  });
+
+  it('refuses Sentinel settings without sentinels, and credentials given twice', () => {
+    expect(problemsOf({ REDIS_SENTINEL_MASTER: 'main' }).message).toContain('REDIS_SENTINEL_MASTER: expected REDIS_SENTINELS as well');
+    expect(problemsOf({ REDIS_CLUSTER_NODES: 'n1:7000', REDIS_SENTINEL_PASSWORD: 'x-password' }).problems[0].variable).toBe(
+      'REDIS_SENTINEL_PASSWORD',
+    );
+    const twice = problemsOf({ REDIS_URL: 'redis://:url-password@cache:6379', REDIS_PASSWORD: 'env-password' });
+    expect(twice.message).toContain('REDIS_URL: expected credentials in REDIS_URL or in REDIS_USERNAME/REDIS_PASSWORD, not both');
+    expect(twice.message).not.toContain('url-password');
+  });
+
+  it('refuses node lists that are not host:port and a TLS flag that is not a boolean', () => {
+    const error = problemsOf({ REDIS_CLUSTER_NODES: 'n1:7000,n2', REDIS_TLS: 'maybe' });
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['REDIS_CLUSTER_NODES', 'REDIS_TLS']);
+    expect(error.message).toContain('REDIS_CLUSTER_NODES: expected comma-separated host:port');
+  });
+});

@@ -134,6 +134,53 @@ describe('Helm chart', () => {
     });
   });
 
+  describe('Redis modes (issue 20)', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(read('values.schema.json')) as object);
+    const withRedis = (redis: Tree) => ({ ...values, redis: { ...(values.redis as Tree), ...redis } });
+
+    it('accepts single, sentinel and cluster with their nodes, and refuses a mode without them', () => {
+      expect(validate(withRedis({ mode: 'single' }))).toBe(true);
+      expect(
+        validate(withRedis({ mode: 'sentinel', sentinel: { nodes: ['sentinel-0:26379', '[fd00::1]:26379'], master: 'mymaster' } })),
+      ).toBe(true);
+      expect(validate(withRedis({ mode: 'cluster', cluster: { nodes: ['redis-0:6379'] } }))).toBe(true);
+      expect(validate(withRedis({ mode: 'sentinel' }))).toBe(false);
+      expect(validate(withRedis({ mode: 'cluster' }))).toBe(false);
+      expect(validate(withRedis({ mode: 'cluster', cluster: { nodes: ['redis-0'] } }))).toBe(false);
+      expect(validate(withRedis({ mode: 'replicated' }))).toBe(false);
+    });
+
+    it('keeps Redis settings out of the ConfigMap: the chart sets them from redis.*', () => {
+      for (const name of ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD'])
+        expect(validate({ ...values, config: { ...(values.config as Tree), [name]: 'x' } })).toBe(false);
+    });
+
+    it.each(['deployment-api.yaml', 'deployment-worker.yaml'])(
+      '%s sets exactly the chosen mode and takes passwords from redis.existingSecret',
+      (file) => {
+        const text = templates[file];
+        expect(text).toMatch(
+          /if eq \.Values\.redis\.mode "single" \}\}[\s\S]+- name: REDIS_URL[\s\S]+else if eq \.Values\.redis\.mode "sentinel"/,
+        );
+        expect(text).toMatch(/mode "sentinel" \}\}\s+- name: REDIS_SENTINELS\s+value: \{\{ join "," \.Values\.redis\.sentinel\.nodes/);
+        expect(text).toMatch(/else \}\}\s+- name: REDIS_CLUSTER_NODES\s+value: \{\{ join "," \.Values\.redis\.cluster\.nodes/);
+        expect(text).toMatch(
+          /- name: REDIS_PASSWORD\s+valueFrom:\s+secretKeyRef:\s+name: \{\{ \.Values\.redis\.existingSecret \}\}\s+key: \{\{ \.Values\.redis\.existingSecretPasswordKey/,
+        );
+        expect(text).toMatch(/- name: REDIS_SENTINEL_PASSWORD\s+valueFrom:\s+secretKeyRef:[\s\S]+existingSecretSentinelPasswordKey/);
+      },
+    );
+
+    it("puts REDIS_URL in the chart's Secret only in single mode, and the passwords only without redis.existingSecret", () => {
+      const secret = templates['secret.yaml'];
+      expect(secret).toMatch(
+        /if not \.Values\.redis\.existingSecret \}\}[\s\S]+if and \(eq \.Values\.redis\.mode "single"\) \.Values\.redis\.url \}\}\s+REDIS_URL:/,
+      );
+      expect(secret).toMatch(/REDIS_PASSWORD: \{\{ \.Values\.redis\.password/);
+      expect(secret).toMatch(/mode "sentinel"\) \.Values\.redis\.sentinelPassword \}\}\s+REDIS_SENTINEL_PASSWORD:/);
+    });
+  });
+
   it('ships secure defaults', () => {
     expect(values.podSecurityContext).toMatchObject({ enabled: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(values.containerSecurityContext).toMatchObject({

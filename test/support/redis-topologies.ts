@@ -1,0 +1,187 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { freePort, until } from './child';
+import { redisAnswers } from './redis-server';
+
+/** A redis-server (or sentinel) of the test's own on a free loopback port; killed with the set. */
+async function startServer(dir: string, args: string[], port: number): Promise<ChildProcess> {
+  const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let output = '';
+  server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  for (const deadline = Date.now() + 20_000; !(await redisAnswers(port));) {
+    if (server.exitCode !== null || Date.now() > deadline)
+      throw new Error(`redis-server ${args.join(' ')} did not answer on ${port} (exit ${server.exitCode}):\n${output.slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return server;
+}
+
+const SERVER_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'];
+
+abstract class ServerSet {
+  protected readonly dir = mkdtempSync(join(tmpdir(), 'rsb-redis-set-'));
+  protected readonly processes: ChildProcess[] = [];
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.processes.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.exitCode !== null || p.signalCode !== null) return resolve();
+            p.once('exit', () => resolve());
+            p.kill('SIGKILL');
+          }),
+      ),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  protected async server(port: number, extra: string[] = []): Promise<void> {
+    this.processes.push(await startServer(this.dir, ['--port', String(port), ...SERVER_ARGS, '--dir', this.dir, ...extra], port));
+  }
+}
+
+/**
+ * A Redis Cluster of three masters on loopback, no replicas: slots split in three with CLUSTER ADDSLOTS,
+ * the nodes introduced with CLUSTER MEET (what `redis-cli --cluster create` does, without needing it).
+ */
+export class LocalCluster extends ServerSet {
+  ports: number[] = [];
+
+  get nodes(): string {
+    return this.ports.map((p) => `127.0.0.1:${p}`).join(',');
+  }
+
+  async start(masters = 3): Promise<this> {
+    for (let i = 0; i < masters; i++) this.ports.push(await freePort());
+    // The cluster bus gets a free port of its own: the default (port + 10000) may be taken or beyond 65535.
+    const busPorts = await Promise.all(this.ports.map(() => freePort()));
+    await Promise.all(
+      this.ports.map((port, i) =>
+        this.server(port, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-port',
+          String(busPorts[i]),
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      ),
+    );
+    const clients = this.ports.map((port) => new Redis({ port, host: '127.0.0.1', lazyConnect: false }));
+    try {
+      const per = Math.ceil(16384 / masters);
+      await Promise.all(
+        clients.map((client, i) => {
+          const slots = Array.from({ length: Math.min(per, 16384 - i * per) }, (_, k) => i * per + k);
+          return client.call('CLUSTER', 'ADDSLOTS', ...slots.map(String));
+        }),
+      );
+      for (const [i, port] of this.ports.entries())
+        if (i > 0) await clients[0].call('CLUSTER', 'MEET', '127.0.0.1', String(port), String(busPorts[i]));
+      await until(
+        async () => {
+          const infos = await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
+          return infos.every((info) => /cluster_state:ok/.test(info) && new RegExp(`cluster_known_nodes:${masters}\\b`).test(info));
+        },
+        20_000,
+        'the cluster to agree on its slots',
+      );
+    } finally {
+      clients.forEach((c) => c.disconnect());
+    }
+    return this;
+  }
+}
+
+/** One master, one replica and three sentinels watching them as `mymaster`, all on loopback. */
+export class LocalSentinels extends ServerSet {
+  readonly master = 'mymaster';
+  masterPort = 0;
+  replicaPort = 0;
+  sentinelPorts: number[] = [];
+
+  get sentinels(): string {
+    return this.sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',');
+  }
+
+  async start(): Promise<this> {
+    this.masterPort = await freePort();
+    this.replicaPort = await freePort();
+    await this.server(this.masterPort);
+    await this.server(this.replicaPort, ['--replicaof', '127.0.0.1', String(this.masterPort)]);
+    const replica = new Redis({ port: this.replicaPort, host: '127.0.0.1' });
+    try {
+      await until(async () => /master_link_status:up/.test(await replica.info('replication')), 10_000, 'the replica to sync');
+    } finally {
+      replica.disconnect();
+    }
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const conf = join(this.dir, `sentinel-${port}.conf`);
+      // A sentinel rewrites its configuration file: each gets its own, writable.
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `sentinel monitor ${this.master} 127.0.0.1 ${this.masterPort} 2`,
+          `sentinel down-after-milliseconds ${this.master} 1000`,
+          `sentinel failover-timeout ${this.master} 10000`,
+          `sentinel parallel-syncs ${this.master} 1`,
+          '',
+        ].join('\n'),
+      );
+      this.processes.push(await startServer(this.dir, [conf, '--sentinel'], port));
+      this.sentinelPorts.push(port);
+    }
+    // Every sentinel must know the replica (and the others) before a failover can pick it.
+    await until(
+      async () => {
+        const counts = await Promise.all(this.sentinelPorts.map((port) => this.sentinelInfo(port)));
+        return counts.every(({ replicas, sentinels }) => replicas === 1 && sentinels === 2);
+      },
+      20_000,
+      'the sentinels to know the replica and each other',
+    );
+    return this;
+  }
+
+  /** SENTINEL FAILOVER: the replica is promoted, the old master becomes its replica. */
+  async failover(): Promise<void> {
+    const sentinel = new Redis({ port: this.sentinelPorts[0], host: '127.0.0.1' });
+    try {
+      await sentinel.call('SENTINEL', 'FAILOVER', this.master);
+    } finally {
+      sentinel.disconnect();
+    }
+  }
+
+  /** host:port of the master the sentinels name now. */
+  async currentMaster(): Promise<string> {
+    const sentinel = new Redis({ port: this.sentinelPorts[0], host: '127.0.0.1' });
+    try {
+      const [host, port] = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.master)) as string[];
+      return `${host}:${port}`;
+    } finally {
+      sentinel.disconnect();
+    }
+  }
+
+  private async sentinelInfo(port: number): Promise<{ replicas: number; sentinels: number }> {
+    const sentinel = new Redis({ port, host: '127.0.0.1' });
+    try {
+      const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', this.master)) as unknown[];
+      const sentinels = (await sentinel.call('SENTINEL', 'SENTINELS', this.master)) as unknown[];
+      return { replicas: replicas.length, sentinels: sentinels.length };
+    } finally {
+      sentinel.disconnect();
+    }
+  }
+}
