@@ -8,7 +8,7 @@
 import { Queue } from 'bullmq';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { RecordingJob, SESSION_QUEUES } from '../src/queues';
+import { RecordingJob, SESSION_QUEUES } from '../src/jobs/queues';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 import { freePort, until } from '../test/support/child';

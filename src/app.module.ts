@@ -7,6 +7,7 @@ import { CobrowseApiModule } from './cobrowse/cobrowse.module';
 import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/load-config';
+import { JobsModule } from './jobs/jobs.module';
 import { HealthModule } from './health/health.module';
 import { ApiTokenGuard } from './http/api-token.guard';
 import { ErrorFilter } from './http/error.filter';
@@ -15,7 +16,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { SessionsApiModule } from './sessions/sessions.module';
-import { SessionsWorkerModule } from './sessions/sessions-worker.module';
+import { TicketEventsWorkerModule } from './ticket-events/ticket-events-worker.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { TicketSessionsApiModule } from './ticket-sessions/ticket-sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -34,6 +35,7 @@ const infrastructure = (config: AppConfig): Imports => [
   ConfigModule.forRoot(config),
   LoggingModule,
   RedisModule,
+  JobsModule,
   LifecycleModule,
   HealthModule,
   MetricsModule,
@@ -51,7 +53,7 @@ const apiModules: Imports = [
   ChatApiModule,
   TicketSessionsApiModule,
 ];
-const workerModules: Imports = [SessionsWorkerModule, SessionEndWorkerModule, ChatWorkerModule];
+const workerModules: Imports = [TicketEventsWorkerModule, SessionEndWorkerModule, ChatWorkerModule];
 
 @Module({})
 export class AppModule {

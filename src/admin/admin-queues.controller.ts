@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nest
 import { ApiTags } from '@nestjs/swagger';
 import { DiscoveryService } from '@nestjs/core';
 import type { Queue } from 'bullmq';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { discoverQueues } from '../lifecycle/bullmq-instances';
 import { ArtifactStore, SessionStateStore } from '../session-end/session-stores';
 import { LinkStore } from '../sessions/link.store';

@@ -5,7 +5,7 @@ import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { RealtimeStateClient, RowChange } from '../beyondtrust/realtime-state.client';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { CHAT_QUEUES } from '../queues';
+import { CHAT_QUEUES } from '../jobs/queues';
 import { EscalationStore } from './escalation.store';
 
 /**

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { ApiCall } from '../http/api-docs';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { validatedBody } from '../tickets/validate-body';
 import { ChatMessageDto, CreateEscalationDto } from './chat.dto';
 import { ChatRealtimeService } from './chat-realtime.service';

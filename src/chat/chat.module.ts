@@ -3,7 +3,7 @@ import { Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/comm
 import { Job, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { CHAT_QUEUES } from '../queues';
+import { CHAT_QUEUES } from '../jobs/queues';
 import { RedisService } from '../redis/redis.service';
 import { SessionEndModule } from '../session-end/session-end.module';
 import { SessionsModule } from '../sessions/sessions.module';

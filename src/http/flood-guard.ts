@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/load-config';
 import { redisOptions } from '../redis/redis-options';
-import { ApiError } from './api-error';
+import { ApiError } from '../common/api-error';
 import { knownBearerToken, tokenDigests } from './api-token.guard';
 
 type Guarded = 'api' | 'webhook';

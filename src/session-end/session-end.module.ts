@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { SESSION_QUEUES } from '../queues';
+import { SESSION_QUEUES } from '../jobs/queues';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService } from './recording-transfer.service';

@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
-import { addDurably } from '../webhooks/enqueue';
+import { SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
+import { addDurably } from '../jobs/enqueue';
 
 /**
  * Where every trigger of a pull goes. The job id says what triggered it: the end event and the poll

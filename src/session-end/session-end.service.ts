@@ -7,7 +7,7 @@ import { SupportSessionReport } from '../beyondtrust/reporting.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid, liquidHtml } from '../config/rules';
-import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
+import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
 import { RedisService } from '../redis/redis.service';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';

@@ -5,10 +5,10 @@ import { IsEmail, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNest
 import { randomUUID } from 'node:crypto';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { SessionKeyService } from './session-key.service';
 import { ApiAuth } from '../http/api-token.guard';
 

@@ -4,7 +4,7 @@ import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
 import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { CallbackWriter } from './generic/callback.writer';
 import { ServiceNowClient } from './servicenow/servicenow.client';
 import { ZendeskClient } from './zendesk/zendesk.client';

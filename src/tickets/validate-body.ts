@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidateBy, ValidationError, ValidationOptions } from 'class-validator';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 
 function problems(errors: ValidationError[], path = ''): string[] {
   return errors.flatMap((e) => {

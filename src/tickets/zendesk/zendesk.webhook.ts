@@ -5,7 +5,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
-import { ApiError } from '../../http/api-error';
+import { ApiError } from '../../common/api-error';
 import { TicketEvent } from '../ticket-event';
 import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
 

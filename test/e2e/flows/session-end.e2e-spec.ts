@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
-import { SESSION_QUEUES } from '../../../src/queues';
+import { SESSION_QUEUES } from '../../../src/jobs/queues';
 import { SessionPoller } from '../../../src/session-end/poller.service';
 import { noteMarker } from '../../../src/session-end/session-end.service';
 import { ArtifactStore } from '../../../src/session-end/session-stores';

@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import type { TicketEvent } from './tickets/ticket-event';
+import type { TicketEvent } from '../tickets/ticket-event';
 
 /** Every queue of rs-bridge, with the data its jobs carry (ids and normalised events, never secrets). */
 export const QUEUES = {

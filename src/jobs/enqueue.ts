@@ -1,8 +1,8 @@
 import { HttpStatus, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import { ApiError } from '../http/api-error';
-import { TICKET_EVENT_JOB_OPTIONS } from '../queues';
+import { ApiError } from '../common/api-error';
+import { TICKET_EVENT_JOB_OPTIONS } from './queues';
 import { AppConfig } from '../config/load-config';
 import { checkAction } from '../tickets/request-target';
 import { TicketEvent } from '../tickets/ticket-event';
