@@ -8,6 +8,7 @@ import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/load-config';
 import { JobsModule } from './jobs/jobs.module';
+import { ProcessorCheck } from './jobs/processor-check';
 import { HealthModule } from './health/health.module';
 import { ApiTokenGuard } from './http/api-token.guard';
 import { ErrorFilter } from './http/error.filter';
@@ -55,6 +56,10 @@ const apiModules: Imports = [
 ];
 const workerModules: Imports = [TicketEventsWorkerModule, SessionEndWorkerModule, ChatWorkerModule];
 
+/** Worker role: every queue of the catalogue has exactly one processor, or the worker does not boot. */
+@Module({ imports: [DiscoveryModule], providers: [ProcessorCheck] })
+class ProcessorCheckModule {}
+
 @Module({})
 export class AppModule {
   /**
@@ -72,7 +77,7 @@ export class AppModule {
         DiscoveryModule,
         ...infrastructure(config),
         ...(servesApi ? [...apiModules, ...(extra.apiModules ?? [])] : []),
-        ...(runsWorkers ? [...workerModules, ...(extra.workerModules ?? [])] : []),
+        ...(runsWorkers ? [...workerModules, ProcessorCheckModule, ...(extra.workerModules ?? [])] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

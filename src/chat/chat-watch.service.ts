@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { CallbackTargets } from '../outbound/callback-targets';
 import { standardWebhookHeaders } from '../common/standard-webhooks';
-import { CHAT_QUEUES } from '../jobs/queues';
+import { CHAT_CALLBACK_JOB_OPTIONS, jobIds, QUEUES } from '../jobs/queues';
 import { Locks } from '../redis/locks';
 import { ticketRequest } from '../tickets/ticket-http';
 import { Escalation, EscalationStore, Outgoing, SentLine } from './escalation.store';
@@ -112,7 +112,7 @@ export class ChatWatchService {
     private readonly escalations: EscalationStore,
     private readonly locks: Locks,
     private readonly targets: CallbackTargets,
-    @InjectQueue(CHAT_QUEUES.callbacks) private readonly callbacks: Queue,
+    @InjectQueue(QUEUES.chatCallbacks) private readonly callbacks: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -145,17 +145,7 @@ export class ChatWatchService {
   }
 
   async queueDelivery(id: string): Promise<void> {
-    await this.callbacks.add(
-      'deliver',
-      { escalationId: id },
-      {
-        jobId: `deliver-${id}`,
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-        removeOnComplete: true,
-        removeOnFail: true,
-      },
-    );
+    await this.callbacks.add('deliver', { escalationId: id }, { ...CHAT_CALLBACK_JOB_OPTIONS, jobId: jobIds.chatDelivery(id) });
   }
 
   /** RSB_CALLBACK_SECRET, and during a rotation the previous one too: a bot holding either verifies the callback. */

@@ -1,27 +1,31 @@
 import type { JobsOptions } from 'bullmq';
+import { createHash } from 'node:crypto';
+import type { TicketSystemName } from '../config/rules';
 import type { TicketEvent } from '../tickets/ticket-event';
 
-/** Every queue of rs-bridge, with the data its jobs carry (ids and normalised events, never secrets). */
+/**
+ * The one catalogue of rs-bridge's queues. Each has exactly one processor in the worker role (checked
+ * at boot, see queue-check.ts) and the job data below (ids and normalised events, never secrets).
+ */
 export const QUEUES = {
+  /** Flow 1 and its siblings: a ticket asks for a session key, a co-browse or a Jump. */
   ticketEvents: 'ticket-events',
+  /** Flow 2: one pull per ended session. */
+  sessionEnd: 'session-end',
+  /** Flow 2: one transfer per recording. */
+  recordings: 'recordings',
+  /** Flow 2: the poll's ticks (the backstop for lost events). */
+  sessionPoll: 'session-poll',
+  /** Flow 3: one tick reads every open escalation. */
+  chatWatch: 'chat-watch',
+  /** Flow 3: one delivery job at a time per escalation keeps its callbacks in order. */
+  chatCallbacks: 'chat-callbacks',
 } as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
 
 export type TicketEventJob = TicketEvent;
-
-/** Retries with exponential backoff and jitter for about a day; then the job stays in the failed set. */
-export const TICKET_EVENT_JOB_OPTIONS: JobsOptions = {
-  attempts: 15,
-  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
-  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
-  removeOnFail: false,
-};
-
-/** Flow 2 queues: one pull per ended session, one transfer per recording, and the poll's ticks. */
-export const SESSION_QUEUES = {
-  sessionEnd: 'session-end',
-  recordings: 'recordings',
-  sessionPoll: 'session-poll',
-} as const;
 
 export type RecordingKind = 'session' | 'showMyScreen' | 'commandShell';
 
@@ -42,8 +46,64 @@ export interface RecordingJob {
   downloadInstance?: number;
   viewUrl?: string;
   downloadUrl?: string;
-  ticket: { system: 'zendesk' | 'servicenow' | 'generic'; id: string; number: string; callbackUrl?: string };
+  ticket: { system: TicketSystemName; id: string; number: string; callbackUrl?: string };
 }
+
+/** A scheduler's tick carries nothing. */
+export type SessionPollJob = Record<string, never>;
+
+/** A watch tick; `reason` only says, in the dashboard, what woke it (a real-time change). */
+export interface ChatWatchJob {
+  reason?: string;
+}
+
+export interface ChatCallbackJob {
+  escalationId: string;
+}
+
+/** The data of each queue's jobs: `Job<JobData[Q]>`. */
+export interface JobData {
+  'ticket-events': TicketEventJob;
+  'session-end': SessionEndJob;
+  recordings: RecordingJob;
+  'session-poll': SessionPollJob;
+  'chat-watch': ChatWatchJob;
+  'chat-callbacks': ChatCallbackJob;
+}
+
+/**
+ * Every job id, made here. An id says what the job is for, so a second trigger for the same work is a
+ * no-op (BullMQ keeps the existing job).
+ */
+export const jobIds = {
+  /** A delivery: the same delivery id always maps to the same job, so a redelivery is a no-op. */
+  ticketEvent: (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string =>
+    `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`,
+  /** The end event and the poll share `pull-<lsid>`; a survey or a resync gets its own job. */
+  sessionEnd: (job: SessionEndJob, suffix?: string): string => {
+    const base = job.trigger === 'event' || job.trigger === 'poll' ? 'pull' : job.trigger;
+    return [base, job.lsid, suffix].filter(Boolean).join('-');
+  },
+  recording: (lsid: string, kind: RecordingKind, instance: number): string => `rec-${lsid}-${kind}-${instance}`,
+  /** One waiting delivery per escalation: a job already waiting keeps the order. */
+  chatDelivery: (escalationId: string): string => `deliver-${escalationId}`,
+};
+
+/** Retries with exponential backoff and jitter for about a day; then the job stays in the failed set. */
+export const TICKET_EVENT_JOB_OPTIONS: JobsOptions = {
+  attempts: 15,
+  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: false,
+};
+
+/** A bot's callbacks: ten quick tries, then the outbox waits for the next tick's delivery job. */
+export const CHAT_CALLBACK_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: true,
+};
 
 /**
  * Exponential backoff (2 s doubling, with jitter) capped at one hour between attempts, with as many
@@ -68,9 +128,3 @@ export function sessionJobOptions(hours: number): JobsOptions {
     removeOnFail: false,
   };
 }
-
-/** Flow 3: one tick reads every open escalation; one delivery job at a time per escalation keeps order. */
-export const CHAT_QUEUES = {
-  watch: 'chat-watch',
-  callbacks: 'chat-callbacks',
-} as const;

@@ -7,7 +7,7 @@ import { SupportSessionReport } from '../beyondtrust/reporting.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid, liquidHtml } from '../config/rules';
-import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
+import { jobIds, RecordingJob, QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
 import { RedisService } from '../redis/redis.service';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
@@ -62,7 +62,7 @@ export class SessionEndService {
     private readonly locks: Locks,
     private readonly redis: RedisService,
     private readonly ticketSessions: TicketSessionsStore,
-    @InjectQueue(SESSION_QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
+    @InjectQueue(QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -230,7 +230,7 @@ export class SessionEndService {
     const queued: string[] = [];
     for (const ref of recordingsOf(report)) {
       if (done[ref.artifact]) continue;
-      const jobId = `rec-${report.lsid}-${ref.kind}-${ref.instance}`;
+      const jobId = jobIds.recording(report.lsid, ref.kind, ref.instance);
       const existing = await this.recordings.getJob(jobId);
       if (existing && (await existing.isFailed())) await existing.retry();
       else if (!existing || (await existing.isCompleted())) {

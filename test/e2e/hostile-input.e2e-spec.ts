@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createHmac, randomUUID } from 'node:crypto';
 import { DASHBOARD_PATH } from '../../src/http/operator-ui';
 import { signStandardWebhook } from '../../src/common/standard-webhooks';
-import { CHAT_QUEUES, QUEUES, SESSION_QUEUES } from '../../src/jobs/queues';
+import { QUEUES, QUEUE_NAMES } from '../../src/jobs/queues';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../fakes/upscope/fake-upscope';
@@ -165,7 +165,7 @@ const body: fc.Arbitrary<Body> = fc.oneof(
 const VALID_PARAM: Record<string, string[]> = {
   system: ['zendesk', 'servicenow', 'generic'],
   ticketId: ['77', '9d385017c611228701d22104cc95c371', 'T-1'],
-  queue: [QUEUES.ticketEvents, SESSION_QUEUES.sessionEnd, CHAT_QUEUES.callbacks],
+  queue: [QUEUES.ticketEvents, QUEUES.sessionEnd, QUEUES.chatCallbacks],
   file: ['swagger-ui.css'],
 };
 const hostileSegment = fc.oneof(
@@ -262,9 +262,7 @@ describe('hostile input on every route', () => {
     // Fastify's automatic HEAD twin of each GET is the same handler: walking the GET covers it.
     const seen = new Set<string>();
     routes = started.routes.filter((r) => r.method !== 'HEAD' && !seen.has(`${r.method} ${r.url}`) && seen.add(`${r.method} ${r.url}`));
-    queues = [...Object.values(QUEUES), ...Object.values(SESSION_QUEUES), ...Object.values(CHAT_QUEUES)].map(
-      (name) => new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix }),
-    );
+    queues = [...QUEUE_NAMES].map((name) => new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix }));
   });
   afterAll(async () => {
     await Promise.all(queues.map((q) => q.close()));
