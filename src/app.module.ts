@@ -12,6 +12,7 @@ import { ProcessorCheck } from './jobs/processor-check';
 import { HealthModule } from './health/health.module';
 import { ApiTokenGuard } from './http/api-token.guard';
 import { ErrorFilter } from './http/error.filter';
+import { validationPipeError } from './common/validated-body';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -82,7 +83,17 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: ApiTokenGuard },
-        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            // The target names the DTO, hence the kind of body (BodyName); the answer never carries it.
+            validationError: { target: true, value: false },
+            exceptionFactory: validationPipeError,
+          }),
+        },
       ],
     };
   }

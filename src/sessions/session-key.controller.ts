@@ -1,3 +1,4 @@
+import { BodyName } from '../common/validated-body';
 import { Body, Controller, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiCall } from '../http/api-docs';
 import { Type } from 'class-transformer';
@@ -18,6 +19,7 @@ class RequesterDto {
 }
 
 /** What the button knows about the ticket; everything is optional, the routing rules use what is given. */
+@BodyName('The session-key request body')
 export class SessionKeyRequestDto {
   @IsOptional() @IsString() @MaxLength(128) number?: string;
   @IsOptional() @IsString() url?: string;

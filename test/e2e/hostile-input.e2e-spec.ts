@@ -366,6 +366,23 @@ describe('hostile input on every route', () => {
       expect(noVisitor.json().error.details).toEqual(expect.arrayContaining(['visitor is required', 'agent is required']));
     });
 
+    it('answers every invalid body with validation_failed, naming the kind of body', async () => {
+      const json = { ...bearer, 'content-type': 'application/json' };
+      const cases: Array<[string, string]> = [
+        ['/api/v1/chat/escalations', 'The chat escalation body is invalid.'],
+        ['/api/v1/cobrowse/watch-urls', 'The co-browse watch URL body is invalid.'],
+        ['/api/v1/tickets/zendesk/123/session-key', 'The session-key request body is invalid.'],
+      ];
+      for (const [url, message] of cases) {
+        const res = await send(url, '{"unexpected": 1}', json);
+        expect({ url, status: res.statusCode, error: res.json().error }).toEqual({
+          url,
+          status: 400,
+          error: { code: 'validation_failed', message, details: expect.any(Array) },
+        });
+      }
+    });
+
     it('answers malformed percent-encoding in a path in the envelope', async () => {
       const res = await sut.app
         .getHttpAdapter()

@@ -7,7 +7,8 @@ import { ApiError } from '../../common/api-error';
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, validatedBody } from '../validate-body';
+import { BodyName, validatedBody } from '../../common/validated-body';
+import { fieldStrings } from '../field-strings';
 
 export const SECRET_HEADER = 'x-rsb-webhook-secret';
 export const SIGNATURE_HEADER = 'x-rsb-signature';
@@ -92,6 +93,7 @@ class ServiceNowCaller {
   @Transform(blank) @IsOptional() @IsEmail({}, { message: 'caller.email must be an email address' }) email?: string;
 }
 
+@BodyName('The ServiceNow webhook body')
 export class ServiceNowBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE }) action!: TicketAction;
   @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;

@@ -7,7 +7,8 @@ import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { ApiError } from '../../common/api-error';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
+import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
+import { fieldStrings } from '../field-strings';
 
 /**
  * Inbound Zendesk webhooks: signature check, validation and normalisation into a TicketEvent.
@@ -101,6 +102,7 @@ class ZendeskTriggerTicket {
   >;
 }
 
+@BodyName('The Zendesk webhook body')
 export class ZendeskTriggerBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE })
   action!: TicketAction;
@@ -122,6 +124,7 @@ class ZendeskEventDetail {
   @IsOptional() @IsString({ each: true }) tags?: string[];
 }
 
+@BodyName('The Zendesk webhook body')
 export class ZendeskEventEnvelope {
   @Matches(/^zen:event-type:ticket\.[a-z_]+$/, { message: 'type must be a zen:event-type:ticket.* event' }) type!: string;
   @IsString() id!: string;
