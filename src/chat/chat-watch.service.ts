@@ -9,7 +9,7 @@ import { CallbackTargets } from '../outbound/callback-targets';
 import { standardWebhookHeaders } from '../common/standard-webhooks';
 import { CHAT_CALLBACK_JOB_OPTIONS, jobIds, QUEUES } from '../jobs/queues';
 import { Locks } from '../redis/locks';
-import { ticketRequest } from '../tickets/ticket-http';
+import { postBotCallback } from './bot-callback.client';
 import { Escalation, EscalationStore, Outgoing, SentLine } from './escalation.store';
 
 /** Reports asked for in one request: one SupportSession call serves this many open escalations. */
@@ -162,8 +162,7 @@ export class ChatWatchService {
     this.targets.checkSend('chat-callback', escalation.callbackUrl);
     for (let item = await this.escalations.nextOutgoing(escalationId); item; item = await this.escalations.nextOutgoing(escalationId)) {
       const body = JSON.stringify(item);
-      await ticketRequest('chat-callback', {
-        method: 'POST',
+      await postBotCallback({
         url: escalation.callbackUrl,
         data: body,
         headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.signingSecrets(), item.id, body) },
