@@ -145,6 +145,7 @@ export class ChatWatchService {
   }
 
   async queueDelivery(id: string): Promise<void> {
+    if (await this.escalations.deliveriesHeld(id)) return;
     await this.callbacks.add('deliver', { escalationId: id }, { ...CHAT_CALLBACK_JOB_OPTIONS, jobId: jobIds.chatDelivery(id) });
   }
 
@@ -152,6 +153,14 @@ export class ChatWatchService {
   private signingSecrets(): string[] {
     const env = this.config.env;
     return [env.RSB_CALLBACK_SECRET!, env.RSB_CALLBACK_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+  }
+
+  /** The bot refused a callback for good: its deliveries wait a while (see EscalationStore.holdDeliveries). */
+  async refused(escalationId: string, error: Error): Promise<void> {
+    this.logger.warn(
+      `escalation ${escalationId}: the bot refused a callback (${error.message}); deliveries wait ${EscalationStore.REFUSED_HOLD_SECONDS} s`,
+    );
+    await this.escalations.holdDeliveries(escalationId);
   }
 
   /** Sends the outbox in order; a failure stops here and the job retries from the same item. */

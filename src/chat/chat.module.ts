@@ -4,7 +4,7 @@ import { Job, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { ChatCallbackJob, QUEUES } from '../jobs/queues';
-import { runJob } from '../jobs/run-job';
+import { isPermanent, runJob } from '../jobs/run-job';
 import { RedisService } from '../redis/redis.service';
 import { SessionEndModule } from '../session-end/session-end.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -37,7 +37,12 @@ export class ChatCallbackProcessor extends WorkerHost {
 
   /** A bot's 4xx is permanent (the job stops; the next tick queues the outbox again); its 429 pauses the queue. */
   process(job: Job<ChatCallbackJob>) {
-    return runJob(this.worker, () => this.watcher.deliver(job.data.escalationId));
+    return runJob(this.worker, () => this.watcher.deliver(job.data.escalationId), {
+      job,
+      onGiveUp: async (error) => {
+        if (isPermanent(error)) await this.watcher.refused(job.data.escalationId, error);
+      },
+    });
   }
 }
 
