@@ -201,7 +201,7 @@ export class SessionEndService {
     const rules = this.config.rules.sessionEnd;
     // Room for the marker line on every part.
     const max = writer.maxNoteLength - 120;
-    if (writer.system === 'zendesk') {
+    if (writer.markup === 'html') {
       const html = (await liquidHtml.parseAndRender(rules.noteHtml, { session: view })).trim();
       return splitNote(html, max).map((part) => ({ text: '', html: part }));
     }
@@ -211,7 +211,7 @@ export class SessionEndService {
 
   private async transcriptFile(view: SessionView, writer: TicketWriter): Promise<TicketFile> {
     const rules = this.config.rules.sessionEnd;
-    const html = writer.system === 'zendesk';
+    const html = writer.markup === 'html';
     const content = Buffer.from(
       html
         ? await liquidHtml.parseAndRender(rules.transcriptHtml, { session: view })
