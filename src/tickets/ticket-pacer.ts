@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-options';
 import { Lane, SharedRateLimiter } from '../beyondtrust/rate-limiter';
 import { TicketSystemError } from './ticket-system.errors';
 
@@ -15,7 +15,7 @@ export class TicketPacer {
   private readonly limiter: SharedRateLimiter;
 
   /** `minuteMs` is a minute, except in tests and compressed benches. */
-  constructor(redis: Redis, keyPrefix: string, perMinute: number, minuteMs = 60_000) {
+  constructor(redis: RedisClient, keyPrefix: string, perMinute: number, minuteMs = 60_000) {
     this.limiter = new SharedRateLimiter(redis, {
       perSecond: perMinute > 0 ? perMinute : UNLIMITED_PER_MINUTE,
       windowMs: minuteMs,

@@ -1,5 +1,5 @@
 import { ticketRequest } from '../ticket-http';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../../redis/redis-options';
 import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
 import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
@@ -19,7 +19,7 @@ export interface ZendeskClientOptions {
    * Where upload tokens wait for the comment that uses them (Redis, with a key prefix): a comment refused
    * (a 429, an outage) and retried reuses them instead of downloading and uploading the files again.
    */
-  uploads?: { redis: Redis; prefix: string };
+  uploads?: { redis: RedisClient; prefix: string };
 }
 
 /** Zendesk keeps an upload token for 60 minutes; a retry later than this uploads again. */
@@ -31,6 +31,7 @@ const UPLOAD_TOKEN_TTL_MS = 50 * 60_000;
  */
 export class ZendeskClient implements TicketWriter {
   readonly system = 'zendesk';
+  readonly markup = 'html';
   /** Zendesk refuses attachments over 50 MB. */
   readonly defaultMaxAttachmentBytes = 50 * 1024 * 1024;
   /** Comments are limited to 64 KB of body; keep a margin for the markup around the text. */
