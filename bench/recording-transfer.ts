@@ -8,7 +8,7 @@
 import { Queue } from 'bullmq';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { RecordingJob, SESSION_QUEUES } from '../src/queues';
+import { RecordingJob, QUEUES } from '../src/jobs/queues';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 import { freePort, until } from '../test/support/child';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
     RSB_MAX_ATTACHMENT_BYTES: String(4 * 1024 ** 3),
   });
-  const queue = new Queue<RecordingJob>(SESSION_QUEUES.recordings, { connection: { url: REDIS_URL }, prefix });
+  const queue = new Queue<RecordingJob>(QUEUES.recordings, { connection: { url: REDIS_URL }, prefix });
   try {
     await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, 30_000, 'the worker');
     const runs: { appMs: number; directMs: number; rssGrowthMiB: number }[] = [];

@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { verifyStandardWebhook } from '../src/http/standard-webhooks';
+import { verifyStandardWebhook } from '../src/common/standard-webhooks';
 
 /**
  * The sandbox's generic ticket system: it receives rs-bridge's callbacks (Standard Webhooks, signed with

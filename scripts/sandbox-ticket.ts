@@ -5,7 +5,7 @@
  * recording that land on the ticket. A system is one entry of SYSTEMS below.
  */
 import { createHash } from 'node:crypto';
-import { standardWebhookHeaders } from '../src/http/standard-webhooks';
+import { standardWebhookHeaders } from '../src/common/standard-webhooks';
 import { FakeJira } from '../test/fakes/jira/fake-jira';
 import { FakeServiceNow } from '../test/fakes/servicenow/fake-servicenow';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';

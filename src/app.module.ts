@@ -7,15 +7,18 @@ import { CobrowseApiModule } from './cobrowse/cobrowse.module';
 import { BeyondTrustModule } from './beyondtrust/beyondtrust.module';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/load-config';
+import { JobsModule } from './jobs/jobs.module';
+import { ProcessorCheck } from './jobs/processor-check';
 import { HealthModule } from './health/health.module';
 import { ApiTokenGuard } from './http/api-token.guard';
 import { ErrorFilter } from './http/error.filter';
+import { validationPipeError } from './common/validated-body';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { SessionsApiModule } from './sessions/sessions.module';
-import { SessionsWorkerModule } from './sessions/sessions-worker.module';
+import { TicketEventsWorkerModule } from './ticket-events/ticket-events-worker.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { TicketSessionsApiModule } from './ticket-sessions/ticket-sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -34,6 +37,7 @@ const infrastructure = (config: AppConfig): Imports => [
   ConfigModule.forRoot(config),
   LoggingModule,
   RedisModule,
+  JobsModule,
   LifecycleModule,
   HealthModule,
   MetricsModule,
@@ -51,7 +55,11 @@ const apiModules: Imports = [
   ChatApiModule,
   TicketSessionsApiModule,
 ];
-const workerModules: Imports = [SessionsWorkerModule, SessionEndWorkerModule, ChatWorkerModule];
+const workerModules: Imports = [TicketEventsWorkerModule, SessionEndWorkerModule, ChatWorkerModule];
+
+/** Worker role: every queue of the catalogue has exactly one processor, or the worker does not boot. */
+@Module({ imports: [DiscoveryModule], providers: [ProcessorCheck] })
+class ProcessorCheckModule {}
 
 @Module({})
 export class AppModule {
@@ -70,12 +78,22 @@ export class AppModule {
         DiscoveryModule,
         ...infrastructure(config),
         ...(servesApi ? [...apiModules, ...(extra.apiModules ?? [])] : []),
-        ...(runsWorkers ? [...workerModules, ...(extra.workerModules ?? [])] : []),
+        ...(runsWorkers ? [...workerModules, ProcessorCheckModule, ...(extra.workerModules ?? [])] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: ApiTokenGuard },
-        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            // The target names the DTO, hence the kind of body (BodyName); the answer never carries it.
+            validationError: { target: true, value: false },
+            exceptionFactory: validationPipeError,
+          }),
+        },
       ],
     };
   }

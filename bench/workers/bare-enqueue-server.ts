@@ -30,7 +30,7 @@ async function checked(queue: Queue, app: FastifyInstance): Promise<Handler> {
   const load = async <T>(path: string): Promise<T> => (await import(join(dist, path))) as T;
   (await load<typeof import('../../src/http/validation-metadata-cache')>('http/validation-metadata-cache.js')).cacheValidationMetadata();
   const zendesk = await load<typeof import('../../src/tickets/zendesk/zendesk.webhook')>('tickets/zendesk/zendesk.webhook.js');
-  const { enqueueTicketEvent } = await load<typeof import('../../src/webhooks/enqueue')>('webhooks/enqueue.js');
+  const { enqueueTicketEvent } = await load<typeof import('../../src/jobs/enqueue')>('webhooks/enqueue.js');
   const { Rules } = await load<typeof import('../../src/config/rules')>('config/rules.js');
   const rules = new Rules();
   const config = { env: {}, rules, secrets: [] } as unknown as Parameters<typeof enqueueTicketEvent>[2];

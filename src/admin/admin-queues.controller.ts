@@ -1,13 +1,8 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
 import { ApiCall } from '../http/api-docs';
-import { DiscoveryService } from '@nestjs/core';
-import type { Queue } from 'bullmq';
-import { ApiError } from '../http/api-error';
-import { discoverQueues } from '../lifecycle/bullmq-instances';
-import { ArtifactStore, SessionStateStore } from '../session-end/session-stores';
-import { LinkStore } from '../sessions/link.store';
 import { ApiAuth } from '../http/api-token.guard';
+import { AdminService } from './admin.service';
 
 const NO_QUEUE = 'No such queue (the message lists the queues)';
 
@@ -15,24 +10,7 @@ const NO_QUEUE = 'No such queue (the message lists the queues)';
 @ApiAuth()
 @Controller('api/v1/admin')
 export class AdminQueuesController {
-  constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly links: LinkStore,
-    private readonly artifacts: ArtifactStore,
-    private readonly states: SessionStateStore,
-  ) {}
-
-  private queue(name: string): Queue {
-    const queues = discoverQueues(this.discovery);
-    const queue = queues.find((q) => q.name === name);
-    if (!queue)
-      throw new ApiError(
-        HttpStatus.NOT_FOUND,
-        'not_found',
-        `No queue ${name}; queues: ${[...new Set(queues.map((q) => q.name))].sort().join(', ')}`,
-      );
-    return queue;
-  }
+  constructor(private readonly admin: AdminService) {}
 
   @ApiCall('admin', 'Job counts of every queue', {
     status: 200,
@@ -42,11 +20,7 @@ export class AdminQueuesController {
   })
   @Get('queues')
   async queues() {
-    const unique = new Map(discoverQueues(this.discovery).map((q) => [q.name, q]));
-    const out: Record<string, Record<string, number>> = {};
-    for (const [name, queue] of [...unique].sort())
-      out[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
-    return { queues: out };
+    return { queues: await this.admin.counts() };
   }
 
   @ApiCall(
@@ -80,19 +54,7 @@ export class AdminQueuesController {
   })
   @Get('queues/:queue/failed')
   async failed(@Param('queue') name: string, @Query('limit') limit = '50') {
-    const n = Math.min(500, Math.max(1, Number(limit) || 50));
-    const jobs = await this.queue(name).getFailed(0, n - 1);
-    return {
-      queue: name,
-      jobs: jobs.map((j) => ({
-        id: j.id,
-        name: j.name,
-        failedReason: j.failedReason,
-        attemptsMade: j.attemptsMade,
-        failedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined,
-        data: j.data as unknown,
-      })),
-    };
+    return { queue: name, jobs: await this.admin.failed(name, limit) };
   }
 
   @ApiCall(
@@ -104,10 +66,7 @@ export class AdminQueuesController {
   @Post('queues/:queue/failed/retry')
   @HttpCode(HttpStatus.ACCEPTED)
   async retryAll(@Param('queue') name: string) {
-    const queue = this.queue(name);
-    const count = await queue.getFailedCount();
-    await queue.retryJobs({ state: 'failed', count: 1000 });
-    return { queue: name, retried: count };
+    return { queue: name, retried: await this.admin.retryAll(name) };
   }
 
   @ApiCall(
@@ -124,9 +83,7 @@ export class AdminQueuesController {
   @Post('queues/:queue/failed/:jobId/retry')
   @HttpCode(HttpStatus.ACCEPTED)
   async retryOne(@Param('queue') name: string, @Param('jobId') jobId: string) {
-    const job = await this.queue(name).getJob(jobId);
-    if (!job || !(await job.isFailed())) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', `No failed job ${jobId} in ${name}`);
-    await job.retry('failed');
+    await this.admin.retryOne(name, jobId);
     return { queue: name, retried: jobId };
   }
 
@@ -151,7 +108,7 @@ export class AdminQueuesController {
   })
   @Get('links/tickets/:system/:ticketId')
   async ticketLinks(@Param('system') system: string, @Param('ticketId') ticketId: string) {
-    return { system, ticketId, links: await this.links.byTicket(system, ticketId) };
+    return { system, ticketId, links: await this.admin.ticketLinks(system, ticketId) };
   }
 
   @ApiCall(
@@ -170,11 +127,7 @@ export class AdminQueuesController {
     { errors: { 404: 'rs-bridge knows nothing of that session' } },
   )
   @Get('sessions/:lsid')
-  async session(@Param('lsid') lsid: string) {
-    const [state, artifacts] = await Promise.all([this.states.get(lsid), this.artifacts.done(lsid)]);
-    const link = state.externalKey ? await this.links.byExternalKey(state.externalKey) : undefined;
-    if (!Object.keys(state).length && !Object.keys(artifacts).length)
-      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', `rs-bridge knows nothing of session ${lsid}`);
-    return { lsid, state, link, artifacts };
+  session(@Param('lsid') lsid: string) {
+    return this.admin.session(lsid);
   }
 }

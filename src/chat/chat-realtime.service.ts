@@ -5,7 +5,7 @@ import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { RealtimeStateClient, RowChange } from '../beyondtrust/realtime-state.client';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { CHAT_QUEUES } from '../queues';
+import { QUEUES } from '../jobs/queues';
 import { EscalationStore } from './escalation.store';
 
 /**
@@ -23,7 +23,7 @@ export class ChatRealtimeService implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly beyondtrust: BeyondTrustService,
     private readonly escalations: EscalationStore,
-    @InjectQueue(CHAT_QUEUES.watch) private readonly watch: Queue,
+    @InjectQueue(QUEUES.chatWatch) private readonly watch: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -5,11 +5,11 @@ import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { SupportSessionReport } from '../beyondtrust/reporting.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { CallbackTargets } from '../http/callback-targets';
-import { standardWebhookHeaders } from '../http/standard-webhooks';
-import { CHAT_QUEUES } from '../queues';
+import { CallbackTargets } from '../outbound/callback-targets';
+import { standardWebhookHeaders } from '../common/standard-webhooks';
+import { CHAT_CALLBACK_JOB_OPTIONS, jobIds, QUEUES } from '../jobs/queues';
 import { Locks } from '../redis/locks';
-import { ticketRequest } from '../tickets/ticket-http';
+import { postBotCallback } from './bot-callback.client';
 import { Escalation, EscalationStore, Outgoing, SentLine } from './escalation.store';
 
 /** Reports asked for in one request: one SupportSession call serves this many open escalations. */
@@ -112,7 +112,7 @@ export class ChatWatchService {
     private readonly escalations: EscalationStore,
     private readonly locks: Locks,
     private readonly targets: CallbackTargets,
-    @InjectQueue(CHAT_QUEUES.callbacks) private readonly callbacks: Queue,
+    @InjectQueue(QUEUES.chatCallbacks) private readonly callbacks: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -182,23 +182,22 @@ export class ChatWatchService {
   }
 
   async queueDelivery(id: string): Promise<void> {
-    await this.callbacks.add(
-      'deliver',
-      { escalationId: id },
-      {
-        jobId: `deliver-${id}`,
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-        removeOnComplete: true,
-        removeOnFail: true,
-      },
-    );
+    if (await this.escalations.deliveriesHeld(id)) return;
+    await this.callbacks.add('deliver', { escalationId: id }, { ...CHAT_CALLBACK_JOB_OPTIONS, jobId: jobIds.chatDelivery(id) });
   }
 
   /** RSB_CALLBACK_SECRET, and during a rotation the previous one too: a bot holding either verifies the callback. */
   private signingSecrets(): string[] {
     const env = this.config.env;
     return [env.RSB_CALLBACK_SECRET!, env.RSB_CALLBACK_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+  }
+
+  /** The bot refused a callback for good: its deliveries wait a while (see EscalationStore.holdDeliveries). */
+  async refused(escalationId: string, error: Error): Promise<void> {
+    this.logger.warn(
+      `escalation ${escalationId}: the bot refused a callback (${error.message}); deliveries wait ${EscalationStore.REFUSED_HOLD_SECONDS} s`,
+    );
+    await this.escalations.holdDeliveries(escalationId);
   }
 
   /** Sends the outbox in order; a failure stops here and the job retries from the same item. */
@@ -209,8 +208,7 @@ export class ChatWatchService {
     this.targets.checkSend('chat-callback', escalation.callbackUrl);
     for (let item = await this.escalations.nextOutgoing(escalationId); item; item = await this.escalations.nextOutgoing(escalationId)) {
       const body = JSON.stringify(item);
-      await ticketRequest('chat-callback', {
-        method: 'POST',
+      await postBotCallback({
         url: escalation.callbackUrl,
         data: body,
         headers: { 'content-type': 'application/json', ...standardWebhookHeaders(this.signingSecrets(), item.id, body) },

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { ApiCall } from '../http/api-docs';
-import { CallbackTargets } from '../http/callback-targets';
-import { validatedBody } from '../tickets/validate-body';
+import { CallbackTargets } from '../outbound/callback-targets';
+import { validatedBody } from '../common/validated-body';
 import { ChatMessageDto, CreateEscalationDto } from './chat.dto';
 import { ChatRealtimeService } from './chat-realtime.service';
 import { ChatService } from './chat.service';

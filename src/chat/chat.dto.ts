@@ -15,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { QUEUE_ID, TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
-import { IsPresent } from '../tickets/validate-body';
+import { BodyName, IsPresent } from '../common/validated-body';
 
 /** The longest chat line accepted from a bot (the appliance keeps chat lines short; so should bots). */
 export const MAX_MESSAGE_CHARS = 4000;
@@ -50,6 +50,7 @@ export class TranscriptLineDto {
   at!: string;
 }
 
+@BodyName('The chat escalation body')
 export class CreateEscalationDto {
   @IsPresent('customer is required') @ValidateNested() @Type(() => EscalationCustomerDto) customer!: EscalationCustomerDto;
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'callbackUrl must be an http(s) URL' })
@@ -72,6 +73,7 @@ export class CreateEscalationDto {
   transcript?: TranscriptLineDto[];
 }
 
+@BodyName('The chat message body')
 export class ChatMessageDto {
   @IsString({ message: 'text is required' })
   @IsNotEmpty({ message: 'text must not be empty' })

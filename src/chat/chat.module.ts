@@ -3,7 +3,8 @@ import { Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/comm
 import { Job, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { CHAT_QUEUES } from '../queues';
+import { ChatCallbackJob, ChatWatchJob, QUEUES } from '../jobs/queues';
+import { isPermanent, runJob } from '../jobs/run-job';
 import { RedisService } from '../redis/redis.service';
 import { SessionEndModule } from '../session-end/session-end.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -13,30 +14,35 @@ import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { EscalationStore } from './escalation.store';
 
-const queues = BullModule.registerQueue({ name: CHAT_QUEUES.watch }, { name: CHAT_QUEUES.callbacks });
+const queues = BullModule.registerQueue({ name: QUEUES.chatWatch }, { name: QUEUES.chatCallbacks });
 const services = [ChatService, ChatWatchService, ChatRealtimeService, EscalationStore];
 
-@Processor(CHAT_QUEUES.watch)
+@Processor(QUEUES.chatWatch)
 export class ChatWatchProcessor extends WorkerHost {
   constructor(private readonly watcher: ChatWatchService) {
     super();
   }
 
-  /** Scheduled ticks read the escalations that are due; a tick queued because something happened reads all. */
-  process(job: Job<{ force?: boolean }>) {
-    return this.watcher.tick(job.data?.force === true);
+  process(job: Job<ChatWatchJob>) {
+    return runJob(this.worker, () => this.watcher.tick(job.data?.force === true));
   }
 }
 
 /** Callbacks are many small jobs: several escalations deliver at once, each in its own order. */
-@Processor(CHAT_QUEUES.callbacks, { concurrency: 8 })
+@Processor(QUEUES.chatCallbacks, { concurrency: 8 })
 export class ChatCallbackProcessor extends WorkerHost {
   constructor(private readonly watcher: ChatWatchService) {
     super();
   }
 
-  process(job: Job<{ escalationId: string }>) {
-    return this.watcher.deliver(job.data.escalationId);
+  /** A bot's 4xx is permanent (the job stops; the next tick queues the outbox again); its 429 pauses the queue. */
+  process(job: Job<ChatCallbackJob>) {
+    return runJob(this.worker, () => this.watcher.deliver(job.data.escalationId), {
+      job,
+      onGiveUp: async (error) => {
+        if (isPermanent(error)) await this.watcher.refused(job.data.escalationId, error);
+      },
+    });
   }
 }
 
@@ -44,7 +50,7 @@ export class ChatCallbackProcessor extends WorkerHost {
 @Injectable()
 export class ChatWatchScheduler implements OnApplicationBootstrap {
   constructor(
-    @InjectQueue(CHAT_QUEUES.watch) private readonly queue: Queue,
+    @InjectQueue(QUEUES.chatWatch) private readonly queue: Queue,
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

@@ -6,8 +6,8 @@ import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from '../http/api-error';
-import { CHAT_QUEUES } from '../queues';
+import { ApiError } from '../common/api-error';
+import { QUEUES } from '../jobs/queues';
 import { LinkStore } from '../sessions/link.store';
 import { route } from '../sessions/routing';
 import { sessionIdentity } from '../sessions/session-identity';
@@ -40,7 +40,7 @@ export class ChatService {
     private readonly beyondtrust: BeyondTrustService,
     private readonly escalations: EscalationStore,
     private readonly links: LinkStore,
-    @InjectQueue(CHAT_QUEUES.watch) private readonly watch: Queue,
+    @InjectQueue(QUEUES.chatWatch) private readonly watch: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -51,6 +51,20 @@ const TTL_SECONDS = 30 * 24 * 3600;
 export class EscalationStore {
   constructor(private readonly redis: RedisService) {}
 
+  /**
+   * After a bot refused a callback for good (a 4xx), its deliveries wait this long: the refused job stops
+   * at once, and without the hold every watch tick would post the same callback again.
+   */
+  static readonly REFUSED_HOLD_SECONDS = 60;
+
+  async holdDeliveries(id: string): Promise<void> {
+    await this.redis.connection.set(this.redis.key('chat', 'hold', id), '1', 'EX', EscalationStore.REFUSED_HOLD_SECONDS);
+  }
+
+  async deliveriesHeld(id: string): Promise<boolean> {
+    return (await this.redis.connection.exists(this.redis.key('chat', 'hold', id))) === 1;
+  }
+
   private key(id: string): string {
     return this.redis.key('chat', 'escalation', id);
   }

@@ -2,8 +2,8 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiCall } from '../http/api-docs';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { ApiError } from '../http/api-error';
-import { IsPresent, validatedBody } from '../tickets/validate-body';
+import { ApiError } from '../common/api-error';
+import { BodyName, IsPresent, validatedBody } from '../common/validated-body';
 import { UpscopeError } from '../upscope/upscope.client';
 import { UpscopeService } from '../upscope/upscope.service';
 import { ApiAuth } from '../http/api-token.guard';
@@ -20,6 +20,7 @@ class AgentDto {
   @IsString({ message: 'agent.name is required' }) @MaxLength(255) name!: string;
 }
 
+@BodyName('The co-browse watch URL body')
 export class WatchUrlRequestDto {
   @IsPresent('visitor is required') @ValidateNested() @Type(() => VisitorQueryDto) visitor!: VisitorQueryDto;
   @IsPresent('agent is required') @ValidateNested() @Type(() => AgentDto) agent!: AgentDto;

@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import ipaddr from 'ipaddr.js';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
-import { STANDARD_WEBHOOK_SECRET_HINT, standardWebhookSecretProblem } from '../http/standard-webhooks';
+import { STANDARD_WEBHOOK_SECRET_HINT, standardWebhookSecretProblem } from '../common/standard-webhooks';
 import { EnvVar } from './env-var.decorator';
 import { IntVar, ToBool, ToList } from './transforms';
 

@@ -4,7 +4,7 @@ import { ConfigError, ConfigProblem } from './config.error';
 import { envVarsOf } from './env-var.decorator';
 import { Environment } from './environment';
 import { loadRulesFile, Rules } from './rules-file';
-import { effectivePrefix } from '../redis/redis-options';
+import { effectivePrefix } from './redis-settings';
 
 export interface AppConfig {
   env: Environment;

@@ -5,7 +5,7 @@ import { ApiErrors, ref } from '../http/api-docs';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { RedisHealthIndicator } from './redis.health';
 

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from './api-error';
+import { ApiError } from '../common/api-error';
 
 const API_AUTH = 'rsb:api-auth';
 

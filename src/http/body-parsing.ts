@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseForm } from 'node:querystring';
-import { ApiError } from './api-error';
+import { ApiError } from '../common/api-error';
 
 /** Deeper than any body we take (webhooks and API bodies nest 4 or 5 levels); checked before class-transformer. */
 export const MAX_BODY_DEPTH = 32;

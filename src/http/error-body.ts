@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, codeForStatus, ErrorBody } from './api-error';
+import { ApiError, codeForStatus, ErrorBody } from '../common/api-error';
 
 /** Turns anything thrown while handling a request into the status and body we answer with. */
 export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody; unexpected: boolean } {

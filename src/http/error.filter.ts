@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODE } from '../metrics/metrics.service';
-import { ApiError } from './api-error';
+import { ApiError } from '../common/api-error';
 import { toErrorResponse } from './error-body';
 
 /** Every error leaves as `{ "error": { "code", "message", "details"? } }`. */

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/load-config';
 import { createRedis } from '../redis/redis-options';
-import { ApiError } from './api-error';
+import { ApiError } from '../common/api-error';
 import { knownBearerToken, tokenDigests } from './api-token.guard';
 
 type Guarded = 'api' | 'webhook';

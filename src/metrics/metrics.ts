@@ -77,8 +77,15 @@ export const tokenRefreshes = new Counter({
 
 export const ticketRequests = new Counter({
   name: 'rsb_ticket_system_requests_total',
-  help: 'Requests to ticket systems and callbacks, by system and HTTP status (0: no answer).',
+  help: "Requests to ticket systems (and generic systems' callbacks), by system and HTTP status (0: no answer).",
   labelNames: ['system', 'status'] as const,
+  registers: [registry],
+});
+
+export const botCallbacks = new Counter({
+  name: 'rsb_bot_callbacks_total',
+  help: 'Signed callbacks to chat bots, by HTTP status (0: no answer).',
+  labelNames: ['status'] as const,
   registers: [registry],
 });
 

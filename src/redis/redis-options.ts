@@ -1,30 +1,15 @@
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import { effectivePrefix, redisMode, RedisMode, RedisSettings } from '../config/redis-settings';
+
+// Where Redis is is configuration (validated at boot, below every layer); how to connect to it is ours.
+export { effectivePrefix, redisMode, RedisMode, RedisSettings };
 
 export type RedisPurpose = 'queue' | 'command';
-export type RedisMode = 'single' | 'sentinel' | 'cluster';
 /** A connection of any mode: the commands, MULTI and EVAL we use are the same on both. */
 export type RedisClient = Redis | Cluster;
 
-/** The variables that say where Redis is (issue 20's contract); Environment carries them all. */
-export interface RedisSettings {
-  REDIS_URL: string;
-  REDIS_SENTINELS?: string[];
-  REDIS_SENTINEL_MASTER: string;
-  REDIS_SENTINEL_PASSWORD?: string;
-  REDIS_CLUSTER_NODES?: string[];
-  REDIS_USERNAME?: string;
-  REDIS_PASSWORD?: string;
-  REDIS_TLS: boolean;
-}
-
 /** Settings of a single Redis at `url` and nothing else: for tests, benches and tools. */
 export const singleRedis = (url: string): RedisSettings => ({ REDIS_URL: url, REDIS_SENTINEL_MASTER: 'mymaster', REDIS_TLS: false });
-
-export function redisMode(settings: RedisSettings): RedisMode {
-  if (settings.REDIS_CLUSTER_NODES?.length) return 'cluster';
-  if (settings.REDIS_SENTINELS?.length) return 'sentinel';
-  return 'single';
-}
 
 /** `host:port`, `[v6]:port` or a bare host (port 6379, or 26379 for a sentinel). */
 export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
@@ -179,14 +164,4 @@ export function redisAddress(settings: RedisSettings): string {
   const parsed = new URL(settings.REDIS_URL);
   const db = parsed.pathname.length > 1 ? parsed.pathname : '';
   return `${parsed.hostname}:${parsed.port || 6379}${db}${parsed.protocol === 'rediss:' || settings.REDIS_TLS ? ' (TLS)' : ''}`;
-}
-
-/**
- * The key prefix as the deployment uses it: on Redis Cluster every key must share one hash slot (BullMQ's
- * scripts touch many keys of a queue at once, and so do our rate limiter, token lock and stores), so a
- * prefix without a hash tag gets one around it: `rsb` becomes `{rsb}`.
- */
-export function effectivePrefix(settings: RedisSettings, prefix: string): string {
-  if (redisMode(settings) !== 'cluster' || /\{[^}]+\}/.test(prefix)) return prefix;
-  return `{${prefix}}`;
 }

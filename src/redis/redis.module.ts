@@ -1,44 +1,10 @@
-import { BullModule } from '@nestjs/bullmq';
-import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
-import type { ConnectionOptions } from 'bullmq';
-import { Cluster } from 'ioredis';
-import { APP_CONFIG } from '../config/config.module';
-import { AppConfig } from '../config/load-config';
-import { TrackedWorker } from '../lifecycle/tracked-worker';
+import { Global, Module } from '@nestjs/common';
 import { Locks } from './locks';
-import { bullConnection } from './redis-options';
 import { RedisService } from './redis.service';
-
-/** Cluster clients handed to BullMQ's queues: BullMQ never closes a client it was given, so we do. */
-const sharedClusters = new Set<Cluster>();
-const shared = <T>(connection: T): T => {
-  if (connection instanceof Cluster) sharedClusters.add(connection);
-  return connection;
-};
-
-// Every processor's worker: reconnect-safe connection options and progress for the stall watchdog.
-BullModule.workerClass = TrackedWorker;
 
 @Global()
 @Module({
-  imports: [
-    BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        // BullMQ's own option type is narrower than ioredis's; these are plain ioredis options or a Cluster.
-        connection: shared(bullConnection(config.env)) as ConnectionOptions,
-        prefix: config.env.RSB_REDIS_PREFIX,
-      }),
-    }),
-  ],
   providers: [RedisService, Locks],
-  exports: [RedisService, Locks, BullModule],
+  exports: [RedisService, Locks],
 })
-export class RedisModule implements OnApplicationShutdown {
-  async onApplicationShutdown(): Promise<void> {
-    for (const cluster of sharedClusters) {
-      sharedClusters.delete(cluster);
-      if (cluster.status !== 'end') await cluster.quit().catch(() => cluster.disconnect());
-    }
-  }
-}
+export class RedisModule {}

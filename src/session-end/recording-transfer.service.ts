@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
 import { recordingBytes } from '../metrics/metrics';
-import { RecordingJob } from '../queues';
+import { RecordingJob } from '../jobs/queues';
 import { TicketsService } from '../tickets/tickets.service';
 import { SessionEndService } from './session-end.service';
 import { ArtifactStore } from './session-stores';

@@ -6,7 +6,7 @@ import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { SupportSessionReport } from '../beyondtrust/reporting.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { SESSION_QUEUES, SessionEndJob } from '../queues';
+import { QUEUES, SessionEndJob } from '../jobs/queues';
 import { RedisService } from '../redis/redis.service';
 import { LinkStore } from '../sessions/link.store';
 import { TicketResolver } from './ticket-resolver';
@@ -49,7 +49,7 @@ export class ReportBatcher {
     private readonly redis: RedisService,
     private readonly links: LinkStore,
     private readonly resolver: TicketResolver,
-    @InjectQueue(SESSION_QUEUES.sessionEnd) private readonly pulls: Queue<SessionEndJob>,
+    @InjectQueue(QUEUES.sessionEnd) private readonly pulls: Queue<SessionEndJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiCall } from '../http/api-docs';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { SessionEndQueue } from './session-end.queue';
 import { ApiAuth } from '../http/api-token.guard';
 

@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { SESSION_QUEUES } from '../queues';
+import { QUEUES } from '../jobs/queues';
 import { SessionsModule } from '../sessions/sessions.module';
 import { KeyExpiryService } from './key-expiry.service';
 import { SessionPoller } from './poller.service';
@@ -14,11 +14,7 @@ import { ArtifactStore, SessionStateStore } from './session-stores';
 import { TicketResolver } from './ticket-resolver';
 import { TicketSessionsStore } from './ticket-sessions.store';
 
-const queues = BullModule.registerQueue(
-  { name: SESSION_QUEUES.sessionEnd },
-  { name: SESSION_QUEUES.recordings },
-  { name: SESSION_QUEUES.sessionPoll },
-);
+const queues = BullModule.registerQueue({ name: QUEUES.sessionEnd }, { name: QUEUES.recordings }, { name: QUEUES.sessionPoll });
 const services = [
   SessionEndQueue,
   SessionEndService,

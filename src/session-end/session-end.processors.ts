@@ -5,8 +5,8 @@ import { Job, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RedisService } from '../redis/redis.service';
-import { CAPPED_BACKOFF, cappedBackoffDelay, RecordingJob, SESSION_QUEUES, SessionEndJob } from '../queues';
-import { jobLog, runJob } from '../lifecycle/run-job';
+import { CAPPED_BACKOFF, cappedBackoffDelay, RecordingJob, QUEUES, SessionEndJob } from '../jobs/queues';
+import { jobLog, runJob } from '../jobs/run-job';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService, TransferReport } from './recording-transfer.service';
 import { SessionEndService } from './session-end.service';
@@ -15,7 +15,7 @@ const settings = {
   backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoffDelay(attemptsMade) : 0),
 };
 
-@Processor(SESSION_QUEUES.sessionEnd, { settings })
+@Processor(QUEUES.sessionEnd, { settings })
 export class SessionEndProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly sessions: SessionEndService,
@@ -42,7 +42,7 @@ export class SessionEndProcessor extends WorkerHost implements OnApplicationBoot
  * job lock is renewed while a transfer runs, so it can stay short: a worker killed mid-transfer hands the
  * recording to another within 40 s instead of minutes.
  */
-@Processor(SESSION_QUEUES.recordings, { settings, concurrency: 2, lockDuration: 30_000, stalledInterval: 10_000 })
+@Processor(QUEUES.recordings, { settings, concurrency: 2, lockDuration: 30_000, stalledInterval: 10_000 })
 export class RecordingsProcessor extends WorkerHost {
   constructor(private readonly recordings: RecordingTransferService) {
     super();
@@ -58,14 +58,14 @@ export class RecordingsProcessor extends WorkerHost {
   }
 }
 
-@Processor(SESSION_QUEUES.sessionPoll)
+@Processor(QUEUES.sessionPoll)
 export class SessionPollProcessor extends WorkerHost {
   constructor(private readonly poller: SessionPoller) {
     super();
   }
 
   process() {
-    return this.poller.poll();
+    return runJob(this.worker, () => this.poller.poll());
   }
 }
 
@@ -75,7 +75,7 @@ export class PollScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('SessionPoller');
 
   constructor(
-    @InjectQueue(SESSION_QUEUES.sessionPoll) private readonly queue: Queue,
+    @InjectQueue(QUEUES.sessionPoll) private readonly queue: Queue,
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

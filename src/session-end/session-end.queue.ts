@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
-import { addDurably } from '../webhooks/enqueue';
+import { jobIds, QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
+import { addDurably } from '../jobs/enqueue';
 
 /**
  * Where every trigger of a pull goes. The job id says what triggered it: the end event and the poll
@@ -14,20 +14,15 @@ import { addDurably } from '../webhooks/enqueue';
 @Injectable()
 export class SessionEndQueue {
   constructor(
-    @InjectQueue(SESSION_QUEUES.sessionEnd) private readonly queue: Queue<SessionEndJob>,
+    @InjectQueue(QUEUES.sessionEnd) private readonly queue: Queue<SessionEndJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  jobId(job: SessionEndJob, suffix?: string): string {
-    const base = job.trigger === 'event' || job.trigger === 'poll' ? 'pull' : job.trigger;
-    return [base, job.lsid, suffix].filter(Boolean).join('-');
-  }
 
   /** Durable or a 503 (ApiError) for HTTP callers. */
   async add(job: SessionEndJob, suffix?: string): Promise<string> {
     return addDurably(this.queue, 'pull', job, {
       ...sessionJobOptions(this.config.env.RSB_SESSION_RETRY_HOURS),
-      jobId: this.jobId(job, suffix),
+      jobId: jobIds.sessionEnd(job, suffix),
     });
   }
 }

@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid, liquidHtml } from '../config/rules';
 import { ReportBatcher } from './report-batcher';
-import { RecordingJob, SESSION_QUEUES, SessionEndJob, sessionJobOptions } from '../queues';
+import { jobIds, RecordingJob, QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
 import { RedisService } from '../redis/redis.service';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
@@ -67,7 +67,7 @@ export class SessionEndService {
     private readonly redis: RedisService,
     private readonly ticketSessions: TicketSessionsStore,
     private readonly reports: ReportBatcher,
-    @InjectQueue(SESSION_QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
+    @InjectQueue(QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -270,7 +270,7 @@ export class SessionEndService {
     const rules = this.config.rules.sessionEnd;
     // Room for the marker line on every part.
     const max = writer.maxNoteLength - 120;
-    if (writer.system === 'zendesk') {
+    if (writer.markup === 'html') {
       const html = (await liquidHtml.parseAndRender(rules.noteHtml, { session: view })).trim();
       return splitNote(html, max).map((part) => ({ text: '', html: part }));
     }
@@ -280,7 +280,7 @@ export class SessionEndService {
 
   private async transcriptFile(view: SessionView, writer: TicketWriter): Promise<TicketFile> {
     const rules = this.config.rules.sessionEnd;
-    const html = writer.system === 'zendesk';
+    const html = writer.markup === 'html';
     const content = Buffer.from(
       html
         ? await liquidHtml.parseAndRender(rules.transcriptHtml, { session: view })
@@ -299,7 +299,7 @@ export class SessionEndService {
     const queued: string[] = [];
     for (const ref of recordingsOf(report)) {
       if (done[ref.artifact]) continue;
-      const jobId = `rec-${report.lsid}-${ref.kind}-${ref.instance}`;
+      const jobId = jobIds.recording(report.lsid, ref.kind, ref.instance);
       const existing = await this.recordings.getJob(jobId);
       if (existing && (await existing.isFailed())) await existing.retry();
       else if (!existing || (await existing.isCompleted())) {

@@ -1,5 +1,5 @@
 import type { SessionEvent, SupportSessionReport, SurveyAnswer } from '../beyondtrust/reporting.types';
-import type { RecordingKind } from '../queues';
+import type { RecordingKind } from '../jobs/queues';
 
 /** One recording of a session as the templates and the transfer jobs see it. */
 export interface RecordingRef {

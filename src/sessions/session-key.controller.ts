@@ -1,3 +1,4 @@
+import { BodyName } from '../common/validated-body';
 import { Body, Controller, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiCall, ApiIdempotencyKey } from '../http/api-docs';
 import { Type } from 'class-transformer';
@@ -5,10 +6,10 @@ import { IsEmail, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNest
 import { randomUUID } from 'node:crypto';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketsService } from '../tickets/tickets.service';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { SessionKeyService } from './session-key.service';
 import { ApiAuth } from '../http/api-token.guard';
 
@@ -18,6 +19,7 @@ class RequesterDto {
 }
 
 /** What the button knows about the ticket; everything is optional, the routing rules use what is given. */
+@BodyName('The session-key request body')
 export class SessionKeyRequestDto {
   @IsOptional() @IsString() @MaxLength(128) number?: string;
   @IsOptional() @IsString() url?: string;

@@ -1,9 +1,9 @@
 import { ApiAuth } from '../http/api-token.guard';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { ApiCall, ApiIdempotencyKey } from '../http/api-docs';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { UpscopeError } from '../upscope/upscope.client';
 import { TicketActionRequestDto } from './ticket-sessions.dto';

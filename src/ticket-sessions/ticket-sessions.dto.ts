@@ -1,3 +1,4 @@
+import { BodyName } from '../common/validated-body';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { AssigneeDto, RequestTargetDto } from '../tickets/request-target';
@@ -84,6 +85,7 @@ class TicketRequesterDto {
 }
 
 /** What an in-ticket button knows when it asks for a Jump link or a co-browse. */
+@BodyName('The ticket action body')
 export class TicketActionRequestDto {
   /** The number agents see, for notes and templates (defaults to the ticket id). */
   @IsOptional() @IsString() @MaxLength(128) number?: string;

@@ -6,8 +6,8 @@ import { ChatRealtimeService } from '../chat/chat-realtime.service';
 import { CobrowseOutcome, CobrowseService } from '../cobrowse/cobrowse.service';
 import { JumpOutcome, JumpService } from '../sessions/jump.service';
 import { TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
-import { ApiError } from '../http/api-error';
-import { SESSION_QUEUES } from '../queues';
+import { ApiError } from '../common/api-error';
+import { QUEUES } from '../jobs/queues';
 import { ArtifactStore, SessionState, SessionStateStore } from '../session-end/session-stores';
 import { TicketSessionsStore } from '../session-end/ticket-sessions.store';
 import { LinkStore, SessionLink } from '../sessions/link.store';
@@ -54,8 +54,8 @@ export class TicketSessionsService {
     private readonly jumps: JumpService,
     private readonly cobrowse: CobrowseService,
     private readonly upscope: UpscopeService,
-    @InjectQueue(SESSION_QUEUES.sessionEnd) private readonly pulls: Queue,
-    @InjectQueue(SESSION_QUEUES.recordings) private readonly recordings: Queue,
+    @InjectQueue(QUEUES.sessionEnd) private readonly pulls: Queue,
+    @InjectQueue(QUEUES.recordings) private readonly recordings: Queue,
   ) {}
 
   /** The number an agent sees (Zendesk id, ServiceNow INC number or sys_id) → the ticket the stores know. */

@@ -1,8 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TICKET_ACTIONS, TicketAction } from '../config/rules';
-import { ApiError } from '../http/api-error';
-import type { TicketEvent } from './ticket-event';
+import { ApiError } from '../common/api-error';
 
 export const ACTION_MESSAGE = `action must be one of ${TICKET_ACTIONS.join(', ')}`;
 
@@ -46,7 +45,7 @@ export function targetOf(dto?: RequestTargetDto): RequestTarget | undefined {
 }
 
 /** What an action needs beyond the body's shape; a 400 names what is missing, and nothing is enqueued. */
-export function checkAction(event: Pick<TicketEvent, 'action' | 'target'>, enabled: { upscope: boolean }): void {
+export function checkAction(event: { action: TicketAction; target?: RequestTarget }, enabled: { upscope: boolean }): void {
   const action: TicketAction = event.action;
   if (action === 'cobrowse.requested' && !enabled.upscope)
     throw new ApiError(

@@ -31,7 +31,7 @@ export interface TicketFile {
  */
 export interface TicketNote {
   text: string;
-  /** Systems that show HTML (Zendesk) get this instead of `text`. */
+  /** Writers whose `markup` is `html` get this instead of `text`. */
   html?: string;
   marker: string;
   files?: TicketFile[];
@@ -59,6 +59,8 @@ export interface TicketWriter {
   readonly defaultMaxAttachmentBytes: number;
   /** Longest note this system keeps; longer notes are split. */
   readonly maxNoteLength: number;
+  /** `html` when the system shows notes and transcripts as HTML (Zendesk); unset: plain text. */
+  readonly markup?: 'html';
   update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
   addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void>;
   /**

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { TicketsService } from './tickets.service';
 
 const services = [TicketsService, CallbackTargets];

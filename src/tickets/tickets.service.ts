@@ -4,7 +4,7 @@ import { AppConfig } from '../config/load-config';
 import { TicketSystemName } from '../config/rules';
 import { TicketSystemError } from './ticket-system.errors';
 import { TicketWriter } from './ticket-writer';
-import { CallbackTargets } from '../http/callback-targets';
+import { CallbackTargets } from '../outbound/callback-targets';
 import { RedisService } from '../redis/redis.service';
 import { TicketPacer } from './ticket-pacer';
 import { CallbackWriter } from './generic/callback.writer';

@@ -8,14 +8,14 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { BodyRouteConfig, FORM_TYPE, JSON_TYPE } from '../http/body-parsing';
 import { RedisService } from '../redis/redis.service';
 import { parseOutboundEvent, SESSION_END_EVENT, STATE_EVENTS, SURVEY_EVENTS } from '../session-end/outbound-event';
 import { SessionEndQueue } from '../session-end/session-end.queue';
 import { SessionStateStore } from '../session-end/session-stores';
 import { TicketSessionsStore } from '../session-end/ticket-sessions.store';
-import { storedOr503 } from './enqueue';
+import { storedOr503 } from '../jobs/enqueue';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { RedisService } from '../redis/redis.service';
-import { storedOr503 } from './enqueue';
+import { storedOr503 } from '../jobs/enqueue';
 
 const hash = (value: string) => createHash('sha256').update(value).digest('hex');
 

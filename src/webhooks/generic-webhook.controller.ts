@@ -6,13 +6,13 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from '../http/api-error';
-import { CallbackTargets } from '../http/callback-targets';
-import { verifyStandardWebhook } from '../http/standard-webhooks';
-import { QUEUES } from '../queues';
+import { ApiError } from '../common/api-error';
+import { CallbackTargets } from '../outbound/callback-targets';
+import { verifyStandardWebhook } from '../common/standard-webhooks';
+import { QUEUES } from '../jobs/queues';
 import { normaliseGeneric } from '../tickets/generic/generic.webhook';
 import { TicketsService } from '../tickets/tickets.service';
-import { enqueueTicketEvent } from './enqueue';
+import { enqueueTicketEvent } from '../jobs/enqueue';
 import { checkBodySize } from './raw-body';
 
 @Controller('webhooks')

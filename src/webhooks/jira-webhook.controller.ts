@@ -6,12 +6,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { ApiWebhook } from '../http/api-docs';
-import { ApiError } from '../http/api-error';
-import { QUEUES } from '../queues';
+import { ApiError } from '../common/api-error';
+import { QUEUES } from '../jobs/queues';
 import { normaliseJira, verifyJiraRequest } from '../tickets/jira/jira.webhook';
 import { TicketsService } from '../tickets/tickets.service';
 import { DeliveryAliases } from './delivery-aliases';
-import { enqueueTicketEvent } from './enqueue';
+import { enqueueTicketEvent } from '../jobs/enqueue';
 import { checkBodySize } from './raw-body';
 
 /** How long an X-Atlassian-Webhook-Identifier stays a name of its delivery: longer than Jira retries one. */

@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 
 /** The exact bytes the sender signed; refuses bodies over the webhook cap with 413. */
 export function checkBodySize(req: FastifyRequest & { rawBody?: Buffer }, maxBytes: number): Buffer {

@@ -6,11 +6,11 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from '../http/api-error';
-import { QUEUES } from '../queues';
+import { ApiError } from '../common/api-error';
+import { QUEUES } from '../jobs/queues';
 import { normaliseServiceNow, verifyServiceNowRequest } from '../tickets/servicenow/servicenow.webhook';
 import { TicketsService } from '../tickets/tickets.service';
-import { enqueueTicketEvent } from './enqueue';
+import { enqueueTicketEvent } from '../jobs/enqueue';
 import { checkBodySize } from './raw-body';
 
 @Controller('webhooks')

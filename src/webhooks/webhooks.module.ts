@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { QUEUES } from '../queues';
+import { QUEUES } from '../jobs/queues';
 import { SessionEndModule } from '../session-end/session-end.module';
 import { BeyondTrustWebhookController } from './beyondtrust-webhook.controller';
 import { DeliveryAliases } from './delivery-aliases';

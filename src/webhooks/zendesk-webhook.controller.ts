@@ -6,12 +6,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from '../http/api-error';
-import { QUEUES } from '../queues';
+import { ApiError } from '../common/api-error';
+import { QUEUES } from '../jobs/queues';
 import { TicketsService } from '../tickets/tickets.service';
 import { normaliseZendesk, verifyZendeskSignature } from '../tickets/zendesk/zendesk.webhook';
 import { DeliveryAliases } from './delivery-aliases';
-import { enqueueTicketEvent } from './enqueue';
+import { enqueueTicketEvent } from '../jobs/enqueue';
 import { checkBodySize } from './raw-body';
 
 /** How long an invocation id stays a name of its delivery: longer than Zendesk keeps retrying one. */

@@ -2,8 +2,8 @@ import { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { createHmac, randomUUID } from 'node:crypto';
 import { DASHBOARD_PATH } from '../../src/http/operator-ui';
-import { signStandardWebhook } from '../../src/http/standard-webhooks';
-import { CHAT_QUEUES, QUEUES, SESSION_QUEUES } from '../../src/queues';
+import { signStandardWebhook } from '../../src/common/standard-webhooks';
+import { QUEUES, QUEUE_NAMES } from '../../src/jobs/queues';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../fakes/upscope/fake-upscope';
@@ -165,7 +165,7 @@ const body: fc.Arbitrary<Body> = fc.oneof(
 const VALID_PARAM: Record<string, string[]> = {
   system: ['zendesk', 'servicenow', 'generic'],
   ticketId: ['77', '9d385017c611228701d22104cc95c371', 'T-1'],
-  queue: [QUEUES.ticketEvents, SESSION_QUEUES.sessionEnd, CHAT_QUEUES.callbacks],
+  queue: [QUEUES.ticketEvents, QUEUES.sessionEnd, QUEUES.chatCallbacks],
   file: ['swagger-ui.css'],
 };
 const hostileSegment = fc.oneof(
@@ -262,9 +262,7 @@ describe('hostile input on every route', () => {
     // Fastify's automatic HEAD twin of each GET is the same handler: walking the GET covers it.
     const seen = new Set<string>();
     routes = started.routes.filter((r) => r.method !== 'HEAD' && !seen.has(`${r.method} ${r.url}`) && seen.add(`${r.method} ${r.url}`));
-    queues = [...Object.values(QUEUES), ...Object.values(SESSION_QUEUES), ...Object.values(CHAT_QUEUES)].map(
-      (name) => new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix }),
-    );
+    queues = [...QUEUE_NAMES].map((name) => new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix }));
   });
   afterAll(async () => {
     await Promise.all(queues.map((q) => q.close()));
@@ -366,6 +364,23 @@ describe('hostile input on every route', () => {
       const noVisitor = await send('/api/v1/cobrowse/watch-urls', '{}', { ...bearer, 'content-type': 'application/json' });
       expect(noVisitor.statusCode).toBe(400);
       expect(noVisitor.json().error.details).toEqual(expect.arrayContaining(['visitor is required', 'agent is required']));
+    });
+
+    it('answers every invalid body with validation_failed, naming the kind of body', async () => {
+      const json = { ...bearer, 'content-type': 'application/json' };
+      const cases: Array<[string, string]> = [
+        ['/api/v1/chat/escalations', 'The chat escalation body is invalid.'],
+        ['/api/v1/cobrowse/watch-urls', 'The co-browse watch URL body is invalid.'],
+        ['/api/v1/tickets/zendesk/123/session-key', 'The session-key request body is invalid.'],
+      ];
+      for (const [url, message] of cases) {
+        const res = await send(url, '{"unexpected": 1}', json);
+        expect({ url, status: res.statusCode, error: res.json().error }).toEqual({
+          url,
+          status: 400,
+          error: { code: 'validation_failed', message, details: expect.any(Array) },
+        });
+      }
     });
 
     it('answers malformed percent-encoding in a path in the envelope', async () => {

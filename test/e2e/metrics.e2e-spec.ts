@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUEUES } from '../../src/queues';
+import { QUEUES } from '../../src/jobs/queues';
 import { startApp } from '../support/app';
 import { until } from '../support/child';
 import { REDIS_URL, uniquePrefix } from '../support/redis';

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import { standardWebhookHeaders } from '../../src/http/standard-webhooks';
-import { QUEUES } from '../../src/queues';
+import { standardWebhookHeaders } from '../../src/common/standard-webhooks';
+import { QUEUES } from '../../src/jobs/queues';
 import { Child, freePort, spawnTs, until } from '../support/child';
 import { json } from '../support/http';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';

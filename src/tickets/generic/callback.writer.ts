@@ -1,5 +1,5 @@
-import { CallbackTargets } from '../../http/callback-targets';
-import { standardWebhookHeaders } from '../../http/standard-webhooks';
+import { CallbackTargets } from '../../outbound/callback-targets';
+import { standardWebhookHeaders } from '../../common/standard-webhooks';
 import { ticketRequest } from '../ticket-http';
 import { TicketNote, TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
 

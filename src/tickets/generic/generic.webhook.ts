@@ -3,7 +3,8 @@ import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, Valida
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
+import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
+import { fieldStrings } from '../field-strings';
 
 const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -25,6 +26,7 @@ class GenericTicket {
 }
 
 /** The documented body for any other ticket system (docs/generic.md). */
+@BodyName('The generic webhook body')
 export class GenericBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE }) action!: TicketAction;
   @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;

@@ -4,9 +4,10 @@ import { IsIn, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'c
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules } from '../../config/rules';
-import { ApiError } from '../../http/api-error';
+import { ApiError } from '../../common/api-error';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
+import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
+import { fieldStrings } from '../field-strings';
 
 /**
  * Inbound Jira: an admin webhook (System > WebHooks, signed the WebSub way: `X-Hub-Signature:
@@ -71,6 +72,7 @@ class JiraIssue {
   @IsOptional() @IsObject({ message: 'issue.fields must be an object' }) fields?: Record<string, unknown>;
 }
 
+@BodyName('The Jira webhook body')
 export class JiraWebhookBody {
   @IsOptional() @IsString() webhookEvent?: string;
   @IsOptional() timestamp?: unknown;

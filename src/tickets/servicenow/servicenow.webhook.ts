@@ -3,11 +3,12 @@ import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiError } from '../../http/api-error';
+import { ApiError } from '../../common/api-error';
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, validatedBody } from '../validate-body';
+import { BodyName, validatedBody } from '../../common/validated-body';
+import { fieldStrings } from '../field-strings';
 
 export const SECRET_HEADER = 'x-rsb-webhook-secret';
 export const SIGNATURE_HEADER = 'x-rsb-signature';
@@ -100,6 +101,7 @@ class ServiceNowCaller {
   @Transform(blank) @IsOptional() @IsEmail({}, { message: 'caller.email must be an email address' }) email?: string;
 }
 
+@BodyName('The ServiceNow webhook body')
 export class ServiceNowBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE }) action!: TicketAction;
   @IsOptional() @ValidateNested() @Type(() => RequestTargetDto) target?: RequestTargetDto;

@@ -31,6 +31,7 @@ const UPLOAD_TOKEN_TTL_MS = 50 * 60_000;
  */
 export class ZendeskClient implements TicketWriter {
   readonly system = 'zendesk';
+  readonly markup = 'html';
   /** Zendesk refuses attachments over 50 MB. */
   readonly defaultMaxAttachmentBytes = 50 * 1024 * 1024;
   /** Comments are limited to 64 KB of body; keep a margin for the markup around the text. */

@@ -6,9 +6,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
-import { ApiError } from '../../http/api-error';
+import { ApiError } from '../../common/api-error';
 import { TicketEvent } from '../ticket-event';
-import { fieldStrings, IsPresent, validatedBody } from '../validate-body';
+import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
+import { fieldStrings } from '../field-strings';
 
 /**
  * Inbound Zendesk webhooks: signature check, validation and normalisation into a TicketEvent.
@@ -109,6 +110,7 @@ class ZendeskTriggerTicket {
   >;
 }
 
+@BodyName('The Zendesk webhook body')
 export class ZendeskTriggerBody {
   @IsIn(TICKET_ACTIONS, { message: ACTION_MESSAGE })
   action!: TicketAction;
@@ -130,6 +132,7 @@ class ZendeskEventDetail {
   @IsOptional() @IsString({ each: true }) tags?: string[];
 }
 
+@BodyName('The Zendesk webhook body')
 export class ZendeskEventEnvelope {
   @Matches(/^zen:event-type:ticket\.[a-z_]+$/, { message: 'type must be a zen:event-type:ticket.* event' }) type!: string;
   @IsString() id!: string;

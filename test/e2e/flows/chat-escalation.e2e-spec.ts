@@ -174,6 +174,20 @@ describe('Chat bot escalation relay', () => {
     await call('DELETE', `/${escalation.id}`);
   });
 
+  it("takes a bot's 4xx as a refusal: posted once, not retried at once", async () => {
+    const { body: escalation } = await escalate();
+    bot.refuseNext(1000);
+    const before = bot.refused;
+    appliance.joinRep(escalation.lsid, '2');
+    await until(async () => bot.refused > before, 10_000, 'the refused callback');
+    // Ticks run every 250 ms and the old policy retried within 0.5, 1 and 2 s: a few seconds tell them apart.
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(bot.refused - before).toBe(1);
+    expect(bot.of(escalation.id)).toEqual([]);
+    bot.refuseNext(0);
+    await call('DELETE', `/${escalation.id}`);
+  });
+
   // The guide: leave_session "removes a customer or representative from a session"; whether the session
   // of a virtual customer then ends is not said. Either way the bot hears escalation.ended, once.
   it.each([

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { QUEUES } from '../../../src/queues';
+import { QUEUES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';

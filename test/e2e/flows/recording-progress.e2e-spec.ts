@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { SESSION_QUEUES } from '../../../src/queues';
+import { QUEUES } from '../../../src/jobs/queues';
 import { RunningApp, startApp } from '../../support/app';
 import { until } from '../../support/child';
 import { applianceEnv, zendeskEnv } from '../../support/fake-env';
@@ -29,9 +29,9 @@ describe("A recording transfer shows in its job: bytes as they go, and why it wa
     });
     appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN, 'query');
     const connection = { url: REDIS_URL };
-    recordings = new Queue(SESSION_QUEUES.recordings, { connection, prefix: sut.prefix });
-    sessionEnd = new Queue(SESSION_QUEUES.sessionEnd, { connection, prefix: sut.prefix });
-    events = new QueueEvents(SESSION_QUEUES.recordings, { connection, prefix: sut.prefix });
+    recordings = new Queue(QUEUES.recordings, { connection, prefix: sut.prefix });
+    sessionEnd = new Queue(QUEUES.sessionEnd, { connection, prefix: sut.prefix });
+    events = new QueueEvents(QUEUES.recordings, { connection, prefix: sut.prefix });
     await events.waitUntilReady();
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
-import { SESSION_QUEUES } from '../../../src/queues';
+import { QUEUES } from '../../../src/jobs/queues';
 import { SessionPoller } from '../../../src/session-end/poller.service';
 import { noteMarker } from '../../../src/session-end/session-end.service';
 import { ArtifactStore } from '../../../src/session-end/session-stores';
@@ -53,8 +53,8 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       RSB_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT),
     });
     appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
-    pulls = new Queue(SESSION_QUEUES.sessionEnd, { connection: { url: REDIS_URL }, prefix: sut.prefix });
-    recordings = new Queue(SESSION_QUEUES.recordings, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    pulls = new Queue(QUEUES.sessionEnd, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    recordings = new Queue(QUEUES.recordings, { connection: { url: REDIS_URL }, prefix: sut.prefix });
     at = Math.floor(Date.now() / 1000) - 600;
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { QUEUES } from '../../../src/queues';
+import { QUEUES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { Child, freePort, spawnTs, until } from '../../support/child';

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QUEUES } from '../../../src/queues';
+import { QUEUES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp } from '../../support/app';

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { standardWebhookHeaders } from '../../../src/http/standard-webhooks';
+import { standardWebhookHeaders } from '../../../src/common/standard-webhooks';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { applianceEnv } from '../../support/fake-env';

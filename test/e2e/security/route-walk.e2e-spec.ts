@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { CHAT_QUEUES, QUEUES, SESSION_QUEUES } from '../../../src/queues';
+import { QUEUE_NAMES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeJira } from '../../fakes/jira/fake-jira';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
@@ -107,7 +107,7 @@ describe('Every route refuses a caller without credentials, whatever the spellin
     expect(servicenow.requests).toEqual([]);
     expect(jira.requests).toEqual([]);
     expect(upscope.watchRequests).toEqual([]);
-    for (const name of [...Object.values(QUEUES), ...Object.values(SESSION_QUEUES), ...Object.values(CHAT_QUEUES)]) {
+    for (const name of [...QUEUE_NAMES]) {
       const queue = new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix });
       const counts = await queue.getJobCounts();
       await queue.close();

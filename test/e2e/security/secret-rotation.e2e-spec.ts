@@ -1,6 +1,6 @@
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { standardWebhookHeaders, verifyStandardWebhook } from '../../../src/http/standard-webhooks';
+import { standardWebhookHeaders, verifyStandardWebhook } from '../../../src/common/standard-webhooks';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeBot } from '../../fakes/bot/fake-bot';
 import { BusinessRuleAuth, FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';

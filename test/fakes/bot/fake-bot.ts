@@ -20,6 +20,9 @@ export class FakeBot {
   url = '';
   private server?: Server;
   private failures = 0;
+  private refusals = 0;
+  /** Callbacks answered 400 by refuseNext. */
+  refused = 0;
 
   constructor(private readonly secret: string) {}
 
@@ -40,6 +43,11 @@ export class FakeBot {
     this.failures = count;
   }
 
+  /** The next `count` callbacks answer 400 (a bot that rejects what it got). */
+  refuseNext(count: number): void {
+    this.refusals = count;
+  }
+
   get unique(): BotDelivery[] {
     const seen = new Set<string>();
     return this.received.filter((d) => !seen.has(d.id) && seen.add(d.id));
@@ -58,6 +66,12 @@ export class FakeBot {
     } catch {
       this.badSignatures += 1;
       res.writeHead(401).end();
+      return;
+    }
+    if (this.refusals > 0) {
+      this.refusals -= 1;
+      this.refused += 1;
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"unexpected payload"}');
       return;
     }
     if (this.failures > 0) {

@@ -1,7 +1,7 @@
 import { ExecutionContext } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { loadConfig } from '../../../src/config/load-config';
-import { ApiError } from '../../../src/http/api-error';
+import { ApiError } from '../../../src/common/api-error';
 import { ApiAuth, ApiTokenGuard } from '../../../src/http/api-token.guard';
 
 const TOKEN = 'unit-token-0123456789abcdef';

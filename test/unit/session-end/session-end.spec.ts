@@ -1,4 +1,4 @@
-import { cappedBackoffDelay, sessionJobOptions } from '../../../src/queues';
+import { cappedBackoffDelay, sessionJobOptions } from '../../../src/jobs/queues';
 import { parseOutboundEvent } from '../../../src/session-end/outbound-event';
 import { splitNote } from '../../../src/session-end/transcript';
 

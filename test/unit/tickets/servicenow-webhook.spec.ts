@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { ApiError } from '../../../src/http/api-error';
+import { ApiError } from '../../../src/common/api-error';
 import { verifyServiceNowRequest } from '../../../src/tickets/servicenow/servicenow.webhook';
 
 const SECRET = 'servicenow-secret-0123456789';

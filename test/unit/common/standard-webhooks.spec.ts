@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { keyOf, standardWebhookHeaders, standardWebhookSecretProblem, verifyStandardWebhook } from '../../../src/http/standard-webhooks';
+import { keyOf, standardWebhookHeaders, standardWebhookSecretProblem, verifyStandardWebhook } from '../../../src/common/standard-webhooks';
 
 describe('Standard Webhooks, against the official library', () => {
   const secrets = Array.from({ length: 5 }, (_, i) => `whsec_${randomBytes(24 + i * 10).toString('base64')}`);

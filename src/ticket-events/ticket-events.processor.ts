@@ -2,12 +2,12 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { CobrowseOutcome, CobrowseService } from '../cobrowse/cobrowse.service';
-import { JumpOutcome, JumpService } from './jump.service';
+import { JumpOutcome, JumpService } from '../sessions/jump.service';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { runJob } from '../lifecycle/run-job';
-import { TicketEventJob, QUEUES } from '../queues';
-import { SessionKeyService, SessionKeyOutcome } from './session-key.service';
+import { runJob } from '../jobs/run-job';
+import { TicketEventJob, QUEUES } from '../jobs/queues';
+import { SessionKeyService, SessionKeyOutcome } from '../sessions/session-key.service';
 
 /**
  * Thin: job in, the use case its action names, outcome out. Permanent failures stop retrying; a 429 waits.

@@ -6,8 +6,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
-import { ApiError } from './api-error';
+import { ApiError } from '../common/api-error';
 
 /** Only ordinary public addresses: loopback, private, link-local, CGNAT, reserved, multicast, mapped and NAT64 forms are not. */
 export function isPublicAddress(address: string): boolean {
@@ -98,6 +97,19 @@ export class CallbackTargets {
   /** Before sending (the URL may have been stored before the rules changed): a permanent failure of the job. */
   checkSend(system: string, url: string): void {
     const problem = this.problem(url);
-    if (problem) throw new TicketSystemError(system, `callback URL refused: ${problem}`, false);
+    if (problem) throw new CallbackRefusedError(system, problem);
+  }
+}
+
+/** A stored callback URL the current rules refuse: permanent (`retryable: false`), the job stops retrying. */
+export class CallbackRefusedError extends Error {
+  readonly retryable = false;
+
+  constructor(
+    readonly system: string,
+    problem: string,
+  ) {
+    super(`${system}: callback URL refused: ${problem}`);
+    this.name = 'CallbackRefusedError';
   }
 }

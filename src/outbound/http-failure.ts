@@ -1,33 +1,40 @@
 import type { AxiosResponse } from 'axios';
-import { DeadlineError } from '../outbound/deadline';
-import { TicketSystemError } from './ticket-system.errors';
+import { DeadlineError } from './deadline';
 
-/** One retry policy for every ticket system: 429 waits Retry-After, 5xx and no answer retry, 4xx gives up. */
-export function ticketSystemError(system: string, response: AxiosResponse | undefined, error?: Error): TicketSystemError {
+/** What an outbound request's failure means for a retry: the job failure policy (jobs/run-job.ts) reads these. */
+export interface HttpFailure {
+  message: string;
+  retryable: boolean;
+  status?: number;
+  /** From Retry-After on a 429: the queue waits this long before trying again. */
+  retryAfterMs?: number;
+}
+
+/** One retry policy for every outbound HTTP peer: 429 waits Retry-After, 5xx, 408 and no answer retry, 4xx gives up. */
+export function httpFailure(response: AxiosResponse | undefined, error?: Error): HttpFailure {
   if (!response) {
-    if (error instanceof DeadlineError) return new TicketSystemError(system, error.message, true);
+    if (error instanceof DeadlineError) return { message: error.message, retryable: true };
     const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
     // A callback host that resolves to an inner address resolves the same way on the next attempt.
-    if (cause?.code === 'ERR_CALLBACK_ADDRESS_REFUSED') return new TicketSystemError(system, `callback refused: ${cause.message}`, false);
-    return new TicketSystemError(system, `no answer (${(error as { code?: string })?.code ?? error?.message ?? 'unknown'})`, true);
+    if (cause?.code === 'ERR_CALLBACK_ADDRESS_REFUSED') return { message: `callback refused: ${cause.message}`, retryable: false };
+    return { message: `no answer (${(error as { code?: string })?.code ?? error?.message ?? 'unknown'})`, retryable: true };
   }
   const status = response.status;
   const message = describe(response.data) || `HTTP ${status}`;
   if (status === 429) {
     const seconds = Number(response.headers['retry-after']);
-    return new TicketSystemError(
-      system,
-      `rate limited (HTTP 429): ${message}`,
-      true,
-      429,
-      Number.isFinite(seconds) ? seconds * 1000 : 60_000,
-    );
+    return {
+      message: `rate limited (HTTP 429): ${message}`,
+      retryable: true,
+      status: 429,
+      retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : 60_000,
+    };
   }
-  if (status >= 500 || status === 408) return new TicketSystemError(system, `HTTP ${status}: ${message}`, true, status);
-  return new TicketSystemError(system, `HTTP ${status}: ${message}`, false, status);
+  if (status >= 500 || status === 408) return { message: `HTTP ${status}: ${message}`, retryable: true, status };
+  return { message: `HTTP ${status}: ${message}`, retryable: false, status };
 }
 
-/** The vendor's own words, from the JSON error shapes Zendesk, ServiceNow and Jira use, or plain text. */
+/** The peer's own words, from the JSON error shapes Zendesk, ServiceNow and Jira use, or plain text. */
 function describe(body: unknown): string {
   if (typeof body === 'string') {
     try {

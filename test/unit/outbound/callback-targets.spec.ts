@@ -1,5 +1,5 @@
 import { LookupAddress } from 'node:dns';
-import { hostMatches, isPublicAddress, publicOnlyLookup } from '../../../src/http/callback-targets';
+import { hostMatches, isPublicAddress, publicOnlyLookup } from '../../../src/outbound/callback-targets';
 
 const lookupOf = (host: string, all: boolean) =>
   new Promise<{ error: Error | null; address: string | LookupAddress[] }>((resolve) =>

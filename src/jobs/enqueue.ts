@@ -1,16 +1,11 @@
 import { HttpStatus, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
-import { createHash } from 'node:crypto';
-import { ApiError } from '../http/api-error';
+import { ApiError } from '../common/api-error';
 import { awaitQueueReplica } from '../redis/redis-options';
-import { TICKET_EVENT_JOB_OPTIONS } from '../queues';
+import { jobIds, TICKET_EVENT_JOB_OPTIONS } from './queues';
 import { AppConfig } from '../config/load-config';
 import { checkAction } from '../tickets/request-target';
 import { TicketEvent } from '../tickets/ticket-event';
-
-/** The job id of a delivery: the same delivery id always maps to the same job, so a redelivery is a no-op. */
-export const jobIdFor = (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string =>
-  `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`;
 
 /**
  * Seconds a sender is asked to wait after a 503. Zendesk retries a 503 only when it carries Retry-After,
@@ -67,5 +62,5 @@ export async function addDurably<T>(queue: Queue, name: string, data: T, options
 /** Checks what the action needs (Upscope for co-browse, a target for Jump), then enqueues: 400 or 202. */
 export function enqueueTicketEvent(queue: Queue, event: TicketEvent, config: AppConfig): Promise<string> {
   checkAction(event, { upscope: Boolean(config.env.UPSCOPE_BASE_URL) });
-  return addDurably(queue, event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, jobId: jobIdFor(event) });
+  return addDurably(queue, event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, jobId: jobIds.ticketEvent(event) });
 }

@@ -1,12 +1,24 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
+
+/**
+ * What a failure says about itself, read by shape so that no module below `jobs/` needs to know this one:
+ * `retryable: false` is permanent (a 4xx, a refused callback URL); `retryAfterMs` is a vendor's
+ * Retry-After (a 429), which pauses the queue without spending an attempt.
+ */
+export interface FailureFacts {
+  retryable?: boolean;
+  retryAfterMs?: number;
+}
 
 /** A line in the job's log (Bull Board's Logs tab); a log that cannot be written never fails the job. */
 export const jobLog = (job: Job | undefined, line: string): Promise<unknown> =>
   job ? job.log(`${new Date().toISOString()} ${line}`).catch(() => undefined) : Promise.resolve();
 
+export const isPermanent = (error: unknown): boolean => (error as FailureFacts | undefined)?.retryable === false;
+
 /**
- * The shared error policy: a 429 pauses the queue without spending an attempt; permanent errors stop.
+ * The one failure policy every processor runs under: a Retry-After pauses the queue without spending an
+ * attempt; permanent errors stop at once; anything else is retried with the queue's backoff.
  * `onGiveUp` runs once the job fails for good (a permanent error, or its last attempt), before it does:
  * where the ticket is known, the failure lands on it. With the job, why it waits goes to its log.
  */
@@ -19,12 +31,13 @@ export async function runJob<T>(
   try {
     return await work();
   } catch (error) {
-    if (error instanceof TicketSystemError && error.retryAfterMs) {
-      await jobLog(job, `${error.message}: the queue waits ${Math.ceil(error.retryAfterMs / 1000)} s (Retry-After); no attempt spent`);
-      await worker.rateLimit(error.retryAfterMs);
+    const retryAfterMs = (error as FailureFacts | undefined)?.retryAfterMs;
+    if (typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+      await jobLog(job, `${(error as Error).message}: the queue waits ${Math.ceil(retryAfterMs / 1000)} s (Retry-After); no attempt spent`);
+      await worker.rateLimit(retryAfterMs);
       throw Worker.RateLimitError();
     }
-    const permanent = (error as { retryable?: boolean }).retryable === false;
+    const permanent = isPermanent(error);
     const last = permanent || (job !== undefined && job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
     await jobLog(job, `attempt ${(job?.attemptsMade ?? 0) + 1} failed${last ? ' for good' : ', will retry'}: ${(error as Error).message}`);
     if (giveUp?.onGiveUp && last) await giveUp.onGiveUp(error as Error);
