@@ -61,7 +61,7 @@ export class Deadline {
 /**
  * Passes bytes through and fails the stream when none passed for `idleMs` once the consumer started
  * reading: a download from a stalled server, or an upload a server stopped reading. Counting starts at
- * the first read, so a stream opened early and consumed later is not cut while it waits.
+ * the consumer's first read, so a stream opened early and consumed later is not cut while it waits.
  */
 export class IdleWatchdog extends Transform {
   private timer?: NodeJS.Timeout;
@@ -72,14 +72,24 @@ export class IdleWatchdog extends Transform {
     private readonly onIdle: () => Error,
   ) {
     super();
+    // A stream failed before anyone reads it (cut, or its source reset) would otherwise throw an
+    // unhandled 'error' and take the process down. The error is kept in `errored`: a consumer that comes
+    // later (for await, pipeline, finished) still gets it.
+    this.on('error', () => undefined);
   }
 
-  override _read(size: number): void {
-    if (!this.watching) {
+  /**
+   * Not `_read`: Node calls that itself, with `read(0)`, to fill the buffer up to its highWaterMark as
+   * soon as bytes arrive, consumer or not (Node 22's 64 KiB default leaves room after a first chunk, so
+   * every download was counted from its first byte and cut while waiting for its consumer). A consumer's
+   * read — for await, pipe, 'data' — asks for more than nothing.
+   */
+  override read(size?: number): unknown {
+    if (size !== 0 && !this.watching) {
       this.watching = true;
       this.arm();
     }
-    super._read(size);
+    return super.read(size);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
