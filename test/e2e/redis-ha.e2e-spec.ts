@@ -25,7 +25,11 @@ interface Rig {
 async function rig(redis: Record<string, string>): Promise<Rig> {
   const appliance = await new FakeAppliance().start();
   const zendesk = await new FakeZendesk().start();
+  // The stream is about durability across a failover, not pacing (test/e2e/tickets/ticket-pacing.e2e-spec.ts):
+  // neither Zendesk's budget nor ours may hold the writes back past the test's wait.
+  zendesk.updateTicketLimitPerMinute = 100_000;
   const sut = await startApp({
+    ZENDESK_RATE_LIMIT_PER_MINUTE: '100000',
     REDIS_URL: '',
     ...redis,
     ...applianceEnv(appliance),

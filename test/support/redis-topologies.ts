@@ -41,7 +41,9 @@ abstract class ServerSet {
   }
 
   protected async server(port: number, extra: string[] = []): Promise<void> {
-    this.processes.push(await startServer(this.dir, ['--port', String(port), ...SERVER_ARGS, '--dir', this.dir, ...extra], port));
+    // One AOF directory a server: servers sharing a --dir would race on the AOF manifest's rename.
+    const aof = ['--appenddirname', `aof-${port}`];
+    this.processes.push(await startServer(this.dir, ['--port', String(port), ...SERVER_ARGS, ...aof, '--dir', this.dir, ...extra], port));
   }
 }
 
