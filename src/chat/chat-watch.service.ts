@@ -204,6 +204,9 @@ export class ChatWatchService {
   async deliver(escalationId: string): Promise<number> {
     const escalation = await this.escalations.get(escalationId);
     if (!escalation) return 0;
+    // Checked here too, not only when the job is queued: a tick may have queued this delivery between its
+    // own check and the refusal that set the hold.
+    if (await this.escalations.deliveriesHeld(escalationId)) return 0;
     let sent = 0;
     this.targets.checkSend('chat-callback', escalation.callbackUrl);
     for (let item = await this.escalations.nextOutgoing(escalationId); item; item = await this.escalations.nextOutgoing(escalationId)) {

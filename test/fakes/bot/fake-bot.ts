@@ -23,6 +23,8 @@ export class FakeBot {
   private refusals = 0;
   /** Callbacks answered 400 by refuseNext. */
   refused = 0;
+  /** The escalation of each refused callback, in order. */
+  readonly refusedEscalations: string[] = [];
 
   constructor(private readonly secret: string) {}
 
@@ -71,6 +73,11 @@ export class FakeBot {
     if (this.refusals > 0) {
       this.refusals -= 1;
       this.refused += 1;
+      try {
+        this.refusedEscalations.push(String((JSON.parse(raw.toString('utf8')) as { escalationId?: unknown }).escalationId));
+      } catch {
+        this.refusedEscalations.push('');
+      }
       res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"unexpected payload"}');
       return;
     }
