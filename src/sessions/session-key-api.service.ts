@@ -30,13 +30,6 @@ export interface SessionKeyAnswer {
   externalKey?: string;
 }
 
-const TICKET_ID: Record<TicketSystemName, RegExp> = {
-  zendesk: /^\d+$/,
-  servicenow: /^[0-9a-f]{32}$/,
-  jira: /^[A-Z][A-Z0-9_]*-\d+$/,
-  generic: /^\S{1,128}$/,
-};
-
 /**
  * The ticket → session key use case answered synchronously (in-ticket buttons): the same work as the
  * webhook flow, keyed by the caller's `Idempotency-Key` so a retried call returns the same key.
@@ -58,7 +51,7 @@ export class SessionKeyApiService {
       );
     }
     const name = system as TicketSystemName;
-    if (!TICKET_ID[name].test(ticketId))
+    if (!this.tickets.requireWriter(name).ticketIdPattern.test(ticketId))
       throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `"${ticketId}" is not a ${name} ticket id`);
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,128}$/.test(idempotencyKey))
       throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Idempotency-Key must be 1-128 letters, digits or . : _ -');
