@@ -1,11 +1,12 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { ApiError } from '../common/api-error';
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainErrorKind } from '../common/domain-error';
 import { validatedBody } from '../common/validated-body';
 import { DeliveryStore } from '../sessions/delivery.store';
 import { TicketEvent } from '../tickets/ticket-event';
 import { TicketsService } from '../tickets/tickets.service';
 import { UpscopeError } from '../upscope/upscope.client';
 import { UpscopeService } from '../upscope/upscope.service';
+import { CobrowseError } from './cobrowse.errors';
 import { WatchUrlRequestDto } from './watch-url.dto';
 
 export interface WatchUrlAnswer {
@@ -13,11 +14,12 @@ export interface WatchUrlAnswer {
   visitor: { shortId: string; name?: string; email?: string; online?: boolean };
 }
 
-const STATUS: Record<UpscopeError['kind'], HttpStatus> = {
-  not_found: HttpStatus.NOT_FOUND,
-  unauthorized: HttpStatus.BAD_GATEWAY,
-  refused: HttpStatus.BAD_GATEWAY,
-  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+/** Upscope's failure as the caller's: our credentials refused is Upscope refusing us, not the caller. */
+const KIND: Record<UpscopeError['kind'], DomainErrorKind> = {
+  not_found: 'not_found',
+  unauthorized: 'upstream',
+  refused: 'upstream',
+  unavailable: 'unavailable',
 };
 
 export interface CobrowseOutcome {
@@ -53,19 +55,18 @@ export class CobrowseService {
    * caller instead of noted on a ticket. Not configured is a 404 before the body is looked at.
    */
   async watchUrl(body: unknown): Promise<WatchUrlAnswer> {
-    if (!this.upscope.configured)
-      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Co-browsing is not configured (set UPSCOPE_BASE_URL)');
+    if (!this.upscope.configured) throw new CobrowseError('not_found', 'not_found', 'Co-browsing is not configured (set UPSCOPE_BASE_URL)');
     const request = validatedBody(WatchUrlRequestDto, body);
     const v = request.visitor;
     if (!v.id && !v.lookupCode && !v.email && !v.query)
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'visitor needs id, lookupCode, email or query');
+      throw new CobrowseError('invalid', 'validation_failed', 'visitor needs id, lookupCode, email or query');
     try {
       const { visitor, searched } = await this.upscope.find({ visitorId: v.id, lookupCode: v.lookupCode, email: v.email, query: v.query });
-      if (!visitor) throw new ApiError(HttpStatus.NOT_FOUND, 'visitor_not_found', `No Upscope visitor matches ${searched}`);
+      if (!visitor) throw new CobrowseError('not_found', 'visitor_not_found', `No Upscope visitor matches ${searched}`);
       const watchUrl = await this.upscope.watchUrl(visitor, request.agent, request.metadata ?? {}, request.permissions ?? {});
       return { watchUrl, visitor: { shortId: visitor.shortId, name: visitor.name, email: visitor.email, online: visitor.online } };
     } catch (error) {
-      if (error instanceof UpscopeError) throw new ApiError(STATUS[error.kind], `upscope_${error.kind}`, error.message);
+      if (error instanceof UpscopeError) throw new CobrowseError(KIND[error.kind], `upscope_${error.kind}`, error.message);
       throw error;
     }
   }
