@@ -1,26 +1,26 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { ApiError } from '../common/api-error';
+
 import { QUEUES } from '../jobs/queues';
 import { LinkStore } from '../sessions/link.store';
 import { route } from '../sessions/routing';
 import { sessionIdentity } from '../sessions/session-identity';
 import { TicketEvent } from '../tickets/ticket-event';
+import { ChatError } from './chat.errors';
 import { ChatMessageDto, CreateEscalationDto, escapeBBCode } from './chat.dto';
 import { Escalation, EscalationStore } from './escalation.store';
 
 /** The appliance's refusal, as the bot should see it: 422 with the appliance's words; an outage 503. */
 function applianceError(error: unknown): never {
   if (error instanceof BeyondTrustError) {
-    if (error.retryable)
-      throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'appliance_unavailable', `The appliance is unavailable: ${error.message}`);
-    throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'appliance_refused', `The appliance refused: ${error.message}`);
+    if (error.retryable) throw new ChatError('unavailable', 'appliance_unavailable', `The appliance is unavailable: ${error.message}`);
+    throw new ChatError('refused', 'appliance_refused', `The appliance refused: ${error.message}`);
   }
   throw error;
 }
@@ -125,14 +125,14 @@ export class ChatService {
 
   async get(id: string): Promise<Escalation> {
     const escalation = /^[0-9a-f-]{36}$/.test(id) ? await this.escalations.get(id) : undefined;
-    if (!escalation) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', `No escalation ${id}`);
+    if (!escalation) throw new ChatError('not_found', 'not_found', `No escalation ${id}`);
     return escalation;
   }
 
   async send(id: string, dto: ChatMessageDto): Promise<void> {
     const escalation = await this.get(id);
     if (escalation.state === 'ended' || (await this.escalations.leftAt(id)))
-      throw new ApiError(HttpStatus.CONFLICT, 'escalation_ended', `Escalation ${id} has ended`);
+      throw new ChatError('conflict', 'escalation_ended', `Escalation ${id} has ended`);
     const body = dto.formatted ? dto.text : escapeBBCode(dto.text);
     await this.escalations.recordSent(id, { body, at: Math.floor(Date.now() / 1000) });
     try {
@@ -177,8 +177,8 @@ export class ChatService {
       const found = sessions.find((s) => s.externalKey === externalKey);
       if (found) return found.lsid;
       if (Date.now() + delay > deadline)
-        throw new ApiError(
-          HttpStatus.GATEWAY_TIMEOUT,
+        throw new ChatError(
+          'timeout',
           'session_not_found',
           `The session for external key ${externalKey} did not appear in the appliance's reports within ${this.config.env.RSB_CHAT_LSID_TIMEOUT_MS} ms (RSB_CHAT_LSID_TIMEOUT_MS)`,
         );

@@ -1,9 +1,26 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DomainErrorKind } from '../common/domain-error';
+import { validatedBody } from '../common/validated-body';
 import { DeliveryStore } from '../sessions/delivery.store';
 import { TicketEvent } from '../tickets/ticket-event';
 import { TicketsService } from '../tickets/tickets.service';
 import { UpscopeError } from '../upscope/upscope.client';
 import { UpscopeService } from '../upscope/upscope.service';
+import { CobrowseError } from './cobrowse.errors';
+import { WatchUrlRequestDto } from './watch-url.dto';
+
+export interface WatchUrlAnswer {
+  watchUrl: string;
+  visitor: { shortId: string; name?: string; email?: string; online?: boolean };
+}
+
+/** Upscope's failure as the caller's: our credentials refused is Upscope refusing us, not the caller. */
+const KIND: Record<UpscopeError['kind'], DomainErrorKind> = {
+  not_found: 'not_found',
+  unauthorized: 'upstream',
+  refused: 'upstream',
+  unavailable: 'unavailable',
+};
 
 export interface CobrowseOutcome {
   watchUrl?: string;
@@ -31,6 +48,27 @@ export class CobrowseService {
     const outcome = await this.deliveries.noteOnce(event, writer, 'cobrowseNote', (done) => this.note(event, done));
     this.logger.log(`${event.system} ticket ${event.ticket.number}: co-browse ${outcome.note}`);
     return outcome;
+  }
+
+  /**
+   * For bots and in-ticket buttons: the same search as a ticket's co-browse, the watch URL answered to the
+   * caller instead of noted on a ticket. Not configured is a 404 before the body is looked at.
+   */
+  async watchUrl(body: unknown): Promise<WatchUrlAnswer> {
+    if (!this.upscope.configured) throw new CobrowseError('not_found', 'not_found', 'Co-browsing is not configured (set UPSCOPE_BASE_URL)');
+    const request = validatedBody(WatchUrlRequestDto, body);
+    const v = request.visitor;
+    if (!v.id && !v.lookupCode && !v.email && !v.query)
+      throw new CobrowseError('invalid', 'validation_failed', 'visitor needs id, lookupCode, email or query');
+    try {
+      const { visitor, searched } = await this.upscope.find({ visitorId: v.id, lookupCode: v.lookupCode, email: v.email, query: v.query });
+      if (!visitor) throw new CobrowseError('not_found', 'visitor_not_found', `No Upscope visitor matches ${searched}`);
+      const watchUrl = await this.upscope.watchUrl(visitor, request.agent, request.metadata ?? {}, request.permissions ?? {});
+      return { watchUrl, visitor: { shortId: visitor.shortId, name: visitor.name, email: visitor.email, online: visitor.online } };
+    } catch (error) {
+      if (error instanceof UpscopeError) throw new CobrowseError(KIND[error.kind], `upscope_${error.kind}`, error.message);
+      throw error;
+    }
   }
 
   private async note(event: TicketEvent, done: Record<string, string>): Promise<{ outcome: CobrowseOutcome; body: string }> {

@@ -1,11 +1,31 @@
 import { HttpException } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, codeForStatus, ErrorBody } from '../common/api-error';
+import { DomainError, DomainErrorKind } from '../common/domain-error';
+
+/** The status each kind of domain failure answers with. */
+const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  refused: 422,
+  upstream: 502,
+  unavailable: 503,
+  timeout: 504,
+};
 
 /** Turns anything thrown while handling a request into the status and body we answer with. */
 export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
   if (exception instanceof ApiError) {
     return { status: exception.getStatus(), body: exception.getResponse() as ErrorBody, unexpected: false };
+  }
+  if (exception instanceof DomainError) {
+    const { code, message, details } = exception;
+    return {
+      status: DOMAIN_STATUS[exception.kind],
+      body: { error: { code, message, ...(details === undefined ? {} : { details }) } },
+      unexpected: false,
+    };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

@@ -65,7 +65,7 @@ export class KeyExpiryService {
     };
     const note = rule.note && (await liquid.parseAndRender(rule.note, values)).trim();
     if (note) await writeOnce(ledger, 'expired.note', writer, target, { note: { text: note } });
-    const update = await outcomeUpdate(rule, system, values);
+    const update = await outcomeUpdate(rule, writer, values);
     if (!(update.status || update.addTags?.length || Object.keys(update.fields ?? {}).length)) return;
     try {
       await writeOnce(ledger, 'expired.update', writer, target, { update });

@@ -1,5 +1,5 @@
 import { liquid, OutcomeMatch, OutcomeRule, SessionOutcome, TicketSystemName } from '../config/rules';
-import type { TicketUpdate } from '../tickets/ticket-writer';
+import type { TicketUpdate, TicketWriter } from '../tickets/ticket-writer';
 import type { SessionView } from './transcript';
 
 /** What an outcome rule is decided on, from the session's report. */
@@ -53,24 +53,7 @@ export function chooseOutcome(rules: OutcomeRule[], facts: OutcomeFacts): { rule
 const render = async (template: string | undefined, values: object) =>
   template === undefined ? undefined : (await liquid.parseAndRender(template, values)).trim();
 
-async function renderAll(templates: Record<string, string> | undefined, values: object): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(templates ?? {})) out[k] = (await render(v, values))!;
-  return out;
-}
-
-/** The change a rule makes on a ticket of `system`, its templates rendered; no comment (the note is its own write). */
-export async function outcomeUpdate(rule: OutcomeRule, system: TicketSystemName, values: object): Promise<TicketUpdate> {
-  if (system === 'zendesk' && rule.zendesk)
-    return { status: rule.zendesk.status, fields: await renderAll(rule.zendesk.customFields, values), addTags: rule.zendesk.tags };
-  if (system === 'servicenow' && rule.servicenow) {
-    const s = rule.servicenow;
-    const fields = await renderAll(s.fields, values);
-    if (s.close_code) fields.close_code = s.close_code;
-    if (s.close_notes !== undefined) fields.close_notes = (await render(s.close_notes, values))!;
-    return { status: s.state, fields };
-  }
-  if (system === 'jira' && rule.jira)
-    return { status: rule.jira.transition, fields: await renderAll(rule.jira.fields, values), addTags: rule.jira.labels };
-  return {};
+/** The change a rule makes on the writer's ticket, its templates rendered; no comment (the note is its own write). */
+export function outcomeUpdate(rule: OutcomeRule, writer: TicketWriter, values: object): Promise<TicketUpdate> {
+  return writer.outcomeUpdate(rule, async (template) => (await render(template, values))!);
 }

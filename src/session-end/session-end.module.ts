@@ -5,6 +5,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { KeyExpiryService } from './key-expiry.service';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService } from './recording-transfer.service';
+import { OutboundEventsService } from './outbound-events.service';
 import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './session-end.processors';
 import { ReportBatcher } from './report-batcher';
 import { ResyncController } from './resync.controller';
@@ -26,6 +27,7 @@ const services = [
   ArtifactStore,
   SessionStateStore,
   TicketSessionsStore,
+  OutboundEventsService,
 ];
 
 /** Flow 2, session end → ticket: detection (events, poll), the pull, recordings. */

@@ -186,7 +186,7 @@ export class SessionEndService {
     const values = { session: view, outcome: facts, rule: { name } };
     const note = chosen.rule.note && (await liquid.parseAndRender(chosen.rule.note, values)).trim();
     if (note) await write('outcome.note', { text: note });
-    const update = await outcomeUpdate(chosen.rule, ticket.system, values);
+    const update = await outcomeUpdate(chosen.rule, writer, values);
     const target = {
       ticketId: ticket.id,
       context: { deliveryId: `session-${view.lsid}`, step: 'outcome', callbackUrl: ticket.callbackUrl },

@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid, TicketSystemName } from '../config/rules';
 import { LinkStore } from '../sessions/link.store';
-import { TicketsService } from '../tickets/tickets.service';
+import { KEY_FORMAT_SYSTEMS, TicketsService } from '../tickets/tickets.service';
 import type { SessionView } from './transcript';
 
 export interface ResolvedTicket {
@@ -16,11 +16,11 @@ export interface ResolvedTicket {
   via: 'link' | 'format' | 'created';
 }
 
-/** `zendesk:123`, `servicenow:INC0012345`, `jira:SD-12`, a bare Zendesk id, ServiceNow number or Jira issue key. */
-const PREFIXED = /^(zendesk|servicenow|jira)[:#/ -]\s*(\S+)$/i;
-const JIRA_KEY = /^[A-Z][A-Z0-9_]*-\d+$/;
-const ZENDESK_ID = /^#?(\d{1,12})$/;
-const SERVICENOW_NUMBER = /^[A-Z]{2,8}\d{5,12}$/;
+/**
+ * `zendesk:123`, `servicenow:INC0012345`, `jira:SD-12`, or a bare key in a system's own ticket format
+ * (each writer's `ticketFromKey`: a Zendesk id, a ServiceNow number, a Jira issue key).
+ */
+const PREFIXED = new RegExp(`^(${KEY_FORMAT_SYSTEMS.join('|')})[:#/ -]\\s*(\\S+)$`, 'i');
 
 /**
  * Finds the ticket an ended session belongs to from its external key: the link rs-bridge recorded when
@@ -105,17 +105,11 @@ export class TicketResolver {
     const prefixed = PREFIXED.exec(key);
     const system = prefixed?.[1].toLowerCase();
     const value = prefixed ? prefixed[2] : key;
-    if ((!system || system === 'zendesk') && this.tickets.zendesk) {
-      const id = ZENDESK_ID.exec(value)?.[1];
-      if (id) return { system: 'zendesk', id, number: id, via: 'format' };
-    }
-    if ((!system || system === 'servicenow') && this.tickets.servicenow && SERVICENOW_NUMBER.test(value.toUpperCase())) {
-      const record = await this.tickets.servicenow.findByNumber(value.toUpperCase());
-      if (record) return { system: 'servicenow', id: record.id, number: record.number, via: 'format' };
-    }
-    if ((!system || system === 'jira') && this.tickets.jira && JIRA_KEY.test(value.toUpperCase())) {
-      const key = value.toUpperCase();
-      return { system: 'jira', id: key, number: key, via: 'format' };
+    // In this order, so a bare key that fits two formats goes where it always went.
+    for (const name of KEY_FORMAT_SYSTEMS) {
+      if (system && system !== name) continue;
+      const ticket = await this.tickets.writer(name)?.ticketFromKey?.(value);
+      if (ticket) return { system: name, id: ticket.id, number: ticket.number, via: 'format' };
     }
     return undefined;
   }

@@ -3,14 +3,7 @@ import { Body, Controller, Headers, HttpCode, HttpStatus, Param, Post } from '@n
 import { ApiCall, ApiIdempotencyKey } from '../http/api-docs';
 import { Type } from 'class-transformer';
 import { IsEmail, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
-import { randomUUID } from 'node:crypto';
-import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
-import { TICKET_SYSTEMS, TicketSystemName } from '../config/rules';
-import { ApiError } from '../common/api-error';
-import { TicketSystemError } from '../tickets/ticket-system.errors';
-import { TicketsService } from '../tickets/tickets.service';
-import { CallbackTargets } from '../outbound/callback-targets';
-import { SessionKeyService } from './session-key.service';
+import { SessionKeyApiService, SessionKeyRequest } from './session-key-api.service';
 import { ApiAuth } from '../http/api-token.guard';
 
 class RequesterDto {
@@ -20,7 +13,7 @@ class RequesterDto {
 
 /** What the button knows about the ticket; everything is optional, the routing rules use what is given. */
 @BodyName('The session-key request body')
-export class SessionKeyRequestDto {
+export class SessionKeyRequestDto implements SessionKeyRequest {
   @IsOptional() @IsString() @MaxLength(128) number?: string;
   @IsOptional() @IsString() url?: string;
   @IsOptional() @IsString() @MaxLength(1024) subject?: string;
@@ -35,22 +28,11 @@ export class SessionKeyRequestDto {
   callbackUrl?: string;
 }
 
-const TICKET_ID: Record<TicketSystemName, RegExp> = {
-  zendesk: /^\d+$/,
-  servicenow: /^[0-9a-f]{32}$/,
-  jira: /^[A-Z][A-Z0-9_]*-\d+$/,
-  generic: /^\S{1,128}$/,
-};
-
 /** For in-ticket buttons: the ticket → session key use case, answered synchronously. */
 @ApiAuth()
 @Controller('api/v1/tickets')
 export class SessionKeyController {
-  constructor(
-    private readonly sessions: SessionKeyService,
-    private readonly tickets: TicketsService,
-    private readonly callbacks: CallbackTargets,
-  ) {}
+  constructor(private readonly requests: SessionKeyApiService) {}
 
   /**
    * Creates a key for the ticket, writes it back like the webhook flow, and returns it. An
@@ -95,70 +77,6 @@ export class SessionKeyController {
     @Body() body: SessionKeyRequestDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    if (!(TICKET_SYSTEMS as readonly string[]).includes(system) || !this.tickets.enabled(system as TicketSystemName)) {
-      throw new ApiError(
-        HttpStatus.NOT_FOUND,
-        'not_found',
-        `Ticket system "${system}" is not configured (configured: ${TICKET_SYSTEMS.filter((s) => this.tickets.enabled(s)).join(', ') || 'none'})`,
-      );
-    }
-    const name = system as TicketSystemName;
-    if (!TICKET_ID[name].test(ticketId))
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `"${ticketId}" is not a ${name} ticket id`);
-    if (idempotencyKey !== undefined && !/^[\w.:-]{1,128}$/.test(idempotencyKey))
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Idempotency-Key must be 1-128 letters, digits or . : _ -');
-    this.callbacks.checkRequest(body.callbackUrl);
-    try {
-      const outcome = await this.sessions.handle({
-        system: name,
-        // Scoped to the ticket: the same Idempotency-Key sent for another ticket is another request.
-        deliveryId: `api.${ticketId}.${idempotencyKey ?? randomUUID()}`,
-        action: 'session.requested',
-        callbackUrl: body.callbackUrl,
-        ticket: {
-          id: ticketId,
-          number: body.number ?? ticketId,
-          url: body.url,
-          subject: body.subject,
-          requester: body.requester,
-          priority: body.priority?.toLowerCase(),
-          group: body.group,
-          tags: body.tags ?? [],
-          fields: body.fields ?? {},
-        },
-      });
-      if (!outcome.key)
-        throw new ApiError(
-          HttpStatus.UNPROCESSABLE_ENTITY,
-          'session_key_refused',
-          `The appliance refused to create a session key: ${outcome.failure}`,
-        );
-      const k = outcome.key;
-      return {
-        shortKey: k.shortKey,
-        keyUrl: k.keyUrl,
-        expiresAt: k.expires?.iso,
-        queue: k.route.queueId,
-        available: k.queue.available,
-        externalKey: k.externalKey,
-      };
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
-      if (error instanceof BeyondTrustError) throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'appliance_unavailable', error.message);
-      if (error instanceof TicketSystemError && error.status === 404)
-        throw new ApiError(
-          HttpStatus.NOT_FOUND,
-          'ticket_not_found',
-          `${error.message}. Check the ticket id; the session key was created but could not be written to the ticket.`,
-        );
-      if (error instanceof TicketSystemError) {
-        throw new ApiError(
-          HttpStatus.BAD_GATEWAY,
-          'ticket_write_failed',
-          `${error.message}. Retry with the same Idempotency-Key to finish without a second key.`,
-        );
-      }
-      throw error;
-    }
+    return this.requests.create(system, ticketId, body, idempotencyKey);
   }
 }

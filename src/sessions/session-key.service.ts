@@ -98,14 +98,8 @@ export class SessionKeyService {
       await this.step(done, event, STEP.internalNote, writer, async () => {
         const body = (await liquid.parseAndRender(rules.internalNote, values)).trim();
         const fields: Record<string, string> = {};
-        const fieldTemplates = {
-          zendesk: rules.zendesk.customFields,
-          servicenow: rules.servicenow.fields,
-          jira: rules.jira.fields,
-          generic: undefined,
-        }[event.system];
+        const { fields: fieldTemplates, tags: addTags } = writer.writeBackExtras(rules);
         for (const [id, template] of Object.entries(fieldTemplates ?? {})) fields[id] = await liquid.parseAndRender(template, values);
-        const addTags = event.system === 'zendesk' ? rules.zendesk.tags : event.system === 'jira' ? rules.jira.labels : undefined;
         if (!body && !Object.keys(fields).length && !addTags?.length) return undefined;
         return { comment: body ? { body, public: false } : undefined, fields, addTags };
       });

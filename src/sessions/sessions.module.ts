@@ -3,6 +3,7 @@ import { DeliveryStore } from './delivery.store';
 import { JumpService } from './jump.service';
 import { LinkStore } from './link.store';
 import { SessionKeyController } from './session-key.controller';
+import { SessionKeyApiService } from './session-key-api.service';
 import { SessionKeyService } from './session-key.service';
 
 const services = [SessionKeyService, LinkStore, DeliveryStore, JumpService];
@@ -12,5 +13,5 @@ const services = [SessionKeyService, LinkStore, DeliveryStore, JumpService];
 export class SessionsModule {}
 
 /** The synchronous API for in-ticket buttons (api role). */
-@Module({ imports: [SessionsModule], controllers: [SessionKeyController] })
+@Module({ imports: [SessionsModule], controllers: [SessionKeyController], providers: [SessionKeyApiService] })
 export class SessionsApiModule {}

@@ -25,8 +25,6 @@ import {
   WrittenBackDto,
 } from './ticket-sessions.dto';
 
-const SYS_ID = /^[0-9a-f]{32}$/;
-const SERVICENOW_NUMBER = /^[A-Za-z]{2,8}\d{5,12}$/;
 /** How far a session may start before the key it used was recorded (the appliance's clock, in seconds). */
 const CLOCK_SLACK_MS = 5 * 60_000;
 
@@ -67,25 +65,11 @@ export class TicketSessionsService {
         `Ticket system "${system}" is not configured (configured: ${TICKET_SYSTEMS.filter((s) => this.tickets.enabled(s)).join(', ') || 'none'})`,
       );
     const name = system as TicketSystemName;
-    const invalid = () => new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `"${ticketId}" is not a ${name} ticket number or id`);
-    if (name === 'zendesk') {
-      if (!/^\d{1,18}$/.test(ticketId)) throw invalid();
-      return { system: name, id: ticketId, number: ticketId };
-    }
-    if (name === 'servicenow') {
-      if (SYS_ID.test(ticketId)) return { system: name, id: ticketId, number: ticketId };
-      if (!SERVICENOW_NUMBER.test(ticketId)) throw invalid();
-      const record = await this.tickets.servicenow!.findByNumber(ticketId.toUpperCase());
-      if (!record)
-        throw new ApiError(HttpStatus.NOT_FOUND, 'ticket_not_found', `ServiceNow has no record numbered ${ticketId.toUpperCase()}`);
-      return { system: name, id: record.id, number: record.number };
-    }
-    if (name === 'jira') {
-      if (!/^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(ticketId)) throw invalid();
-      return { system: name, id: ticketId.toUpperCase(), number: ticketId.toUpperCase() };
-    }
-    if (!/^\S{1,128}$/.test(ticketId)) throw invalid();
-    return { system: name, id: ticketId, number: ticketId };
+    const found = await this.tickets.requireWriter(name).lookUpTicket(ticketId);
+    if ('invalid' in found)
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `"${ticketId}" is not a ${name} ticket number or id`);
+    if ('missing' in found) throw new ApiError(HttpStatus.NOT_FOUND, 'ticket_not_found', found.missing);
+    return { system: name, ...found.ticket };
   }
 
   async view(system: string, ticketId: string): Promise<TicketSessionsDto> {

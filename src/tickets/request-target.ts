@@ -1,7 +1,6 @@
-import { HttpStatus } from '@nestjs/common';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TICKET_ACTIONS, TicketAction } from '../config/rules';
-import { ApiError } from '../common/api-error';
+import { TicketRequestError } from './ticket-request.errors';
 
 export const ACTION_MESSAGE = `action must be one of ${TICKET_ACTIONS.join(', ')}`;
 
@@ -48,15 +47,15 @@ export function targetOf(dto?: RequestTargetDto): RequestTarget | undefined {
 export function checkAction(event: { action: TicketAction; target?: RequestTarget }, enabled: { upscope: boolean }): void {
   const action: TicketAction = event.action;
   if (action === 'cobrowse.requested' && !enabled.upscope)
-    throw new ApiError(
-      HttpStatus.BAD_REQUEST,
+    throw new TicketRequestError(
+      'invalid',
       'validation_failed',
       'cobrowse.requested needs Upscope, which is not configured (UPSCOPE_BASE_URL)',
     );
   const t = event.target ?? {};
   if (action === 'jump.requested' && !(t.hostname || t.ip || t.jumpClient || t.jumpItemTag || t.jumpItemComment))
-    throw new ApiError(
-      HttpStatus.BAD_REQUEST,
+    throw new TicketRequestError(
+      'invalid',
       'validation_failed',
       'jump.requested needs target.hostname, target.ip, target.jumpClient, target.jumpItemTag or target.jumpItemComment',
     );

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { OutcomeRule, WriteBackRules } from '../config/rules';
 
 /** What the session flows write on a ticket; each ticket system implements it its own way. */
 export interface TicketUpdate {
@@ -53,6 +54,25 @@ export interface CreatedTicket {
   url?: string;
 }
 
+/** What an agent's ticket id or number names on a system: the ticket, not this system's format, or no such ticket (why). */
+export type TicketLookup = { ticket: { id: string; number: string } } | { invalid: true } | { missing: string };
+
+/** Each template of a field map rendered. */
+export async function renderFields(
+  templates: Record<string, string> | undefined,
+  render: (template: string) => Promise<string>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(templates ?? {})) out[k] = await render(v);
+  return out;
+}
+
+/** The write-back rules' extras for a system: its field templates (Liquid, by field id) and the tags or labels it adds. */
+export interface WriteBackExtras {
+  fields?: Record<string, string>;
+  tags?: string[];
+}
+
 export interface TicketWriter {
   readonly system: string;
   /** Largest file this system accepts by default (0: it takes no files; links are written instead). */
@@ -61,6 +81,22 @@ export interface TicketWriter {
   readonly maxNoteLength: number;
   /** `html` when the system shows notes and transcripts as HTML (Zendesk); unset: plain text. */
   readonly markup?: 'html';
+  /** The ticket id the session-key API takes for this system (the id its API addresses a ticket by). */
+  readonly ticketIdPattern: RegExp;
+  /** The id or number an agent sees (in-ticket views) → the ticket; a number may be looked up on the system. */
+  lookUpTicket(idOrNumber: string): Promise<TicketLookup>;
+  /**
+   * A session's external key in this system's own ticket format (a representative may have typed it), as
+   * the ticket it names; unset where the system has no such format.
+   */
+  ticketFromKey?(value: string): Promise<CreatedTicket | undefined>;
+  /** This system's part of the write-back rules (fields and tags beside the internal note). */
+  writeBackExtras(rules: WriteBackRules): WriteBackExtras;
+  /**
+   * This system's part of an outcome rule as a change (status or transition, fields, tags), each template
+   * passed through `render` (Liquid, trimmed); `{}` when the rule says nothing for this system.
+   */
+  outcomeUpdate(rule: OutcomeRule, render: (template: string) => Promise<string>): Promise<TicketUpdate>;
   update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
   addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void>;
   /**

@@ -14,6 +14,12 @@ import { ZendeskClient } from './zendesk/zendesk.client';
 
 const present = (...values: (string | undefined)[]): string[] => values.filter((s): s is string => Boolean(s));
 
+/**
+ * The systems whose tickets a session's external key can name in their own format (their writers'
+ * `ticketFromKey`), in the order a bare key is tried. A generic sender's ids have no format to tell.
+ */
+export const KEY_FORMAT_SYSTEMS = ['zendesk', 'servicenow', 'jira'] as const satisfies readonly TicketSystemName[];
+
 /** The configured ticket systems; a system whose variables are absent is disabled. */
 @Injectable()
 export class TicketsService {

@@ -1,7 +1,7 @@
 import { CallbackTargets } from '../../outbound/callback-targets';
 import { standardWebhookHeaders } from '../../common/standard-webhooks';
 import { ticketRequest } from '../ticket-http';
-import { TicketNote, TicketUpdate, TicketWriter, WriteContext } from '../ticket-writer';
+import { TicketLookup, TicketNote, TicketUpdate, TicketWriter, WriteBackExtras, WriteContext } from '../ticket-writer';
 
 /** Files carried inside a callback (transcripts); anything larger is linked, never sent. */
 const MAX_INLINE_FILE_BYTES = 1024 * 1024;
@@ -17,6 +17,22 @@ export class CallbackWriter implements TicketWriter {
   /** Recordings are linked: a callback is no place for a video. */
   readonly defaultMaxAttachmentBytes = 0;
   readonly maxNoteLength = 1_000_000;
+  /** Whatever the sender calls its ticket, without spaces. */
+  readonly ticketIdPattern = /^\S{1,128}$/;
+
+  async lookUpTicket(value: string): Promise<TicketLookup> {
+    return this.ticketIdPattern.test(value) ? { ticket: { id: value, number: value } } : { invalid: true };
+  }
+
+  /** The callback receives the key and the note; the write-back rules' fields and tags are the other systems'. */
+  writeBackExtras(): WriteBackExtras {
+    return {};
+  }
+
+  /** Outcome rules name Zendesk, ServiceNow and Jira changes; a generic ticket gets only the rule's note. */
+  async outcomeUpdate(): Promise<TicketUpdate> {
+    return {};
+  }
 
   constructor(
     /** The current secret, and the previous one during a rotation: each callback carries a signature of each. */

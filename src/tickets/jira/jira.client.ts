@@ -3,7 +3,18 @@ import { Readable } from 'node:stream';
 import { ticketRequest } from '../ticket-http';
 import { TicketSystemError } from '../ticket-system.errors';
 import { squash } from '../write-once';
-import { CreatedTicket, NewTicket, TicketFile, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
+import type { OutcomeRule, WriteBackRules } from '../../config/rules';
+import {
+  CreatedTicket,
+  NewTicket,
+  renderFields,
+  TicketFile,
+  TicketLookup,
+  TicketNote,
+  TicketUpdate,
+  TicketWriter,
+  WriteBackExtras,
+} from '../ticket-writer';
 import { adfToText, textToAdf } from './adf';
 
 export interface JiraClientOptions {
@@ -39,6 +50,30 @@ export class JiraClient implements TicketWriter {
   readonly defaultMaxAttachmentBytes = 1024 * 1024 * 1024;
   /** A comment body holds 32,767 characters; keep room for the document's markup. */
   readonly maxNoteLength = 30_000;
+  /** The issue key (SD-12). */
+  readonly ticketIdPattern = /^[A-Z][A-Z0-9_]*-\d+$/;
+
+  /** Agents see the issue key, in any case. */
+  async lookUpTicket(value: string): Promise<TicketLookup> {
+    if (!/^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(value)) return { invalid: true };
+    const key = value.toUpperCase();
+    return { ticket: { id: key, number: key } };
+  }
+
+  /** A key that is an issue key (SD-12, in any case). */
+  async ticketFromKey(value: string): Promise<CreatedTicket | undefined> {
+    const key = value.toUpperCase();
+    return this.ticketIdPattern.test(key) ? { id: key, number: key } : undefined;
+  }
+
+  writeBackExtras(rules: WriteBackRules): WriteBackExtras {
+    return { fields: rules.jira.fields, tags: rules.jira.labels };
+  }
+
+  async outcomeUpdate(rule: OutcomeRule, render: (template: string) => Promise<string>): Promise<TicketUpdate> {
+    const j = rule.jira;
+    return j ? { status: j.transition, fields: await renderFields(j.fields, render), addTags: j.labels } : {};
+  }
   private readonly authorization: string;
 
   constructor(private readonly options: JiraClientOptions) {

@@ -3,7 +3,17 @@ import { TicketSystemError } from '../ticket-system.errors';
 import { ticketRequest } from '../ticket-http';
 import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
-import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
+import type { OutcomeRule, WriteBackRules } from '../../config/rules';
+import {
+  renderFields,
+  CreatedTicket,
+  NewTicket,
+  TicketLookup,
+  TicketNote,
+  TicketUpdate,
+  TicketWriter,
+  WriteBackExtras,
+} from '../ticket-writer';
 
 export interface ServiceNowClientOptions {
   instanceUrl: string;
@@ -29,6 +39,37 @@ export class ServiceNowClient implements TicketWriter {
   readonly defaultMaxAttachmentBytes = 1024 * 1024 * 1024;
   /** Journal fields (work_notes) hold 4,000 characters unless an admin raised the limit. */
   readonly maxNoteLength = 4_000;
+  /** The record's sys_id. */
+  readonly ticketIdPattern = /^[0-9a-f]{32}$/;
+
+  /** Agents see the number (INC0012345); a sys_id is taken as it is. */
+  async lookUpTicket(value: string): Promise<TicketLookup> {
+    if (this.ticketIdPattern.test(value)) return { ticket: { id: value, number: value } };
+    if (!/^[A-Za-z]{2,8}\d{5,12}$/.test(value)) return { invalid: true };
+    const record = await this.findByNumber(value.toUpperCase());
+    return record
+      ? { ticket: { id: record.id, number: record.number } }
+      : { missing: `ServiceNow has no record numbered ${value.toUpperCase()}` };
+  }
+
+  /** A key that is a record number (INC0012345), looked up on the instance. */
+  async ticketFromKey(value: string): Promise<CreatedTicket | undefined> {
+    const number = value.toUpperCase();
+    return /^[A-Z]{2,8}\d{5,12}$/.test(number) ? this.findByNumber(number) : undefined;
+  }
+
+  writeBackExtras(rules: WriteBackRules): WriteBackExtras {
+    return { fields: rules.servicenow.fields };
+  }
+
+  async outcomeUpdate(rule: OutcomeRule, render: (template: string) => Promise<string>): Promise<TicketUpdate> {
+    const s = rule.servicenow;
+    if (!s) return {};
+    const fields = await renderFields(s.fields, render);
+    if (s.close_code) fields.close_code = s.close_code;
+    if (s.close_notes !== undefined) fields.close_notes = await render(s.close_notes);
+    return { status: s.state, fields };
+  }
   private token?: { value: string; expiresAt: number };
 
   constructor(private readonly options: ServiceNowClientOptions) {}

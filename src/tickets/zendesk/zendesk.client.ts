@@ -2,7 +2,17 @@ import { ticketRequest } from '../ticket-http';
 import type { RedisClient } from '../../redis/redis-options';
 import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
-import { CreatedTicket, NewTicket, TicketNote, TicketUpdate, TicketWriter } from '../ticket-writer';
+import type { OutcomeRule, WriteBackRules } from '../../config/rules';
+import {
+  renderFields,
+  CreatedTicket,
+  NewTicket,
+  TicketLookup,
+  TicketNote,
+  TicketUpdate,
+  TicketWriter,
+  WriteBackExtras,
+} from '../ticket-writer';
 
 export interface ZendeskClientOptions {
   baseUrl: string;
@@ -36,6 +46,27 @@ export class ZendeskClient implements TicketWriter {
   readonly defaultMaxAttachmentBytes = 50 * 1024 * 1024;
   /** Comments are limited to 64 KB of body; keep a margin for the markup around the text. */
   readonly maxNoteLength = 60_000;
+  readonly ticketIdPattern = /^\d+$/;
+
+  /** Agents see the ticket id itself. */
+  async lookUpTicket(value: string): Promise<TicketLookup> {
+    return /^\d{1,18}$/.test(value) ? { ticket: { id: value, number: value } } : { invalid: true };
+  }
+
+  /** A key that is a ticket id (`123`, `#123`). */
+  async ticketFromKey(value: string): Promise<CreatedTicket | undefined> {
+    const id = /^#?(\d{1,12})$/.exec(value)?.[1];
+    return id ? { id, number: id } : undefined;
+  }
+
+  writeBackExtras(rules: WriteBackRules): WriteBackExtras {
+    return { fields: rules.zendesk.customFields, tags: rules.zendesk.tags };
+  }
+
+  async outcomeUpdate(rule: OutcomeRule, render: (template: string) => Promise<string>): Promise<TicketUpdate> {
+    const z = rule.zendesk;
+    return z ? { status: z.status, fields: await renderFields(z.customFields, render), addTags: z.tags } : {};
+  }
   private readonly authorization: string;
 
   constructor(private readonly options: ZendeskClientOptions) {
