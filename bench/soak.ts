@@ -6,7 +6,9 @@
  * a recording → the transcript note and the recording on the ticket. Prints, per lifecycle kind, the
  * writes expected, seen, lost and duplicated; the appliance's requests by kind and its 429s; requests
  * per lifecycle and the ceiling they set under 15,000 requests/hour; the wall time.
- * Exits 1 when any write was lost or duplicated. A short version for CI waits on 0 lost (bench/RESULTS.md).
+ * Counts once the lifecycle queues have drained (a write waiting out a back-off is not lost), and names the
+ * jobs of any lifecycle short of its writes. Exits 1 when any write was lost or duplicated. The short version
+ * for CI: test/e2e/soak.e2e-spec.ts.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
