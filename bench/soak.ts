@@ -6,11 +6,15 @@
  * a recording → the transcript note and the recording on the ticket. Prints, per lifecycle kind, the
  * writes expected, seen, lost and duplicated; the appliance's requests by kind and its 429s; requests
  * per lifecycle and the ceiling they set under 15,000 requests/hour; the wall time.
- * Exits 1 when any write was lost or duplicated. A short version for CI waits on 0 lost (bench/RESULTS.md).
+ * Counts once the lifecycle queues have drained (a write waiting out a back-off is not lost), and names the
+ * jobs of any lifecycle short of its writes. Exits 1 when any write was lost or duplicated. The short version
+ * for CI: test/e2e/soak.e2e-spec.ts.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { Queue } from 'bullmq';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { QUEUES } from '../src/jobs/queues';
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
 import { freePort } from '../test/support/child';
@@ -30,8 +34,14 @@ export interface SoakOptions {
   concurrency?: number;
   /** A random worker is killed (SIGKILL) and restarted this often; 0: never. */
   killEveryMs?: number;
-  /** Give up waiting for the last writes after this long. */
+  /** Give up waiting for the last writes, and then for the queues to drain, after this long. */
   settleTimeoutMs?: number;
+  /**
+   * Zendesk's Update Ticket limit in the fake and the bridge's ZENDESK_RATE_LIMIT_PER_MINUTE, set together;
+   * 0 (the default) turns both off, so the soak counts losses and not pacing (a lifecycle is 4 writes: 100
+   * lifecycles at 60 a minute would take ~7 min). Pacing has its own tests and bench.
+   */
+  zendeskWritesPerMinute?: number;
   log?: (line: string) => void;
 }
 
@@ -45,7 +55,27 @@ export interface SoakResult {
   workerKills: number;
   webhookAnswers: Record<string, number>;
   wallSeconds: number;
+  /** The bridge's queues when counting: jobs by state. Non-zero waiting/active/delayed means it gave up waiting. */
+  queues: Record<string, Record<string, number>>;
+  /** For each lifecycle with a write missing or doubled: its jobs still in Redis (state, attempts, reason, delay). */
+  suspects: { ticket: string; lsid?: string; comments: number; jobs: JobTrace[] }[];
 }
+
+interface JobTrace {
+  queue: string;
+  id?: string;
+  name: string;
+  state: string;
+  attemptsMade: number;
+  failedReason?: string;
+  delay?: number;
+  /** When a delayed job is due, from its timestamp and delay. */
+  dueInMs?: number;
+}
+
+/** Queues that carry a lifecycle's writes; the soak waits until none has a job waiting, running or delayed. */
+const LIFECYCLE_QUEUES = [QUEUES.ticketEvents, QUEUES.sessionEnd, QUEUES.recordings];
+const UNSETTLED = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 interface Proc {
   role: 'api' | 'worker';
@@ -60,13 +90,23 @@ const requestKind = (r: { path: string; params: Record<string, string> }): strin
   r.params.action ?? (r.params.generate_report ? `report ${r.params.generate_report}` : r.path.replace(/\?.*$/, ''));
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
-  const { lifecycles, concurrency = 20, killEveryMs = 3_000, settleTimeoutMs = 180_000, log = () => undefined } = options;
+  const {
+    lifecycles,
+    concurrency = 20,
+    killEveryMs = 3_000,
+    settleTimeoutMs = 180_000,
+    zendeskWritesPerMinute = 0,
+    log = () => undefined,
+  } = options;
   const main = join(__dirname, '..', 'dist', 'main.js');
   if (!existsSync(main)) throw new Error('dist/main.js is missing: run `npm run build` first');
 
   const appliance = await new FakeAppliance().start();
-  const zendesk = await new FakeZendesk().start();
+  const zendesk = new FakeZendesk();
+  zendesk.updateTicketLimitPerMinute = zendeskWritesPerMinute > 0 ? zendeskWritesPerMinute : Infinity;
+  await zendesk.start();
   const prefix = uniquePrefix('soak');
+  const queues = LIFECYCLE_QUEUES.map((name) => new Queue(name, { connection: { url: REDIS_URL }, prefix }));
   const env = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
@@ -80,6 +120,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     BT_EVENTS_TOKEN: EVENTS_TOKEN,
     BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
     BT_POLL_INTERVAL_SECONDS: '0',
+    ZENDESK_RATE_LIMIT_PER_MINUTE: String(zendeskWritesPerMinute > 0 ? zendeskWritesPerMinute : 100_000),
   };
   const procs: Proc[] = [];
   const start = async (role: Proc['role'], port?: number): Promise<Proc> => {
@@ -178,6 +219,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     clearInterval(killer);
     clearInterval(progress);
     await restarting;
+    // A write not on its ticket yet may be a job waiting out a retry back-off after a kill: count only once
+    // no lifecycle job is waiting, running or delayed (or the wait gave up, which the queue counts show).
+    const queueCounts = async () =>
+      Object.fromEntries(
+        await Promise.all(queues.map(async (q) => [q.name, await q.getJobCounts(...UNSETTLED, 'completed', 'failed')] as const)),
+      );
+    for (const deadline = Date.now() + settleTimeoutMs; ;) {
+      const counts = await queueCounts();
+      const busy = Object.values(counts).reduce((n, c) => n + UNSETTLED.reduce((m, state) => m + (c[state] ?? 0), 0), 0);
+      if (busy === 0 || Date.now() > deadline) break;
+      await sleep(500);
+    }
     // Late duplicates (a job retried after a kill) get a moment to show up.
     await sleep(3_000);
 
@@ -198,6 +251,43 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         kinds[kind].duplicated += Math.max(0, seen - EXPECTED[kind]);
       }
     }
+    const suspects: SoakResult['suspects'] = [];
+    const bad = ids.filter((id) => zendesk.tickets.get(id)!.comments.length !== total);
+    if (bad.length > 0) {
+      const jobs = (
+        await Promise.all(
+          queues.map(async (q) =>
+            Promise.all(
+              (await q.getJobs([...UNSETTLED, 'failed', 'completed']))
+                .filter(Boolean)
+                .map(async (job) => ({ q, job, state: await job.getState() })),
+            ),
+          ),
+        )
+      ).flat();
+      for (const id of bad) {
+        const lsid = lsidOf.get(id);
+        const mine = jobs.filter(({ job }) => {
+          const text = JSON.stringify(job.data) + (job.id ?? '');
+          return text.includes(`"${id}"`) || (lsid !== undefined && text.includes(lsid));
+        });
+        suspects.push({
+          ticket: id,
+          lsid,
+          comments: zendesk.tickets.get(id)!.comments.length,
+          jobs: mine.map(({ q, job, state }) => ({
+            queue: q.name,
+            id: job.id,
+            name: job.name,
+            state,
+            attemptsMade: job.attemptsMade,
+            failedReason: job.failedReason || undefined,
+            delay: job.delay || undefined,
+            dueInMs: state === 'delayed' ? job.timestamp + job.delay - Date.now() : undefined,
+          })),
+        });
+      }
+    }
     const applianceRequests: Record<string, number> = {};
     for (const r of appliance.requests) applianceRequests[requestKind(r)] = (applianceRequests[requestKind(r)] ?? 0) + 1;
     const perLifecycle = appliance.requests.length / lifecycles;
@@ -211,11 +301,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       workerKills,
       webhookAnswers: answers,
       wallSeconds: Number(((Date.now() - began) / 1000).toFixed(1)),
+      queues: await queueCounts(),
+      suspects,
     };
   } finally {
     clearInterval(killer);
     for (const p of procs) p.child.kill('SIGKILL');
-    await Promise.all([appliance.stop(), zendesk.stop()]);
+    await Promise.all([appliance.stop(), zendesk.stop(), ...queues.map((q) => q.close())]);
     await deleteKeys(prefix);
   }
 }
