@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { runJob } from '../jobs/run-job';
 import { TicketEventJob, QUEUES } from '../jobs/queues';
+import { Locks } from '../redis/locks';
 import { SessionKeyService, SessionKeyOutcome } from '../sessions/session-key.service';
 
 /**
@@ -22,6 +23,7 @@ export class TicketEventsProcessor extends WorkerHost implements OnApplicationBo
     private readonly sessions: SessionKeyService,
     private readonly cobrowse: CobrowseService,
     private readonly jump: JumpService,
+    private readonly locks: Locks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -34,10 +36,17 @@ export class TicketEventsProcessor extends WorkerHost implements OnApplicationBo
 
   process(job: Job<TicketEventJob>): Promise<SessionKeyOutcome | CobrowseOutcome | JumpOutcome> {
     const event = job.data;
-    return runJob<SessionKeyOutcome | CobrowseOutcome | JumpOutcome>(this.worker, () => {
-      if (event.action === 'cobrowse.requested') return this.cobrowse.handle(event);
-      if (event.action === 'jump.requested') return this.jump.handle(event);
-      return this.sessions.handle(event);
+    return runJob<SessionKeyOutcome | CobrowseOutcome | JumpOutcome>(this.worker, async () => {
+      // One run of an event at a time: a job BullMQ took for stalled (its lock lost while a Redis failover
+      // went on, say) must not run beside the run that still holds it, or both would write before either
+      // recorded its write. The later run retries, and by then finds the writes done.
+      const outcome = await this.locks.withLock<SessionKeyOutcome | CobrowseOutcome | JumpOutcome>(`ticket-event:${job.id}`, () => {
+        if (event.action === 'cobrowse.requested') return this.cobrowse.handle(event);
+        if (event.action === 'jump.requested') return this.jump.handle(event);
+        return this.sessions.handle(event);
+      });
+      if (!outcome.ran) throw new Error(`ticket event ${job.id} is being run by another worker; retried later`);
+      return outcome.value;
     });
   }
 }
