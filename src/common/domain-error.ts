@@ -4,6 +4,8 @@
  */
 export type DomainErrorKind =
   | 'invalid'
+  /** The caller did not prove who it is (a webhook's signature or secret missing, wrong or stale). */
+  | 'unauthenticated'
   | 'not_found'
   | 'conflict'
   /** The vendor refused what was asked (the appliance's <error>), the caller's request as it stands. */

@@ -6,6 +6,7 @@ import { DomainError, DomainErrorKind } from '../common/domain-error';
 /** The status each kind of domain failure answers with. */
 const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   invalid: 400,
+  unauthenticated: 401,
   not_found: 404,
   conflict: 409,
   refused: 422,

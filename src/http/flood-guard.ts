@@ -1,7 +1,7 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import { HttpStatus, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/load-config';
 import { createRedis } from '../redis/redis-options';
 import { ApiError } from '../common/api-error';
@@ -23,9 +23,37 @@ const guardedBy = (request: FastifyRequest): Guarded | undefined => {
 const source = (request: FastifyRequest): string => normalizeIP(request.ip, 64);
 
 /**
+ * What a webhook request was found to be: `signed` (its sender proved itself) or `rejected` (refused
+ * before that: unsigned, badly signed, stale, unreadable). Each has its own count per source address.
+ */
+export type WebhookVerdict = 'signed' | 'rejected';
+const VERDICT = Symbol('rsb:webhook-verdict');
+type Judged = FastifyRequest & { [VERDICT]?: WebhookVerdict };
+type Admit = (request: FastifyRequest, reply: FastifyReply | undefined, verdict: WebhookVerdict, count: boolean) => Promise<void>;
+const ADMIT = Symbol('rsb:admit-webhook');
+
+const admitter = (request: FastifyRequest): Admit | undefined => (request.server as unknown as Record<symbol, Admit | undefined>)[ADMIT];
+
+/**
+ * Counts a webhook request under its verdict, once; past that count's limit it throws `429` (with
+ * Retry-After). Call it as soon as the verdict is known, before any work: so a flood of rejected requests
+ * spends only their own allowance, never the one signed deliveries from the same address need. A request
+ * never counted here is counted by its answer's status when it ends (body parser errors, the appliance's events).
+ */
+export async function countWebhook(request: FastifyRequest, reply: FastifyReply | undefined, verdict: WebhookVerdict): Promise<void> {
+  await admitter(request)?.(request, reply, verdict, true);
+}
+
+/** `429` at once when the address has spent its signed deliveries' allowance (for routes that learn the verdict only from their work). */
+export async function refuseSpentWebhookBudget(request: FastifyRequest, reply?: FastifyReply): Promise<void> {
+  await admitter(request)?.(request, reply, 'signed', false);
+}
+
+/**
  * The flood guard: per minute, RSB_API_RATE_LIMIT_PER_MINUTE requests per bearer token on /api/ (a caller
  * without a valid token counts against its address, so made-up tokens do not each get a fresh allowance)
- * and RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE per source address on /webhooks/. Counted in Redis, so every pod
+ * and RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE per source address on /webhooks/, signed deliveries and rejected
+ * requests counted apart (countWebhook). Counted in Redis, so every pod
  * shares the counts; keys carry the token's SHA-256, never the token. Over the limit: 429 with
  * Retry-After and the error body. If Redis cannot answer, the guard fails open (the request goes on, a
  * warning is logged once per outage): a webhook then gets what its own Redis write gives (503), never 500.
@@ -68,28 +96,67 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
     nameSpace: `${env.RSB_REDIS_PREFIX}:rate-limit:`,
     timeWindow: 60_000,
     skipOnError: true,
+    // Webhooks are counted by countWebhook once their verdict is known, not on arrival.
     allowList: (request: FastifyRequest) => {
       const guarded = guardedBy(request);
-      return !guarded || !limits[guarded];
+      return !guarded || !limits[guarded] || (guarded === 'webhook' && !(request as Judged)[VERDICT]);
     },
     max: (request: FastifyRequest) => limits[guardedBy(request) ?? 'api'],
     keyGenerator: (request: FastifyRequest) => {
-      if (guardedBy(request) === 'webhook') return `webhook:${source(request)}`;
+      if (guardedBy(request) === 'webhook')
+        return `${(request as Judged)[VERDICT] === 'rejected' ? 'webhook-rejected' : 'webhook'}:${source(request)}`;
       const token = knownBearerToken(request.headers.authorization, tokens);
       return token ? `api-token:${token.toString('hex')}` : `api-address:${source(request)}`;
     },
-    errorResponseBuilder: (request: FastifyRequest, context: { after: string; max: number }) =>
+    errorResponseBuilder: (_request: FastifyRequest, context: { after: string; max: number }) =>
       new ApiError(
         HttpStatus.TOO_MANY_REQUESTS,
         'too_many_requests',
-        `More than ${context.max} requests a minute (${guardedBy(request) === 'webhook' ? 'RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE, per source address' : 'RSB_API_RATE_LIMIT_PER_MINUTE, per token'}); retry in ${context.after}.`,
+        `More than ${context.max} requests a minute (RSB_API_RATE_LIMIT_PER_MINUTE, per token); retry in ${context.after}.`,
       ),
   });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onClose', async () => {
-      closing = true;
-      await redis.quit().catch(() => redis.disconnect());
+  const fastify = app.getHttpAdapter().getInstance();
+  if (limits.webhook) {
+    const check = fastify.createRateLimit();
+    const admit: Admit = async (request, reply, verdict, count) => {
+      const judged = request as Judged;
+      if (count && judged[VERDICT]) return;
+      judged[VERDICT] = verdict;
+      let result: Awaited<ReturnType<typeof check>>;
+      try {
+        result = await check(request, { increment: count });
+      } finally {
+        // A look at the signed count is not a verdict: the request is still counted when it has one.
+        if (!count) judged[VERDICT] = undefined;
+      }
+      if (result.isAllowed) return;
+      // The headers the limiter sends on every other route.
+      const headers: Record<string, string> = {
+        'x-ratelimit-limit': String(result.max),
+        'x-ratelimit-remaining': String(result.isExceeded ? 0 : result.remaining),
+        'x-ratelimit-reset': String(result.ttlInSeconds),
+      };
+      if (!result.isExceeded) {
+        if (count) void reply?.headers(headers);
+        return;
+      }
+      const after = result.ttlInSeconds >= 60 ? '1 minute' : `${result.ttlInSeconds} seconds`;
+      throw new ApiError(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'too_many_requests',
+        `More than ${result.max} ${verdict} webhook requests a minute (RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE, per source address); retry in ${after}.`,
+        undefined,
+        { ...headers, 'retry-after': String(result.ttlInSeconds) },
+      );
+    };
+    fastify.decorate(ADMIT, admit);
+    fastify.addHook('onResponse', async (request, reply) => {
+      if (guardedBy(request) !== 'webhook' || (request as Judged)[VERDICT]) return;
+      await admit(request, undefined, reply.statusCode < 400 ? 'signed' : 'rejected', true).catch(() => undefined);
     });
+  }
+  fastify.addHook('onClose', async () => {
+    closing = true;
+    await redis.quit().catch(() => redis.disconnect());
+  });
 }

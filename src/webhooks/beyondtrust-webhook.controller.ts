@@ -1,7 +1,9 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ref } from '../http/api-docs';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../common/api-error';
+import { countWebhook, refuseSpentWebhookBudget } from '../http/flood-guard';
 import type { IncomingHttpHeaders } from 'node:http';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { BodyRouteConfig, FORM_TYPE, JSON_TYPE } from '../http/body-parsing';
@@ -55,9 +57,19 @@ export class BeyondTrustWebhookController {
     @Body() body: unknown,
     @Query() query: Record<string, unknown>,
     @Headers() headers: IncomingHttpHeaders,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
+    // The token is checked inside the work, so the appliance's own events are counted by their answer
+    // (flood-guard.ts): refused at once here when they spent the address's allowance.
+    await refuseSpentWebhookBudget(req, reply);
     // The appliance posts only its own variables: the token comes in the recipient URL (or from a proxy's header).
     const token = [query.token, headers['x-rsb-events-token']].find((v) => typeof v === 'string') as string | undefined;
-    return this.events.receive({ source: req.ip, token, body });
+    try {
+      return await this.events.receive({ source: req.ip, token, body });
+    } catch (error) {
+      // Who sent it was refused: counted apart, so it never spends the appliance's allowance.
+      if (error instanceof ApiError && [401, 403, 404].includes(error.getStatus())) await countWebhook(req, reply, 'rejected');
+      throw error;
+    }
   }
 }

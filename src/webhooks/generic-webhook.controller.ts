@@ -1,25 +1,16 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
-import { ApiWebhook } from '../http/api-docs';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { APP_CONFIG } from '../config/config.module';
-import { AppConfig } from '../config/load-config';
-import { ApiError } from '../common/api-error';
+import { ApiWebhook } from '../http/api-docs';
 import { CallbackTargets } from '../outbound/callback-targets';
-import { verifyStandardWebhook } from '../common/standard-webhooks';
-import { QUEUES } from '../jobs/queues';
-import { normaliseGeneric } from '../tickets/generic/generic.webhook';
+import { normaliseGeneric, verifyGenericRequest } from '../tickets/generic/generic.webhook';
 import { TicketsService } from '../tickets/tickets.service';
-import { enqueueTicketEvent } from '../jobs/enqueue';
-import { checkBodySize } from './raw-body';
+import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 @Controller('webhooks')
 export class GenericWebhookController {
   constructor(
-    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly webhooks: TicketWebhooks,
     private readonly tickets: TicketsService,
     private readonly callbacks: CallbackTargets,
   ) {}
@@ -45,15 +36,22 @@ export class GenericWebhookController {
   )
   @Post('generic')
   @HttpCode(HttpStatus.ACCEPTED)
-  async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {
-    const env = this.config.env;
-    if (!env.GENERIC_WEBHOOK_SECRET)
-      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)');
-    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    const verified = verifyStandardWebhook(this.tickets.genericSecrets(), headers, raw, env.RSB_WEBHOOK_TOLERANCE_SECONDS);
-    if (!verified.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, verified.code, verified.message);
-    const event = normaliseGeneric(body, verified.id);
-    this.callbacks.checkRequest(event.callbackUrl);
-    return { jobId: await enqueueTicketEvent(this.queue, event, this.config) };
+  receive(
+    @Req() req: WebhookRequest,
+    @Headers() headers: IncomingHttpHeaders,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { env } = this.webhooks.config;
+    return this.webhooks.receive(req, reply, {
+      configured: Boolean(env.GENERIC_WEBHOOK_SECRET),
+      notConfigured: 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)',
+      verify: (raw) => verifyGenericRequest(raw, headers, this.tickets.genericSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
+      accept: (deliveryId) => {
+        const event = normaliseGeneric(body, deliveryId);
+        this.callbacks.checkRequest(event.callbackUrl);
+        return event;
+      },
+    });
   }
 }

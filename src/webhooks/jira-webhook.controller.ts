@@ -1,18 +1,11 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { APP_CONFIG } from '../config/config.module';
-import { AppConfig } from '../config/load-config';
 import { ApiWebhook } from '../http/api-docs';
-import { ApiError } from '../common/api-error';
-import { QUEUES } from '../jobs/queues';
 import { normaliseJira, verifyJiraRequest } from '../tickets/jira/jira.webhook';
 import { TicketsService } from '../tickets/tickets.service';
 import { DeliveryAliases } from './delivery-aliases';
-import { enqueueTicketEvent } from '../jobs/enqueue';
-import { checkBodySize } from './raw-body';
+import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 /** How long an X-Atlassian-Webhook-Identifier stays a name of its delivery: longer than Jira retries one. */
 const IDENTIFIER_ALIAS_SECONDS = 24 * 3600;
@@ -22,8 +15,7 @@ export class JiraWebhookController {
   constructor(
     private readonly tickets: TicketsService,
     private readonly aliases: DeliveryAliases,
-    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly webhooks: TicketWebhooks,
   ) {}
 
   @ApiWebhook(
@@ -53,27 +45,27 @@ export class JiraWebhookController {
   )
   @Post('jira')
   @HttpCode(HttpStatus.ACCEPTED)
-  async receive(
-    @Req() req: FastifyRequest & { rawBody?: Buffer },
+  receive(
+    @Req() req: WebhookRequest,
     @Headers() headers: IncomingHttpHeaders,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const env = this.config.env;
-    if (!this.tickets.jira || !env.JIRA_BASE_URL)
-      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Jira is not configured (set JIRA_BASE_URL)');
-    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    const delivery = verifyJiraRequest(raw, headers, this.tickets.jiraSecrets());
-    const normalised = normaliseJira(body, delivery.id, env.JIRA_BASE_URL, this.config.rules, delivery.signed);
-    if ('ignored' in normalised) {
-      void reply.status(HttpStatus.OK);
-      return { ignored: normalised.ignored };
-    }
-    // The delivery is the signed body: a captured body sent again under a fresh identifier is the same
-    // delivery. A known identifier is the delivery it first came with (a retry Jira signed anew).
-    const deliveryId = delivery.identifier
-      ? await this.aliases.resolve('jira-identifier', delivery.identifier, delivery.id, IDENTIFIER_ALIAS_SECONDS)
-      : delivery.id;
-    return { jobId: await enqueueTicketEvent(this.queue, { ...normalised.event, deliveryId }, this.config) };
+    const { env, rules } = this.webhooks.config;
+    return this.webhooks.receive(req, reply, {
+      configured: this.tickets.jira && env.JIRA_BASE_URL,
+      notConfigured: 'Jira is not configured (set JIRA_BASE_URL)',
+      verify: (raw) => verifyJiraRequest(raw, headers, this.tickets.jiraSecrets()),
+      accept: async (delivery, baseUrl) => {
+        const normalised = normaliseJira(body, delivery.id, baseUrl, rules, delivery.signed);
+        if ('ignored' in normalised) return normalised;
+        // The delivery is the signed body: a captured body sent again under a fresh identifier is the same
+        // delivery. A known identifier is the delivery it first came with (a retry Jira signed anew).
+        const deliveryId = delivery.identifier
+          ? await this.aliases.resolve('jira-identifier', delivery.identifier, delivery.id, IDENTIFIER_ALIAS_SECONDS)
+          : delivery.id;
+        return { ...normalised.event, deliveryId };
+      },
+    });
   }
 }

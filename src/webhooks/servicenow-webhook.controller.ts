@@ -1,24 +1,16 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
-import { ApiWebhook } from '../http/api-docs';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { APP_CONFIG } from '../config/config.module';
-import { AppConfig } from '../config/load-config';
-import { ApiError } from '../common/api-error';
-import { QUEUES } from '../jobs/queues';
+import { ApiWebhook } from '../http/api-docs';
 import { normaliseServiceNow, verifyServiceNowRequest } from '../tickets/servicenow/servicenow.webhook';
 import { TicketsService } from '../tickets/tickets.service';
-import { enqueueTicketEvent } from '../jobs/enqueue';
-import { checkBodySize } from './raw-body';
+import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 @Controller('webhooks')
 export class ServiceNowWebhookController {
   constructor(
     private readonly tickets: TicketsService,
-    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly webhooks: TicketWebhooks,
   ) {}
 
   /** A Business Rule's request: authenticate, validate, normalise, enqueue, 202. */
@@ -49,23 +41,28 @@ export class ServiceNowWebhookController {
   )
   @Post('servicenow')
   @HttpCode(HttpStatus.ACCEPTED)
-  async receive(@Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders, @Body() body: unknown) {
-    const env = this.config.env;
-    if (!this.tickets.servicenow || !env.SERVICENOW_INSTANCE_URL || !env.SERVICENOW_WEBHOOK_SECRET) {
-      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'ServiceNow is not configured (set SERVICENOW_INSTANCE_URL)');
-    }
-    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    // The delivery is the signed body's delivery_id: an identical request is the same delivery for as
-    // long as its work is recorded (30 days). Only a signed X-RSB-Timestamp stops a replay after that.
-    verifyServiceNowRequest(
-      raw,
-      headers,
-      this.tickets.servicenowSecrets(),
-      env.RSB_WEBHOOK_TOLERANCE_SECONDS,
-      Date.now(),
-      env.SERVICENOW_REQUIRE_TIMESTAMP,
-    );
-    const event = normaliseServiceNow(body, env.SERVICENOW_INSTANCE_URL, env.SERVICENOW_TABLE);
-    return { jobId: await enqueueTicketEvent(this.queue, event, this.config) };
+  receive(
+    @Req() req: WebhookRequest,
+    @Headers() headers: IncomingHttpHeaders,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { env } = this.webhooks.config;
+    return this.webhooks.receive(req, reply, {
+      configured: this.tickets.servicenow && env.SERVICENOW_WEBHOOK_SECRET && env.SERVICENOW_INSTANCE_URL,
+      notConfigured: 'ServiceNow is not configured (set SERVICENOW_INSTANCE_URL)',
+      // The delivery is the signed body's delivery_id: an identical request is the same delivery for as
+      // long as its work is recorded (30 days). Only a signed X-RSB-Timestamp stops a replay after that.
+      verify: (raw) =>
+        verifyServiceNowRequest(
+          raw,
+          headers,
+          this.tickets.servicenowSecrets(),
+          env.RSB_WEBHOOK_TOLERANCE_SECONDS,
+          Date.now(),
+          env.SERVICENOW_REQUIRE_TIMESTAMP,
+        ),
+      accept: (_, instanceUrl) => normaliseServiceNow(body, instanceUrl, env.SERVICENOW_TABLE),
+    });
   }
 }

@@ -6,6 +6,7 @@ import { BeyondTrustWebhookController } from './beyondtrust-webhook.controller';
 import { DeliveryAliases } from './delivery-aliases';
 import { GenericWebhookController } from './generic-webhook.controller';
 import { JiraWebhookController } from './jira-webhook.controller';
+import { TicketWebhooks } from './ticket-webhook';
 import { ServiceNowWebhookController } from './servicenow-webhook.controller';
 import { ZendeskWebhookController } from './zendesk-webhook.controller';
 
@@ -18,5 +19,9 @@ const controllers = [
 ];
 
 /** Inbound webhooks: verify, validate, enqueue, 202. */
-@Module({ imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), SessionEndModule], controllers, providers: [DeliveryAliases] })
+@Module({
+  imports: [BullModule.registerQueue({ name: QUEUES.ticketEvents }), SessionEndModule],
+  controllers,
+  providers: [DeliveryAliases, TicketWebhooks],
+})
 export class WebhooksModule {}

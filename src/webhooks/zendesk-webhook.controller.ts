@@ -1,18 +1,11 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiWebhook } from '../http/api-docs';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { APP_CONFIG } from '../config/config.module';
-import { AppConfig } from '../config/load-config';
-import { ApiError } from '../common/api-error';
-import { QUEUES } from '../jobs/queues';
+import { ApiWebhook } from '../http/api-docs';
 import { TicketsService } from '../tickets/tickets.service';
 import { normaliseZendesk, verifyZendeskSignature } from '../tickets/zendesk/zendesk.webhook';
 import { DeliveryAliases } from './delivery-aliases';
-import { enqueueTicketEvent } from '../jobs/enqueue';
-import { checkBodySize } from './raw-body';
+import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 /** How long an invocation id stays a name of its delivery: longer than Zendesk keeps retrying one. */
 const INVOCATION_ALIAS_SECONDS = 24 * 3600;
@@ -22,8 +15,7 @@ export class ZendeskWebhookController {
   constructor(
     private readonly tickets: TicketsService,
     private readonly aliases: DeliveryAliases,
-    @InjectQueue(QUEUES.ticketEvents) private readonly queue: Queue,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly webhooks: TicketWebhooks,
   ) {}
 
   /** Verify the signature on the raw body, validate, normalise, enqueue, answer 202: nothing slow here. */
@@ -58,25 +50,25 @@ export class ZendeskWebhookController {
   )
   @Post('zendesk')
   @HttpCode(HttpStatus.ACCEPTED)
-  async receive(
-    @Req() req: FastifyRequest & { rawBody?: Buffer },
+  receive(
+    @Req() req: WebhookRequest,
     @Headers() headers: IncomingHttpHeaders,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const env = this.config.env;
-    if (!this.tickets.zendesk || !env.ZENDESK_BASE_URL)
-      throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'Zendesk is not configured (set ZENDESK_BASE_URL)');
-    const raw = checkBodySize(req, env.RSB_WEBHOOK_MAX_BYTES);
-    const delivery = verifyZendeskSignature(raw, headers, this.tickets.zendeskSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS);
-    const normalised = normaliseZendesk(body, delivery.id, env.ZENDESK_BASE_URL, this.config.rules);
-    if ('ignored' in normalised) {
-      void reply.status(HttpStatus.OK);
-      return { ignored: normalised.ignored };
-    }
-    // The delivery is what the signature covers, so fresh invocation ids on a captured request change
-    // nothing. A known invocation id is the delivery it first came with: a retry Zendesk signed anew.
-    const deliveryId = await this.aliases.resolve('zendesk-invocation', delivery.invocationId, delivery.id, INVOCATION_ALIAS_SECONDS);
-    return { jobId: await enqueueTicketEvent(this.queue, { ...normalised.event, deliveryId }, this.config) };
+    const { env, rules } = this.webhooks.config;
+    return this.webhooks.receive(req, reply, {
+      configured: this.tickets.zendesk && env.ZENDESK_BASE_URL,
+      notConfigured: 'Zendesk is not configured (set ZENDESK_BASE_URL)',
+      verify: (raw) => verifyZendeskSignature(raw, headers, this.tickets.zendeskSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
+      accept: async (delivery, baseUrl) => {
+        const normalised = normaliseZendesk(body, delivery.id, baseUrl, rules);
+        if ('ignored' in normalised) return normalised;
+        // The delivery is what the signature covers, so fresh invocation ids on a captured request change
+        // nothing. A known invocation id is the delivery it first came with: a retry Zendesk signed anew.
+        const deliveryId = await this.aliases.resolve('zendesk-invocation', delivery.invocationId, delivery.id, INVOCATION_ALIAS_SECONDS);
+        return { ...normalised.event, deliveryId };
+      },
+    });
   }
 }

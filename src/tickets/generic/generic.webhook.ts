@@ -1,10 +1,20 @@
 import { Transform, Type } from 'class-transformer';
+import type { IncomingHttpHeaders } from 'node:http';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
 import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
 import { fieldStrings } from '../field-strings';
+import { verifyStandardWebhook } from '../../common/standard-webhooks';
+import { unauthenticated } from '../webhook.errors';
+
+/** Signed the Standard Webhooks way with GENERIC_WEBHOOK_SECRET (or the previous one): the delivery id is webhook-id. */
+export function verifyGenericRequest(rawBody: Buffer, headers: IncomingHttpHeaders, secrets: string[], toleranceSeconds: number): string {
+  const verified = verifyStandardWebhook(secrets, headers, rawBody, toleranceSeconds);
+  if (!verified.ok) throw unauthenticated(verified.code, verified.message);
+  return verified.id;
+}
 
 const blank = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 

@@ -1,10 +1,9 @@
-import { HttpStatus } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules } from '../../config/rules';
-import { ApiError } from '../../common/api-error';
+import { unauthenticated } from '../webhook.errors';
 import { TicketEvent } from '../ticket-event';
 import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
 import { fieldStrings } from '../field-strings';
@@ -45,11 +44,7 @@ export function verifyJiraRequest(rawBody: Buffer, headers: IncomingHttpHeaders,
     for (const secret of secrets)
       valid = (hex !== undefined && same(createHmac('sha256', secret).update(rawBody).digest(), Buffer.from(hex, 'hex'))) || valid;
     if (!valid)
-      throw new ApiError(
-        HttpStatus.UNAUTHORIZED,
-        'invalid_signature',
-        'X-Hub-Signature is not sha256=<hex HMAC-SHA256 of the body> with JIRA_WEBHOOK_SECRET',
-      );
+      throw unauthenticated('invalid_signature', 'X-Hub-Signature is not sha256=<hex HMAC-SHA256 of the body> with JIRA_WEBHOOK_SECRET');
     const identifier = headers[IDENTIFIER_HEADER];
     return { id, identifier: typeof identifier === 'string' && identifier ? identifier : undefined, signed: true };
   }
@@ -58,10 +53,9 @@ export function verifyJiraRequest(rawBody: Buffer, headers: IncomingHttpHeaders,
     let valid = false;
     for (const secret of secrets) valid = same(digest(header), digest(secret)) || valid;
     if (valid) return { id, signed: false };
-    throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'X-RSB-Webhook-Secret is not JIRA_WEBHOOK_SECRET');
+    throw unauthenticated('invalid_secret', 'X-RSB-Webhook-Secret is not JIRA_WEBHOOK_SECRET');
   }
-  throw new ApiError(
-    HttpStatus.UNAUTHORIZED,
+  throw unauthenticated(
     'unauthenticated',
     'Sign with the webhook secret (X-Hub-Signature) or send X-RSB-Webhook-Secret (see docs/jira.md)',
   );
@@ -121,7 +115,7 @@ export function normaliseJira(
   if (signed && b.timestamp !== undefined) {
     const sent = Number(b.timestamp);
     if (!Number.isFinite(sent) || now - sent > MAX_BODY_AGE_MS)
-      throw new ApiError(HttpStatus.UNAUTHORIZED, 'stale_timestamp', 'The webhook body is older than 7 days; replays are refused');
+      throw unauthenticated('stale_timestamp', 'The webhook body is older than 7 days; replays are refused');
   }
   const fields = b.issue.fields ?? {};
   const labels = Array.isArray(fields.labels) ? fields.labels.filter((l): l is string => typeof l === 'string') : [];

@@ -1,9 +1,8 @@
-import { HttpStatus } from '@nestjs/common';
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiError } from '../../common/api-error';
+import { unauthenticated, invalidWebhook } from '../webhook.errors';
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
@@ -43,8 +42,7 @@ export function verifyServiceNowRequest(
   const signature = headers[SIGNATURE_HEADER];
   const timestamp = headers[TIMESTAMP_HEADER];
   if (requireTimestamp && (typeof signature !== 'string' || typeof timestamp !== 'string'))
-    throw new ApiError(
-      HttpStatus.UNAUTHORIZED,
+    throw unauthenticated(
       'timestamp_required',
       'Sign the request with X-RSB-Signature over "<X-RSB-Timestamp>.<body>" (SERVICENOW_REQUIRE_TIMESTAMP is on; see docs/servicenow.md)',
     );
@@ -55,40 +53,30 @@ export function verifyServiceNowRequest(
         /^\d{1,12}$/.test(timestamp) &&
         anyMatches(presented, (secret) => createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest(), secrets);
       if (!valid)
-        throw new ApiError(
-          HttpStatus.UNAUTHORIZED,
+        throw unauthenticated(
           'invalid_signature',
           'X-RSB-Signature does not match "<X-RSB-Timestamp>.<body>" signed with SERVICENOW_WEBHOOK_SECRET',
         );
       // After the signature, so unsigned requests learn nothing of our clock.
       if (Math.abs(now / 1000 - Number(timestamp)) > toleranceSeconds)
-        throw new ApiError(
-          HttpStatus.UNAUTHORIZED,
-          'stale_timestamp',
-          `X-RSB-Timestamp is more than ${toleranceSeconds} s from our clock; replays are refused`,
-        );
+        throw unauthenticated('stale_timestamp', `X-RSB-Timestamp is more than ${toleranceSeconds} s from our clock; replays are refused`);
       return;
     }
     if (anyMatches(presented, (secret) => createHmac('sha256', secret).update(rawBody).digest(), secrets)) return;
-    throw new ApiError(
-      HttpStatus.UNAUTHORIZED,
-      'invalid_signature',
-      'X-RSB-Signature does not match the body signed with SERVICENOW_WEBHOOK_SECRET',
-    );
+    throw unauthenticated('invalid_signature', 'X-RSB-Signature does not match the body signed with SERVICENOW_WEBHOOK_SECRET');
   }
   const header = headers[SECRET_HEADER];
   if (typeof header === 'string') {
     if (anyMatches(digest(header), digest, secrets)) return;
-    throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'X-RSB-Webhook-Secret is not SERVICENOW_WEBHOOK_SECRET');
+    throw unauthenticated('invalid_secret', 'X-RSB-Webhook-Secret is not SERVICENOW_WEBHOOK_SECRET');
   }
   const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '');
   if (basic) {
     const password = Buffer.from(basic[1], 'base64').toString('utf8').split(/:(.*)/s)[1] ?? '';
     if (anyMatches(digest(password), digest, secrets)) return;
-    throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_secret', 'The Basic auth password is not SERVICENOW_WEBHOOK_SECRET');
+    throw unauthenticated('invalid_secret', 'The Basic auth password is not SERVICENOW_WEBHOOK_SECRET');
   }
-  throw new ApiError(
-    HttpStatus.UNAUTHORIZED,
+  throw unauthenticated(
     'unauthenticated',
     'Authenticate with X-RSB-Signature, X-RSB-Webhook-Secret or Basic auth (see docs/servicenow.md)',
   );
@@ -127,8 +115,7 @@ const priorityLabel = (value?: string) =>
 
 export function normaliseServiceNow(body: unknown, instanceUrl: string, table: string): TicketEvent {
   const b = validatedBody(ServiceNowBody, body);
-  if (b.table && b.table !== table)
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', `table ${b.table} is not the configured SERVICENOW_TABLE (${table})`);
+  if (b.table && b.table !== table) throw invalidWebhook(`table ${b.table} is not the configured SERVICENOW_TABLE (${table})`);
   const fields = fieldStrings(b.fields);
   return {
     system: 'servicenow',

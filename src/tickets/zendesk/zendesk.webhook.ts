@@ -1,4 +1,3 @@
-import { HttpStatus } from '@nestjs/common';
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
@@ -6,7 +5,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
 import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
-import { ApiError } from '../../common/api-error';
+import { unauthenticated, invalidWebhook } from '../webhook.errors';
 import { TicketEvent } from '../ticket-event';
 import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
 import { fieldStrings } from '../field-strings';
@@ -44,11 +43,7 @@ export function verifyZendeskSignature(
   const signature = String(headers[HEADER.signature] ?? '');
   const timestamp = String(headers[HEADER.timestamp] ?? '');
   if (!signature || !timestamp) {
-    throw new ApiError(
-      HttpStatus.UNAUTHORIZED,
-      'invalid_signature',
-      'X-Zendesk-Webhook-Signature and X-Zendesk-Webhook-Signature-Timestamp are required',
-    );
+    throw unauthenticated('invalid_signature', 'X-Zendesk-Webhook-Signature and X-Zendesk-Webhook-Signature-Timestamp are required');
   }
   const presented = Buffer.from(signature, 'base64');
   let valid = false;
@@ -56,23 +51,17 @@ export function verifyZendeskSignature(
     const expected = createHmac('sha256', secret).update(timestamp).update(rawBody).digest();
     valid = (expected.length === presented.length && timingSafeEqual(expected, presented)) || valid;
   }
-  if (!valid)
-    throw new ApiError(
-      HttpStatus.UNAUTHORIZED,
-      'invalid_signature',
-      'The Zendesk webhook signature does not match the configured signing secret',
-    );
+  if (!valid) throw unauthenticated('invalid_signature', 'The Zendesk webhook signature does not match the configured signing secret');
   // Checked after the signature, so an attacker learns nothing about our clock from unsigned requests.
   const sent = Date.parse(timestamp);
   if (!Number.isFinite(sent) || Math.abs(now - sent) > toleranceSeconds * 1000) {
-    throw new ApiError(
-      HttpStatus.UNAUTHORIZED,
+    throw unauthenticated(
       'stale_timestamp',
       `The webhook timestamp ${timestamp} is more than ${toleranceSeconds} s from our clock; replays are refused`,
     );
   }
   const invocationId = String(headers[HEADER.invocation] ?? '');
-  if (!invocationId) throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'X-Zendesk-Webhook-Invocation-Id is required');
+  if (!invocationId) throw invalidWebhook('X-Zendesk-Webhook-Invocation-Id is required');
   return { id: createHash('sha256').update(timestamp).update(rawBody).digest('hex'), invocationId };
 }
 
@@ -151,7 +140,7 @@ export type Normalised = { event: TicketEvent } | { ignored: string };
 /** Turns a verified Zendesk body into a TicketEvent (of the delivery `deliveryId`), or says why it asks for nothing. */
 export function normaliseZendesk(body: unknown, deliveryId: string, baseUrl: string, rules: Rules): Normalised {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'The webhook body must be a JSON object.');
+    throw invalidWebhook('The webhook body must be a JSON object.');
   }
   const ticketUrl = (id: string) => `${baseUrl.replace(/\/$/, '')}/agent/tickets/${id}`;
 

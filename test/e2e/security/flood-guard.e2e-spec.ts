@@ -4,6 +4,7 @@ import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { json } from '../../support/http';
 import { REDIS_URL, uniquePrefix } from '../../support/redis';
+import { standardWebhookHeaders } from '../../../src/common/standard-webhooks';
 import { rawRequest, closeRawRequests } from '../../support/routes';
 import { TcpProxy } from '../../support/tcp-proxy';
 
@@ -113,6 +114,63 @@ describe('Flood guard', () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await json(refused)).error).toEqual({ code: 'too_many_requests', message: expect.stringContaining('per source address') });
     });
+  });
+
+  describe('on /webhooks, rejected requests apart from signed deliveries', () => {
+    const secret = `whsec_${Buffer.from('generic-secret-0123456789').toString('base64')}`;
+    let sut: RunningApp;
+    beforeAll(async () => {
+      sut = await startApp({ RSB_ROLE: 'api', RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE: '4', GENERIC_WEBHOOK_SECRET: secret });
+    });
+    afterAll(() => sut.close());
+
+    const signed = (id: string) => {
+      const body = JSON.stringify({ action: 'session.requested', ticket: { id: `T-${id}` } });
+      return fetch(`${sut.url}/webhooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(secret, `delivery-${id}`, body) },
+        body,
+      });
+    };
+    const forged = (i: number) =>
+      fetch(`${sut.url}/webhooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': `x-${i}`, 'webhook-timestamp': '1', 'webhook-signature': 'v1,AAAA' },
+        body: '{}',
+      });
+
+    it('an unsigned flood from the same address does not make a signed delivery get 429', async () => {
+      const flood: number[] = [];
+      for (let i = 0; i < 12; i += 1) flood.push(await (i % 3 === 0 ? forged(i) : hook(sut)).then((r) => r.status));
+      expect(flood.slice(0, 4)).toEqual([401, 401, 401, 401]);
+      expect(new Set(flood.slice(4))).toEqual(new Set([429]));
+      // Not even a body that does not parse spends the signed allowance (counted by its answer).
+      const unreadable = await fetch(`${sut.url}/webhooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      });
+      expect(unreadable.status).toBe(400);
+
+      const accepted = await signed('1');
+      expect(accepted.status).toBe(202);
+      expect(await json(accepted)).toEqual({ jobId: expect.any(String) });
+    });
+
+    it('still holds signed deliveries to their own allowance', async () => {
+      const answers: number[] = [];
+      for (const id of ['2', '3', '4', '5']) answers.push((await signed(id)).status);
+      expect(answers).toEqual([202, 202, 202, 429]);
+      const refused = await signed('6');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await json(refused)).error).toEqual({ code: 'too_many_requests', message: expect.stringContaining('per source address') });
+      // Once the signed allowance is spent, the address waits whatever it sends.
+      expect((await hook(sut)).status).toBe(429);
+    });
+
+    const hook = (app: RunningApp) =>
+      fetch(`${app.url}/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   });
 
   describe('when Redis is away', () => {

@@ -6,6 +6,7 @@ import { TicketRequestError } from '../../../src/tickets/ticket-request.errors';
 describe('toErrorResponse: domain errors', () => {
   it.each([
     ['invalid', 400],
+    ['unauthenticated', 401],
     ['not_found', 404],
     ['conflict', 409],
     ['refused', 422],

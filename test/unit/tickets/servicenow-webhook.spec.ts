@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { ApiError } from '../../../src/common/api-error';
+import { TicketWebhookError } from '../../../src/tickets/webhook.errors';
 import { verifyServiceNowRequest } from '../../../src/tickets/servicenow/servicenow.webhook';
 
 const SECRET = 'servicenow-secret-0123456789';
@@ -21,7 +21,7 @@ const refusal = (headers: Record<string, string>, requireTimestamp: boolean): st
     verifyServiceNowRequest(BODY, headers, [SECRET], TOLERANCE, NOW, requireTimestamp);
     return undefined;
   } catch (error) {
-    if (error instanceof ApiError) return error.code;
+    if (error instanceof TicketWebhookError) return error.code;
     throw error;
   }
 };
