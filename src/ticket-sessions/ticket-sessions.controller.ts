@@ -94,15 +94,12 @@ export class TicketSessionsController {
     @Body() body: TicketActionRequestDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    this.callbacks.checkRequest(body.callbackUrl);
-    try {
+    return this.act(body, async () => {
       const outcome = await this.service.jump(system, ticketId, body, idempotencyKey);
       if (!outcome.url)
         throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'jump_refused', `The Jump could not be prepared: ${outcome.failure}`);
       return { url: outcome.url, externalKey: outcome.externalKey };
-    } catch (error) {
-      answer(error);
-    }
+    });
   }
 
   /**
@@ -135,8 +132,7 @@ export class TicketSessionsController {
     @Body() body: TicketActionRequestDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    this.callbacks.checkRequest(body.callbackUrl);
-    try {
+    return this.act(body, async () => {
       const outcome = await this.service.cobrowseFor(system, ticketId, body, idempotencyKey);
       if (outcome.note === 'no_visitor')
         throw new ApiError(
@@ -146,8 +142,16 @@ export class TicketSessionsController {
         );
       if (outcome.note === 'refused') throw new ApiError(HttpStatus.BAD_GATEWAY, 'upscope_refused', 'Upscope refused to make a watch URL');
       return { watchUrl: outcome.watchUrl, visitor: outcome.visitor };
+    });
+  }
+
+  /** A button's action: its callback URL allowed first, then the vendor errors it meets answered as `answer` explains them. */
+  private async act<T>(body: TicketActionRequestDto, run: () => Promise<T>): Promise<T> {
+    this.callbacks.checkRequest(body.callbackUrl);
+    try {
+      return await run();
     } catch (error) {
-      answer(error);
+      return answer(error);
     }
   }
 }
