@@ -87,9 +87,24 @@ export class ServiceNowWriteBack {
   @IsOptional() @IsObject() fields?: Record<string, string>;
 }
 
+/**
+ * A Jira field's value as its REST API takes it: a Liquid string for text fields, or the field's own JSON
+ * shape (`{ value: Hardware }` for a select list, a list of those for a multi-select, a number), passed
+ * through as JSON with each string inside rendered as Liquid.
+ */
+export type JiraFieldValue = string | number | boolean | null | JiraFieldValue[] | { [key: string]: JiraFieldValue };
+
+/** Each string in a field value with its path: the Liquid templates in it. */
+export function fieldTemplates(value: unknown, path: string): [string, string][] {
+  if (typeof value === 'string') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => fieldTemplates(v, `${path}.${i}`));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => fieldTemplates(v, `${path}.${k}`));
+  return [];
+}
+
 export class JiraWriteBack {
-  /** Issue field id (customfield_10042) → Liquid value, set with the internal note. */
-  @IsOptional() @IsObject() fields?: Record<string, string>;
+  /** Issue field id (customfield_10042) → Liquid value or the field's JSON shape, set with the internal note. */
+  @IsOptional() @IsObject() fields?: Record<string, JiraFieldValue>;
   /** Labels added to the issue (never replacing its own). */
   @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
 }
@@ -175,8 +190,8 @@ export class ServiceNowOutcome {
 export class JiraOutcome {
   /** A workflow transition by name or id. */
   @IsOptional() @IsString() transition?: string;
-  /** Field id → Liquid value. */
-  @IsOptional() @IsObject() fields?: Record<string, string>;
+  /** Field id → Liquid value or the field's JSON shape (see JiraFieldValue). */
+  @IsOptional() @IsObject() fields?: Record<string, JiraFieldValue>;
   @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
 }
 
@@ -251,7 +266,7 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
     ...Object.entries(rules.writeBack?.servicenow?.fields ?? {}).map(
       ([k, v]) => [`writeBack.servicenow.fields.${k}`, v] as [string, unknown],
     ),
-    ...Object.entries(rules.writeBack?.jira?.fields ?? {}).map(([k, v]) => [`writeBack.jira.fields.${k}`, v] as [string, unknown]),
+    ...Object.entries(rules.writeBack?.jira?.fields ?? {}).flatMap(([k, v]) => fieldTemplates(v, `writeBack.jira.fields.${k}`)),
     ...[
       ...(rules.outcomes?.rules ?? []).entries(),
       ...(rules.outcomes?.expiredKey ? [['expiredKey', rules.outcomes.expiredKey] as const] : []),
@@ -261,7 +276,7 @@ export function validateRules(raw: Record<string, unknown>): { rules: Rules; pro
         ['servicenow.close_notes', r.servicenow?.close_notes],
         ...Object.entries({ ...r.zendesk?.customFields }).map(([k, v]) => [`zendesk.customFields.${k}`, v]),
         ...Object.entries({ ...r.servicenow?.fields }).map(([k, v]) => [`servicenow.fields.${k}`, v]),
-        ...Object.entries({ ...r.jira?.fields }).map(([k, v]) => [`jira.fields.${k}`, v]),
+        ...Object.entries({ ...r.jira?.fields }).flatMap(([k, v]) => fieldTemplates(v, `jira.fields.${k}`)),
       ].map(([k, v]) => [`outcomes.${typeof i === 'number' ? `rules.${i}` : i}.${k}`, v] as [string, unknown]),
     ),
   ];

@@ -4,8 +4,8 @@ import type { OutcomeRule, WriteBackRules } from '../config/rules';
 /** What the session flows write on a ticket; each ticket system implements it its own way. */
 export interface TicketUpdate {
   comment?: { body: string; public: boolean };
-  /** System-specific field id → value. */
-  fields?: Record<string, string>;
+  /** System-specific field id → value: a string, or the JSON the system's API takes for the field (Jira). */
+  fields?: Record<string, unknown>;
   /** Tags to add (never replacing the ticket's own). */
   addTags?: string[];
   /** Moves the ticket on: Zendesk `status`, ServiceNow `state`, a Jira workflow transition (name or id). */
@@ -57,14 +57,21 @@ export interface CreatedTicket {
 /** What an agent's ticket id or number names on a system: the ticket, not this system's format, or no such ticket (why). */
 export type TicketLookup = { ticket: { id: string; number: string } } | { invalid: true } | { missing: string };
 
-/** Each template of a field map rendered. */
+/** Each template of a field map rendered: a string value is a template; in a JSON value, each string in it is. */
 export async function renderFields(
-  templates: Record<string, string> | undefined,
+  templates: Record<string, unknown> | undefined,
   render: (template: string) => Promise<string>,
-): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(templates ?? {})) out[k] = await render(v);
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(templates ?? {})) out[k] = await renderValue(v, render);
   return out;
+}
+
+async function renderValue(value: unknown, render: (template: string) => Promise<string>): Promise<unknown> {
+  if (typeof value === 'string') return render(value);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => renderValue(v, render)));
+  if (value && typeof value === 'object') return renderFields(value as Record<string, unknown>, render);
+  return value;
 }
 
 /** The write-back rules' extras for a system: its field templates (Liquid, by field id) and the tags or labels it adds. */

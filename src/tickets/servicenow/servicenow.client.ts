@@ -1,6 +1,6 @@
 import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { TicketSystemError } from '../ticket-system.errors';
-import { ticketRequest } from '../ticket-http';
+import { basicAuth, ticketRequest, underBase } from '../ticket-http';
 import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
 import type { OutcomeRule, WriteBackRules } from '../../config/rules';
@@ -75,7 +75,7 @@ export class ServiceNowClient implements TicketWriter {
   constructor(private readonly options: ServiceNowClientOptions) {}
 
   private get base(): string {
-    return this.options.instanceUrl.replace(/\/$/, '');
+    return underBase(this.options.instanceUrl);
   }
 
   private recordUrl(sysId = ''): string {
@@ -87,7 +87,7 @@ export class ServiceNowClient implements TicketWriter {
   }
 
   private async patch(sysId: string, update: TicketUpdate, lane: 'interactive' | 'batch'): Promise<void> {
-    const body: Record<string, string> = { ...update.fields, ...(update.status ? { state: update.status } : {}) };
+    const body: Record<string, unknown> = { ...update.fields, ...(update.status ? { state: update.status } : {}) };
     if (update.comment) body[update.comment.public ? 'comments' : 'work_notes'] = update.comment.body;
     if (!Object.keys(body).length) return;
     await this.paced(lane, () => this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body }));
@@ -221,7 +221,7 @@ export class ServiceNowClient implements TicketWriter {
 
   private async authorization(): Promise<string> {
     const o = this.options;
-    if (!o.clientId) return `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
+    if (!o.clientId) return basicAuth(o.username, o.password);
     if (this.token && this.token.expiresAt > Date.now() + 60_000) return `Bearer ${this.token.value}`;
     const response = await ticketRequest<{ access_token?: string; expires_in?: number }>(this.system, {
       method: 'POST',

@@ -117,7 +117,7 @@ outcomes:
     - name: fixed
       match: { outcomes: [ended], minDurationSeconds: 60, repSurvey: { Resolved: [yes, "yes, permanently"] } }
       note: "Resolved in remote support session {{ session.lsid }} after {{ outcome.durationSeconds }} s"
-      jira: { transition: Resolve, fields: { customfield_10042: "{{ session.lsid }}" } }
+      jira: { transition: Resolve, fields: { customfield_10042: "{{ session.lsid }}", customfield_10051: { value: "Fixed in {{ session.lsid }}" } } }
       zendesk: { status: solved, tags: [rs_solved] }
       servicenow: { state: "6", close_code: Solved (Permanently), close_notes: "Fixed by {{ session.reps[0].name }}" }
     - name: close-now
@@ -174,6 +174,7 @@ outcomes:
     expect((await resync(s.lsid)).status).toBe(202);
     await until(async () => issue.fields.status.name === 'Resolved', 15_000, 'the transition');
     expect(issue.fields.customfield_10042).toBe(s.lsid);
+    expect(issue.fields.customfield_10051).toEqual({ value: `Fixed in ${s.lsid}` });
     const notes = issue.comments.filter((c) => c.text.includes('Resolved in remote support session'));
     expect(notes).toHaveLength(1);
     expect(notes[0].text).toContain('after 120 s');

@@ -25,7 +25,10 @@ triggers:
   jiraLabels: { remote_support: session.requested, needs_help: session.requested }
 writeBack:
   jira:
-    fields: { customfield_10042: "{{ key.shortKey }}" }
+    fields:
+      customfield_10042: "{{ key.shortKey }}"
+      customfield_10051: { value: 'Remote "{{ ticket.number }}"' }
+      customfield_10052: [{ value: Hardware }, { id: "10071" }]
     labels: [rs_key_sent]
 outcomes:
   expiredKey: { note: "Key {{ key.shortKey }} expired unused." }
@@ -81,6 +84,9 @@ describe('Jira issue → BeyondTrust session key', () => {
     expect(note.internal).toBe(true);
     expect(note.text).toContain(`Remote support session key ${shortKey} created for queue team:1`);
     expect(issue.fields.customfield_10042).toBe(shortKey);
+    // Select lists take the JSON shape Jira documents, strings in it rendered.
+    expect(issue.fields.customfield_10051).toEqual({ value: 'Remote "SD-1"' });
+    expect(issue.fields.customfield_10052).toEqual([{ value: 'Hardware' }, { id: '10071' }]);
     expect(issue.fields.labels).toEqual(['remote_support', 'rs_key_sent']);
     // outcomes.expiredKey is set: the key is watched until it expires (a day, the fake's default).
     const watched = await sut.app.get(LinkStore).expired(Date.now() + 2 * 24 * 3600 * 1000);
