@@ -16,3 +16,14 @@ export async function ticketRequest<T = unknown>(system: string, config: AxiosRe
     throw new TicketSystemError(system, f.message, f.retryable, f.status, f.retryAfterMs);
   }
 }
+
+/** Basic authentication of `user` with `password`. */
+export const basicAuth = (user: string | undefined, password: string | undefined): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** The OAuth token as a bearer when there is one, otherwise Basic authentication. */
+export const bearerOrBasic = (oauthToken: string | undefined, user: string | undefined, password: string | undefined): string =>
+  oauthToken ? `Bearer ${oauthToken}` : basicAuth(user, password);
+
+/** `path` under a base URL configured with or without its trailing slash. */
+export const underBase = (base: string, path = ''): string => `${base.replace(/\/$/, '')}${path}`;

@@ -21,6 +21,13 @@ const present = (...values: (string | undefined)[]): string[] => values.filter((
 export const KEY_FORMAT_SYSTEMS = ['zendesk', 'servicenow', 'jira'] as const satisfies readonly TicketSystemName[];
 
 /** The configured ticket systems; a system whose variables are absent is disabled. */
+const SECRET_VARIABLES = {
+  zendesk: 'ZENDESK_WEBHOOK_SECRET',
+  servicenow: 'SERVICENOW_WEBHOOK_SECRET',
+  jira: 'JIRA_WEBHOOK_SECRET',
+  generic: 'GENERIC_WEBHOOK_SECRET',
+} as const;
+
 @Injectable()
 export class TicketsService {
   readonly zendesk?: ZendeskClient;
@@ -48,7 +55,7 @@ export class TicketsService {
         uploads: { redis: redis.connection, prefix: redis.key('tickets', 'zendesk-uploads') },
       });
     }
-    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(this.genericSecrets(), callbacks, env.RSB_TICKET_TIMEOUT_MS);
+    if (env.GENERIC_WEBHOOK_SECRET) this.generic = new CallbackWriter(this.webhookSecrets('generic'), callbacks, env.RSB_TICKET_TIMEOUT_MS);
     if (env.SERVICENOW_INSTANCE_URL) {
       this.servicenow = new ServiceNowClient({
         instanceUrl: env.SERVICENOW_INSTANCE_URL,
@@ -92,24 +99,10 @@ export class TicketsService {
     return writer;
   }
 
-  /** Each system's secrets, the current one first; the previous one is set only during a rotation. */
-  zendeskSecrets(): string[] {
+  /** A system's webhook secrets, the current one first; the previous one is set only during a rotation. */
+  webhookSecrets(system: TicketSystemName): string[] {
     const env = this.config.env;
-    return present(env.ZENDESK_WEBHOOK_SECRET, env.ZENDESK_WEBHOOK_SECRET_PREVIOUS);
-  }
-
-  servicenowSecrets(): string[] {
-    const env = this.config.env;
-    return present(env.SERVICENOW_WEBHOOK_SECRET, env.SERVICENOW_WEBHOOK_SECRET_PREVIOUS);
-  }
-
-  jiraSecrets(): string[] {
-    const env = this.config.env;
-    return present(env.JIRA_WEBHOOK_SECRET, env.JIRA_WEBHOOK_SECRET_PREVIOUS);
-  }
-
-  genericSecrets(): string[] {
-    const env = this.config.env;
-    return present(env.GENERIC_WEBHOOK_SECRET, env.GENERIC_WEBHOOK_SECRET_PREVIOUS);
+    const name = SECRET_VARIABLES[system];
+    return present(env[name], env[`${name}_PREVIOUS` as const]);
   }
 }

@@ -46,7 +46,7 @@ export class GenericWebhookController {
     return this.webhooks.receive(req, reply, {
       configured: Boolean(env.GENERIC_WEBHOOK_SECRET),
       notConfigured: 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)',
-      verify: (raw) => verifyGenericRequest(raw, headers, this.tickets.genericSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
+      verify: (raw) => verifyGenericRequest(raw, headers, this.tickets.webhookSecrets('generic'), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
       accept: (deliveryId) => {
         const event = normaliseGeneric(body, deliveryId);
         this.callbacks.checkRequest(event.callbackUrl);

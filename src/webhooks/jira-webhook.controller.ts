@@ -55,7 +55,7 @@ export class JiraWebhookController {
     return this.webhooks.receive(req, reply, {
       configured: this.tickets.jira && env.JIRA_BASE_URL,
       notConfigured: 'Jira is not configured (set JIRA_BASE_URL)',
-      verify: (raw) => verifyJiraRequest(raw, headers, this.tickets.jiraSecrets()),
+      verify: (raw) => verifyJiraRequest(raw, headers, this.tickets.webhookSecrets('jira')),
       accept: async (delivery, baseUrl) => {
         const normalised = normaliseJira(body, delivery.id, baseUrl, rules, delivery.signed);
         if ('ignored' in normalised) return normalised;

@@ -57,7 +57,7 @@ export class ServiceNowWebhookController {
         verifyServiceNowRequest(
           raw,
           headers,
-          this.tickets.servicenowSecrets(),
+          this.tickets.webhookSecrets('servicenow'),
           env.RSB_WEBHOOK_TOLERANCE_SECONDS,
           Date.now(),
           env.SERVICENOW_REQUIRE_TIMESTAMP,

@@ -60,7 +60,7 @@ export class ZendeskWebhookController {
     return this.webhooks.receive(req, reply, {
       configured: this.tickets.zendesk && env.ZENDESK_BASE_URL,
       notConfigured: 'Zendesk is not configured (set ZENDESK_BASE_URL)',
-      verify: (raw) => verifyZendeskSignature(raw, headers, this.tickets.zendeskSecrets(), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
+      verify: (raw) => verifyZendeskSignature(raw, headers, this.tickets.webhookSecrets('zendesk'), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
       accept: async (delivery, baseUrl) => {
         const normalised = normaliseZendesk(body, delivery.id, baseUrl, rules);
         if ('ignored' in normalised) return normalised;

@@ -1,4 +1,5 @@
 import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
+import { splice } from './tcp-proxy';
 
 /**
  * A small TCP load balancer in front of several HTTP backends, acting as a Service would: it probes
@@ -30,15 +31,7 @@ export class TcpBalancer {
         client.destroy();
         return;
       }
-      const upstream = createConnection(ready[this.next++ % ready.length], '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      splice(client, createConnection(ready[this.next++ % ready.length], '127.0.0.1'), this.sockets);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;

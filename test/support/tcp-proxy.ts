@@ -1,5 +1,17 @@
 import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
 
+/** Joins a client to its upstream both ways, each end closing the other; both kept in `sockets` while open. */
+export function splice(client: Socket, upstream: Socket, sockets: Set<Socket>): void {
+  for (const s of [client, upstream]) {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  }
+  client.pipe(upstream).pipe(client);
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+}
+
 /**
  * A loopback TCP proxy in front of a real server (Redis). `cut()` drops every connection and stops
  * listening, as a Redis restart or a network partition would; `restore()` listens on the same port.
@@ -17,15 +29,7 @@ export class TcpProxy {
 
   async start(): Promise<this> {
     this.server = createServer((client) => {
-      const upstream = createConnection(this.targetPort, this.targetHost);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      splice(client, createConnection(this.targetPort, this.targetHost), this.sockets);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;

@@ -1,4 +1,4 @@
-import { ticketRequest } from '../ticket-http';
+import { bearerOrBasic, ticketRequest, underBase } from '../ticket-http';
 import type { RedisClient } from '../../redis/redis-options';
 import type { TicketPacer } from '../ticket-pacer';
 import { squash } from '../write-once';
@@ -70,13 +70,11 @@ export class ZendeskClient implements TicketWriter {
   private readonly authorization: string;
 
   constructor(private readonly options: ZendeskClientOptions) {
-    this.authorization = options.oauthToken
-      ? `Bearer ${options.oauthToken}`
-      : `Basic ${Buffer.from(`${options.email}/token:${options.apiToken}`).toString('base64')}`;
+    this.authorization = bearerOrBasic(options.oauthToken, `${options.email}/token`, options.apiToken);
   }
 
   private url(path: string): string {
-    return `${this.options.baseUrl.replace(/\/$/, '')}${path}`;
+    return underBase(this.options.baseUrl, path);
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServer } from '../fake-server';
 
 /**
  * Jira Cloud (with Jira Service Management) on loopback, as Atlassian documents the parts rs-bridge uses:
@@ -54,7 +54,7 @@ export interface FakeTransition {
 
 const KNOWN_FIELDS = new Set(['summary', 'description', 'labels', 'priority']);
 
-export class FakeJira {
+export class FakeJira extends FakeServer {
   readonly email = 'agent@example.com';
   readonly apiToken = 'jira-api-token-0123456789';
   readonly oauthToken = 'jira-oauth-token-0123456789';
@@ -64,30 +64,21 @@ export class FakeJira {
   readonly issues = new Map<string, FakeJiraIssue>();
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Custom fields that exist on the issue screen. */
-  readonly customFields = new Set(['customfield_10042', 'customfield_10050']);
+  readonly customFields = new Set(['customfield_10042', 'customfield_10050', 'customfield_10051', 'customfield_10052']);
+  /** Select lists among them, set as Jira documents: `{ value }` or `{ id }` (a list of those for a multi-select), or null. */
+  readonly selectFields = new Map([
+    ['customfield_10050', 'single'],
+    ['customfield_10051', 'single'],
+    ['customfield_10052', 'multi'],
+  ]);
   readonly transitions: FakeTransition[] = [
     { id: '21', name: 'Resolve', to: 'Resolved', from: ['Waiting for support', 'In progress'] },
     { id: '31', name: 'Waiting for customer', to: 'Waiting for customer' },
     { id: '41', name: 'Close', to: 'Closed', from: ['Resolved'] },
   ];
   autoCreateIssues = false;
-  url = '';
   private nextId = 10_000;
   private nextKey = 900;
-  private server?: Server;
-  private faults: { status: number; remaining: number; retryAfter?: string }[] = [];
-
-  async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 
   createIssue(key: string, fields: Record<string, unknown> = {}): FakeJiraIssue {
     const issue: FakeJiraIssue = {
@@ -99,10 +90,6 @@ export class FakeJira {
     };
     this.issues.set(key, issue);
     return issue;
-  }
-
-  failNext(count: number, status: number, retryAfter?: string): void {
-    this.faults.push({ status, remaining: count, retryAfter });
   }
 
   /** What an admin webhook sends when `label` is added to the issue (or the issue is created with it). */
@@ -176,7 +163,7 @@ export class FakeJira {
     return fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', 'x-rsb-webhook-secret': secret }, body });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '', 'http://x');
     const entry = { method: req.method ?? '', path: req.url ?? '', status: 0 };
     this.requests.push(entry);
@@ -194,9 +181,8 @@ export class FakeJira {
       req.resume();
       return fail(401, ['You are not authenticated. Authentication required to perform this operation.']);
     }
-    const fault = this.faults.find((f) => f.remaining > 0);
+    const fault = this.nextFault();
     if (fault) {
-      fault.remaining -= 1;
       req.resume();
       // Jira Cloud's 429: Retry-After in seconds, and the reason the request was limited.
       return json(
@@ -326,6 +312,13 @@ export class FakeJira {
     for (const name of [...Object.keys(fields), ...Object.keys(update)]) {
       if (!KNOWN_FIELDS.has(name) && !this.customFields.has(name))
         return { [name]: `Field '${name}' cannot be set. It is not on the appropriate screen, or unknown.` };
+    }
+    const option = (v: unknown) =>
+      !!v && typeof v === 'object' && ['value', 'id'].some((k) => typeof (v as Record<string, unknown>)[k] === 'string');
+    for (const [name, value] of Object.entries(fields)) {
+      const select = this.selectFields.get(name);
+      const valid = value === null || (select === 'multi' ? Array.isArray(value) && value.every(option) : option(value));
+      if (select && !valid) return { [name]: "Could not find valid 'id' or 'value' in the Parent Option object." };
     }
     for (const [name, value] of Object.entries(fields)) issue.fields[name] = value;
     for (const op of update.labels ?? []) {

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServer } from '../fake-server';
 
 /**
  * ServiceNow on loopback, as its Table API documentation describes the parts rs-bridge uses: records as
@@ -30,7 +30,7 @@ export interface FakeAttachment {
 export type BusinessRuleAuth =
   'hmac' | 'signed' | 'header' | 'basic' | { signedAt: number; secret?: string } | { header: Record<string, string> };
 
-export class FakeServiceNow {
+export class FakeServiceNow extends FakeServer {
   readonly username = 'rsb.integration';
   readonly password = 'sn-password-0123456789';
   readonly clientId = 'sn-client-id';
@@ -42,24 +42,10 @@ export class FakeServiceNow {
   /** Fields of the table (for the doctor's check of the rules file's field mapping). */
   readonly fields = new Set(['short_description', 'description', 'comments', 'work_notes', 'priority', 'assignment_group']);
   private nextNumber = 9_000_000;
-  url = '';
   private tokens = new Map<string, number>();
-  private server?: Server;
-  private faults: { status: number; remaining: number; retryAfter?: string }[] = [];
 
-  constructor(readonly table = 'incident') {}
-
-  async start(port = 0): Promise<this> {
-    // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
-    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  constructor(readonly table = 'incident') {
+    super();
   }
 
   createRecord(number: string): FakeRecord {
@@ -73,10 +59,6 @@ export class FakeServiceNow {
     };
     this.records.set(record.sys_id, record);
     return record;
-  }
-
-  failNext(count: number, status: number, retryAfter?: string): void {
-    this.faults.push({ status, remaining: count, retryAfter });
   }
 
   expireTokens(): void {
@@ -130,7 +112,7 @@ export class FakeServiceNow {
     return fetch(target, { method: 'POST', headers: request.headers, body: request.body });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'POST' && (req.url ?? '').startsWith('/api/now/attachment/file')) return this.attach(req, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -228,9 +210,8 @@ export class FakeServiceNow {
       json(401, { error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' });
       return true;
     }
-    const fault = this.faults.find((f) => f.remaining > 0);
+    const fault = this.nextFault();
     if (!fault) return false;
-    fault.remaining -= 1;
     json(
       fault.status,
       { error: { message: fault.status === 429 ? 'Too Many Requests' : 'Service Unavailable', detail: null }, status: 'failure' },

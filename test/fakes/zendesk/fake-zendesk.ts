@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServer } from '../fake-server';
 
 /**
  * Zendesk on loopback, as its documentation describes the parts rs-bridge uses: the Tickets API
@@ -41,7 +41,7 @@ export interface FakeTicket {
   status?: string;
 }
 
-export class FakeZendesk {
+export class FakeZendesk extends FakeServer {
   readonly email = 'agent@example.com';
   readonly apiToken = 'zd-api-token-0123456789';
   readonly webhookSecret = 'zd-webhook-secret-0123456789';
@@ -65,9 +65,6 @@ export class FakeZendesk {
   onComment?: (ticketId: string, comment: FakeComment) => void;
   /** The sandbox lets any ticket id exist; tests create tickets explicitly and get 404 otherwise. */
   autoCreateTickets = false;
-  url = '';
-  private server?: Server;
-  private faults: { status: number; remaining: number; retryAfter?: string }[] = [];
   private holds: { method: string; path: RegExp; remaining: number }[] = [];
   private trickles: { remaining: number; intervalMs: number }[] = [];
   /**
@@ -81,31 +78,18 @@ export class FakeZendesk {
   /** While true every connection is cut as it arrives: Zendesk unreachable, as in an outage. */
   down = false;
 
-  async start(port = 0): Promise<this> {
-    // A client that goes away mid-request (its deadline passed) ends the exchange, as on a real server.
-    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
-    this.server.on('connection', (socket) => {
+  override async start(port = 0): Promise<this> {
+    await super.start(port);
+    this.server!.on('connection', (socket) => {
       if (this.down) socket.destroy();
     });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   createTicket(id: string, tags: string[] = []): FakeTicket {
     const ticket: FakeTicket = { id, comments: [], customFields: {}, tags: [...tags] };
     this.tickets.set(id, ticket);
     return ticket;
-  }
-
-  /** The next `count` API calls answer `status` (503 for an outage, 429 with Retry-After). */
-  failNext(count: number, status: number, retryAfter?: string): void {
-    this.faults.push({ status, remaining: count, retryAfter });
   }
 
   /** The next `count` requests matching `method` and `path` take effect, then get no answer until released. */
@@ -190,7 +174,7 @@ export class FakeZendesk {
     return fetch(target, { method: 'POST', headers: request.headers, body: request.body });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'POST' && (req.url ?? '').startsWith('/api/v2/uploads.json')) return this.upload(req, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -351,9 +335,8 @@ export class FakeZendesk {
     const auth = req.headers.authorization ?? '';
     const basic = `Basic ${Buffer.from(`${this.email}/token:${this.apiToken}`).toString('base64')}`;
     if (auth !== basic && auth !== 'Bearer zd-oauth-token-0123456789') return json(401, { error: "Couldn't authenticate you" });
-    const fault = this.faults.find((f) => f.remaining > 0);
+    const fault = this.nextFault();
     if (!fault) return false;
-    fault.remaining -= 1;
     record.status = fault.status;
     if (fault.status === 429) {
       res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': fault.retryAfter ?? '1' });
