@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { createHmac } from 'node:crypto';
 import { TicketWebhookError } from '../../../src/tickets/webhook.errors';
 import { verifyServiceNowRequest } from '../../../src/tickets/servicenow/servicenow.webhook';
