@@ -1,11 +1,10 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import { ApiWebhook } from '../http/api-docs';
 import { CallbackTargets } from '../outbound/callback-targets';
 import { normaliseGeneric, verifyGenericRequest } from '../tickets/generic/generic.webhook';
 import { TicketsService } from '../tickets/tickets.service';
-import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
+import { TicketWebhookRoute, TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 @Controller('webhooks')
 export class GenericWebhookController {
@@ -34,21 +33,15 @@ export class GenericWebhookController {
       ],
     },
   )
-  @Post('generic')
-  @HttpCode(HttpStatus.ACCEPTED)
-  receive(
-    @Req() req: WebhookRequest,
-    @Headers() headers: IncomingHttpHeaders,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  @TicketWebhookRoute('generic')
+  receive(@Req() req: WebhookRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { env } = this.webhooks.config;
     return this.webhooks.receive(req, reply, {
       configured: Boolean(env.GENERIC_WEBHOOK_SECRET),
       notConfigured: 'Generic webhooks are not configured (set GENERIC_WEBHOOK_SECRET)',
-      verify: (raw) => verifyGenericRequest(raw, headers, this.tickets.webhookSecrets('generic'), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
+      verify: (raw) => verifyGenericRequest(raw, req.headers, this.tickets.webhookSecrets('generic'), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
       accept: (deliveryId) => {
-        const event = normaliseGeneric(body, deliveryId);
+        const event = normaliseGeneric(req.body, deliveryId);
         this.callbacks.checkRequest(event.callbackUrl);
         return event;
       },

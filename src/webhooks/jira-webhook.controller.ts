@@ -1,11 +1,10 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import { ApiWebhook } from '../http/api-docs';
 import { normaliseJira, verifyJiraRequest } from '../tickets/jira/jira.webhook';
 import { TicketsService } from '../tickets/tickets.service';
 import { DeliveryAliases } from './delivery-aliases';
-import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
+import { TicketWebhookRoute, TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 /** How long an X-Atlassian-Webhook-Identifier stays a name of its delivery: longer than Jira retries one. */
 const IDENTIFIER_ALIAS_SECONDS = 24 * 3600;
@@ -43,21 +42,15 @@ export class JiraWebhookController {
       },
     ],
   )
-  @Post('jira')
-  @HttpCode(HttpStatus.ACCEPTED)
-  receive(
-    @Req() req: WebhookRequest,
-    @Headers() headers: IncomingHttpHeaders,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  @TicketWebhookRoute('jira')
+  receive(@Req() req: WebhookRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { env, rules } = this.webhooks.config;
     return this.webhooks.receive(req, reply, {
       configured: this.tickets.jira && env.JIRA_BASE_URL,
       notConfigured: 'Jira is not configured (set JIRA_BASE_URL)',
-      verify: (raw) => verifyJiraRequest(raw, headers, this.tickets.webhookSecrets('jira')),
+      verify: (raw) => verifyJiraRequest(raw, req.headers, this.tickets.webhookSecrets('jira')),
       accept: async (delivery, baseUrl) => {
-        const normalised = normaliseJira(body, delivery.id, baseUrl, rules, delivery.signed);
+        const normalised = normaliseJira(req.body, delivery.id, baseUrl, rules, delivery.signed);
         if ('ignored' in normalised) return normalised;
         // The delivery is the signed body: a captured body sent again under a fresh identifier is the same
         // delivery. A known identifier is the delivery it first came with (a retry Jira signed anew).

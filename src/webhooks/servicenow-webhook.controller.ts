@@ -1,10 +1,9 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import { ApiWebhook } from '../http/api-docs';
 import { normaliseServiceNow, verifyServiceNowRequest } from '../tickets/servicenow/servicenow.webhook';
 import { TicketsService } from '../tickets/tickets.service';
-import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
+import { TicketWebhookRoute, TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 @Controller('webhooks')
 export class ServiceNowWebhookController {
@@ -39,14 +38,8 @@ export class ServiceNowWebhookController {
       ],
     },
   )
-  @Post('servicenow')
-  @HttpCode(HttpStatus.ACCEPTED)
-  receive(
-    @Req() req: WebhookRequest,
-    @Headers() headers: IncomingHttpHeaders,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  @TicketWebhookRoute('servicenow')
+  receive(@Req() req: WebhookRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { env } = this.webhooks.config;
     return this.webhooks.receive(req, reply, {
       configured: this.tickets.servicenow && env.SERVICENOW_WEBHOOK_SECRET && env.SERVICENOW_INSTANCE_URL,
@@ -56,13 +49,13 @@ export class ServiceNowWebhookController {
       verify: (raw) =>
         verifyServiceNowRequest(
           raw,
-          headers,
+          req.headers,
           this.tickets.webhookSecrets('servicenow'),
           env.RSB_WEBHOOK_TOLERANCE_SECONDS,
           Date.now(),
           env.SERVICENOW_REQUIRE_TIMESTAMP,
         ),
-      accept: (_, instanceUrl) => normaliseServiceNow(body, instanceUrl, env.SERVICENOW_TABLE),
+      accept: (_, instanceUrl) => normaliseServiceNow(req.body, instanceUrl, env.SERVICENOW_TABLE),
     });
   }
 }

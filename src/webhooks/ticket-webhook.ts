@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { applyDecorators, HttpCode, HttpStatus, Inject, Injectable, Post } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +12,9 @@ import { TicketEvent } from '../tickets/ticket-event';
 import { checkBodySize } from './raw-body';
 
 export type WebhookRequest = FastifyRequest & { rawBody?: Buffer };
+
+/** A ticket system's webhook route, `POST /webhooks/<path>`: 202 once queued (200 for a delivery that asks for nothing). */
+export const TicketWebhookRoute = (path: string) => applyDecorators(Post(path), HttpCode(HttpStatus.ACCEPTED));
 
 /** What one ticket system's webhook route says; the rest is the same for every system. */
 export interface TicketWebhook<C, D> {

@@ -1,11 +1,10 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import { ApiWebhook } from '../http/api-docs';
 import { TicketsService } from '../tickets/tickets.service';
 import { normaliseZendesk, verifyZendeskSignature } from '../tickets/zendesk/zendesk.webhook';
 import { DeliveryAliases } from './delivery-aliases';
-import { TicketWebhooks, WebhookRequest } from './ticket-webhook';
+import { TicketWebhookRoute, TicketWebhooks, WebhookRequest } from './ticket-webhook';
 
 /** How long an invocation id stays a name of its delivery: longer than Zendesk keeps retrying one. */
 const INVOCATION_ALIAS_SECONDS = 24 * 3600;
@@ -48,21 +47,15 @@ export class ZendeskWebhookController {
       { status: 200, description: 'Verified, but an action rs-bridge does not handle: nothing queued', schema: 'WebhookIgnored' },
     ],
   )
-  @Post('zendesk')
-  @HttpCode(HttpStatus.ACCEPTED)
-  receive(
-    @Req() req: WebhookRequest,
-    @Headers() headers: IncomingHttpHeaders,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  @TicketWebhookRoute('zendesk')
+  receive(@Req() req: WebhookRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { env, rules } = this.webhooks.config;
     return this.webhooks.receive(req, reply, {
       configured: this.tickets.zendesk && env.ZENDESK_BASE_URL,
       notConfigured: 'Zendesk is not configured (set ZENDESK_BASE_URL)',
-      verify: (raw) => verifyZendeskSignature(raw, headers, this.tickets.webhookSecrets('zendesk'), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
+      verify: (raw) => verifyZendeskSignature(raw, req.headers, this.tickets.webhookSecrets('zendesk'), env.RSB_WEBHOOK_TOLERANCE_SECONDS),
       accept: async (delivery, baseUrl) => {
-        const normalised = normaliseZendesk(body, delivery.id, baseUrl, rules);
+        const normalised = normaliseZendesk(req.body, delivery.id, baseUrl, rules);
         if ('ignored' in normalised) return normalised;
         // The delivery is what the signature covers, so fresh invocation ids on a captured request change
         // nothing. A known invocation id is the delivery it first came with: a retry Zendesk signed anew.

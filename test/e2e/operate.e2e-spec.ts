@@ -8,6 +8,7 @@ import { FakeJira } from '../fakes/jira/fake-jira';
 import { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
+import { startZendeskBridge, ZendeskBridge } from '../support/zendesk-bridge';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../support/app';
 import { freePort, spawnTs, until } from '../support/child';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
@@ -19,25 +20,15 @@ const api = (url: string, init: RequestInit = {}) =>
   fetch(url, { ...init, headers: { authorization: `Bearer ${TEST_API_TOKEN}`, ...init.headers } });
 
 describe('Operating rs-bridge: metrics, dashboard, OpenAPI, admin API', () => {
-  let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
+  let bridge: ZendeskBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      BT_POLL_INTERVAL_SECONDS: '0',
-      ...zendeskEnv(zendesk),
-      RSB_ADMIN_USER: ADMIN.user,
-      RSB_ADMIN_PASSWORD: ADMIN.password,
-    });
+    bridge = await startZendeskBridge({ RSB_ADMIN_USER: ADMIN.user, RSB_ADMIN_PASSWORD: ADMIN.password }, { events: false });
+    ({ zendesk, sut } = bridge);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  afterAll(() => bridge?.stop());
 
   const ticketRequest = (id: string, secret?: string) =>
     zendesk.sendWebhook(

@@ -1,11 +1,9 @@
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from '../../support/app';
+import { startZendeskBridge, ZendeskBridge } from '../../support/zendesk-bridge';
+import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
-import { applianceEnv, zendeskEnv } from '../../support/fake-env';
 import { LinkStore } from '../../../src/sessions/link.store';
-
-const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
 /** Session-end report pulls through the real app, the fake appliance and the fake Zendesk. */
 describe('Session end → batched report pulls', () => {
@@ -14,22 +12,13 @@ describe('Session end → batched report pulls', () => {
   let sut: RunningApp;
   const at = Math.floor(Date.now() / 1000) - 600;
 
+  let bridge: ZendeskBridge;
+
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_POLL_INTERVAL_SECONDS: '0',
-      RSB_REPORT_BATCH_WINDOW_MS: '750',
-    });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    bridge = await startZendeskBridge({ RSB_REPORT_BATCH_WINDOW_MS: '750' });
+    ({ appliance, zendesk, sut } = bridge);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  afterAll(() => bridge?.stop());
 
   const reportRequests = (from = 0) =>
     appliance.requests.slice(from).filter((r) => r.path === '/api/reporting' && r.params.generate_report === 'SupportSession');

@@ -1,32 +1,20 @@
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { startZendeskBridge, ZendeskBridge } from '../../support/zendesk-bridge';
+import { RunningApp, TEST_API_TOKEN } from '../../support/app';
 import { json } from '../../support/http';
 
 describe('POST /api/v1/tickets/{system}/{ticketId}/session-key (in-ticket buttons)', () => {
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
+  let bridge: ZendeskBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      RSB_ROLE: 'api',
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-    });
+    bridge = await startZendeskBridge({ RSB_ROLE: 'api' }, { events: false });
+    ({ appliance, zendesk, sut } = bridge);
   });
-  afterAll(async () => {
-    await sut.close();
-    await zendesk.stop();
-    await appliance.stop();
-  });
+  afterAll(() => bridge?.stop());
 
   const call = (path: string, body: object = {}, headers: Record<string, string> = {}) =>
     fetch(`${sut.url}/api/v1/tickets/${path}/session-key`, {

@@ -2,6 +2,7 @@ import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { startZendeskBridge, ZendeskBridge } from '../../support/zendesk-bridge';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
@@ -264,24 +265,16 @@ describe('The ticket sessions view with the Real-Time State API', () => {
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
+  let bridge: ZendeskBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_POLL_INTERVAL_SECONDS: '0',
+    bridge = await startZendeskBridge({
       BT_REALTIME_ENABLED: 'true',
       RSB_CALLBACK_SECRET: `whsec_${Buffer.from('callback-secret-0123456789abcdef').toString('base64')}`,
     });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    ({ appliance, zendesk, sut } = bridge);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await Promise.all([appliance?.stop(), zendesk?.stop()]);
-  });
+  afterAll(() => bridge?.stop());
 
   it('shows when the appliance expects a waiting session to be picked up', async () => {
     zendesk.createTicket('331');
