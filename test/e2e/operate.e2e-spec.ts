@@ -8,7 +8,7 @@ import { FakeJira } from '../fakes/jira/fake-jira';
 import { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
-import { startZendeskBridge, ZendeskBridge } from '../support/zendesk-bridge';
+import { startFakeBridge, FakeBridge } from '../support/fake-bridge';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../support/app';
 import { freePort, spawnTs, until } from '../support/child';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
@@ -22,10 +22,10 @@ const api = (url: string, init: RequestInit = {}) =>
 describe('Operating rs-bridge: metrics, dashboard, OpenAPI, admin API', () => {
   let zendesk: FakeZendesk;
   let sut: RunningApp;
-  let bridge: ZendeskBridge;
+  let bridge: FakeBridge;
 
   beforeAll(async () => {
-    bridge = await startZendeskBridge({ RSB_ADMIN_USER: ADMIN.user, RSB_ADMIN_PASSWORD: ADMIN.password }, { events: false });
+    bridge = await startFakeBridge({ RSB_ADMIN_USER: ADMIN.user, RSB_ADMIN_PASSWORD: ADMIN.password }, { events: false });
     ({ zendesk, sut } = bridge);
   });
   afterAll(() => bridge?.stop());

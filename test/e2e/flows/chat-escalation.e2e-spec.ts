@@ -2,6 +2,7 @@ import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeBot } from '../../fakes/bot/fake-bot';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { ChatBridge, startChatBridge } from '../../support/fake-bridge';
 import { until } from '../../support/child';
 import { applianceEnv, zendeskEnv } from '../../support/fake-env';
 
@@ -257,25 +258,14 @@ describe('Chat escalations with the Real-Time State API', () => {
   let appliance: FakeAppliance;
   let bot: FakeBot;
   let sut: RunningApp;
+  let bridge: ChatBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    bot = await new FakeBot(CALLBACK_SECRET).start();
     // Polling once a minute: anything faster in this test came from the real-time model.
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      RSB_CALLBACK_SECRET: CALLBACK_SECRET,
-      // The fake bot listens on loopback, which callbacks reach only when listed on purpose.
-      RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
-      RSB_CHAT_POLL_MS: '60000',
-      BT_REALTIME_ENABLED: 'true',
-      BT_POLL_INTERVAL_SECONDS: '0',
-    });
+    bridge = await startChatBridge(CALLBACK_SECRET, { RSB_CHAT_POLL_MS: '60000', BT_REALTIME_ENABLED: 'true' });
+    ({ appliance, bot, sut } = bridge);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), bot.stop()]);
-  });
+  afterAll(() => bridge.stop());
 
   it('reports the estimated pickup time while queued and learns of acceptance and the end at once', async () => {
     const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };

@@ -1,8 +1,8 @@
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeBot } from '../../fakes/bot/fake-bot';
-import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { RunningApp, TEST_API_TOKEN } from '../../support/app';
+import { ChatBridge, startChatBridge } from '../../support/fake-bridge';
 import { until } from '../../support/child';
-import { applianceEnv } from '../../support/fake-env';
 
 const CALLBACK_SECRET = 'whsec_' + Buffer.from('chat-callback-secret-0123456789').toString('base64');
 const CUSTOMER = { name: 'Casey Customer', ipAddress: '203.0.113.7', operatingSystem: 'Windows 11', computerName: 'CASEY-PC' };
@@ -12,25 +12,17 @@ describe('Chat watcher: adaptive reads', () => {
   let appliance: FakeAppliance;
   let bot: FakeBot;
   let sut: RunningApp;
+  let bridge: ChatBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    bot = await new FakeBot(CALLBACK_SECRET).start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      RSB_CALLBACK_SECRET: CALLBACK_SECRET,
-      RSB_CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+    bridge = await startChatBridge(CALLBACK_SECRET, {
       RSB_CHAT_POLL_MS: '250',
       RSB_CHAT_POLL_MAX_MS: '2000',
       BT_REALTIME_ENABLED: 'false',
-      BT_POLL_INTERVAL_SECONDS: '0',
     });
+    ({ appliance, bot, sut } = bridge);
   });
-  afterAll(async () => {
-    await appliance.stop();
-    await sut.close();
-    await bot.stop();
-  });
+  afterAll(() => bridge.stop());
 
   const readsOf = (lsid: string, from: number) =>
     appliance.requests

@@ -4,13 +4,11 @@ import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { RunningApp, TEST_API_TOKEN } from '../../support/app';
+import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
 import { until } from '../../support/child';
 import { json } from '../../support/http';
 import { REDIS_URL } from '../../support/redis';
-import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
-
-const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
 describe('Co-browse with Upscope and Jump links from tickets', () => {
   let appliance: FakeAppliance;
@@ -19,28 +17,16 @@ describe('Co-browse with Upscope and Jump links from tickets', () => {
   let upscope: FakeUpscope;
   let sut: RunningApp;
   let queue: Queue;
+  let bridge: FakeBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    servicenow = await new FakeServiceNow().start();
-    upscope = await new FakeUpscope().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_POLL_INTERVAL_SECONDS: '0',
-      ...zendeskEnv(zendesk),
-      ...servicenowEnv(servicenow),
-      ...upscopeEnv(upscope),
-      UPSCOPE_PERMISSIONS: 'allow_console=false,allow_type=true',
-    });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    bridge = await startFakeBridge({ UPSCOPE_PERMISSIONS: 'allow_console=false,allow_type=true' }, { servicenow: true, upscope: true });
+    ({ appliance, zendesk, servicenow, upscope, sut } = bridge);
     queue = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
   });
   afterAll(async () => {
     await queue.close();
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop(), servicenow.stop(), upscope.stop()]);
+    await bridge.stop();
   });
 
   const zendeskRequest = (id: string, action: string, extra: Record<string, unknown> = {}) =>

@@ -1,6 +1,6 @@
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { startZendeskBridge, ZendeskBridge } from '../../support/zendesk-bridge';
+import { startFakeBridge, FakeBridge } from '../../support/fake-bridge';
 import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
 import { LinkStore } from '../../../src/sessions/link.store';
@@ -12,10 +12,10 @@ describe('Session end → batched report pulls', () => {
   let sut: RunningApp;
   const at = Math.floor(Date.now() / 1000) - 600;
 
-  let bridge: ZendeskBridge;
+  let bridge: FakeBridge;
 
   beforeAll(async () => {
-    bridge = await startZendeskBridge({ RSB_REPORT_BATCH_WINDOW_MS: '750' });
+    bridge = await startFakeBridge({ RSB_REPORT_BATCH_WINDOW_MS: '750' });
     ({ appliance, zendesk, sut } = bridge);
   });
   afterAll(() => bridge?.stop());

@@ -1,6 +1,6 @@
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { startZendeskBridge, ZendeskBridge } from '../../support/zendesk-bridge';
+import { startFakeBridge, FakeBridge } from '../../support/fake-bridge';
 import { RunningApp, TEST_API_TOKEN } from '../../support/app';
 import { json } from '../../support/http';
 
@@ -8,10 +8,10 @@ describe('POST /api/v1/tickets/{system}/{ticketId}/session-key (in-ticket button
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
-  let bridge: ZendeskBridge;
+  let bridge: FakeBridge;
 
   beforeAll(async () => {
-    bridge = await startZendeskBridge({ RSB_ROLE: 'api' }, { events: false });
+    bridge = await startFakeBridge({ RSB_ROLE: 'api' }, { events: false });
     ({ appliance, zendesk, sut } = bridge);
   });
   afterAll(() => bridge?.stop());

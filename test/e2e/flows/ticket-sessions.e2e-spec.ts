@@ -2,13 +2,10 @@ import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { startZendeskBridge, ZendeskBridge } from '../../support/zendesk-bridge';
-import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
+import { startFakeBridge, FakeBridge } from '../../support/fake-bridge';
+import { RunningApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
-import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
 import { json } from '../../support/http';
-
-const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
 describe('In-ticket apps: the ticket sessions view, and Jump and co-browse from the ticket', () => {
   let appliance: FakeAppliance;
@@ -16,28 +13,14 @@ describe('In-ticket apps: the ticket sessions view, and Jump and co-browse from 
   let servicenow: FakeServiceNow;
   let upscope: FakeUpscope;
   let sut: RunningApp;
+  let bridge: FakeBridge;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    servicenow = await new FakeServiceNow().start();
-    upscope = await new FakeUpscope().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      ...servicenowEnv(servicenow),
-      ...upscopeEnv(upscope),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_POLL_INTERVAL_SECONDS: '0',
-      // Small enough that the Show My Screen recording below is linked instead of attached.
-      RSB_MAX_ATTACHMENT_BYTES: String(200 * 1024),
-    });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    // Small enough that the Show My Screen recording below is linked instead of attached.
+    bridge = await startFakeBridge({ RSB_MAX_ATTACHMENT_BYTES: String(200 * 1024) }, { servicenow: true, upscope: true });
+    ({ appliance, zendesk, servicenow, upscope, sut } = bridge);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop(), servicenow.stop(), upscope.stop()]);
-  });
+  afterAll(() => bridge.stop());
 
   const api = (method: string, path: string, body?: object, headers: Record<string, string> = {}) =>
     fetch(`${sut.url}/api/v1/tickets/${path}`, {
@@ -265,10 +248,10 @@ describe('The ticket sessions view with the Real-Time State API', () => {
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
-  let bridge: ZendeskBridge;
+  let bridge: FakeBridge;
 
   beforeAll(async () => {
-    bridge = await startZendeskBridge({
+    bridge = await startFakeBridge({
       BT_REALTIME_ENABLED: 'true',
       RSB_CALLBACK_SECRET: `whsec_${Buffer.from('callback-secret-0123456789abcdef').toString('base64')}`,
     });
