@@ -81,3 +81,16 @@ export async function until<T>(probe: () => Promise<T | undefined | false>, time
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The call's outcome, or 'still waiting' after `ms` (so a hang fails the test instead of blocking it). */
+export async function within<T>(ms: number, call: Promise<T>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      call.catch((e: unknown) => e),
+      new Promise((resolve) => (timer = setTimeout(resolve, ms, 'still waiting'))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

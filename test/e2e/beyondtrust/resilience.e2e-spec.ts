@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { BeyondTrustAuthError, BeyondTrustResponseError, BeyondTrustUnavailableError } from '../../../src/beyondtrust/beyondtrust.errors';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { within } from '../../support/child';
 import { ClientHarness, CLIENT_ID } from './support';
 
 describe('BeyondTrust client resilience', () => {
@@ -108,19 +109,6 @@ describe('BeyondTrust client resilience', () => {
     expect(error).toBeInstanceOf(BeyondTrustUnavailableError);
     expect((error as Error).message).toMatch(/no answer from the appliance within 300 ms/);
   });
-
-  /** The call's outcome, or 'still waiting' when it takes longer than `ms` (so a hang fails instead of blocking). */
-  const within = async <T>(ms: number, call: Promise<T>) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        call.catch((e: unknown) => e),
-        new Promise((resolve) => (timer = setTimeout(resolve, ms, 'still waiting'))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 
   it('gives up on an answer trickling in a byte every 500 ms once BT_TIMEOUT_MS has passed in total', async () => {
     const sut = harness.client({ timeoutMs: 1_200, maxAttempts: 2 });

@@ -10,6 +10,7 @@ import { TicketsService } from '../../../src/tickets/tickets.service';
 import { FakeAppliance, FakeSession } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeServiceNow } from '../../fakes/servicenow/fake-servicenow';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { REDIS_URL } from '../../support/redis';
@@ -386,35 +387,25 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
   });
 });
 
-/** A fake appliance and a fake Zendesk with rs-bridge wired to both, plus `env`. */
-async function zendeskBridge(env: Record<string, string>) {
-  const appliance = await new FakeAppliance().start();
-  const zendesk = await new FakeZendesk().start();
-  const sut = await startApp({
-    ...applianceEnv(appliance),
-    ...zendeskEnv(zendesk),
-    ...env,
-  });
-  return { appliance, zendesk, sut };
-}
+/** A fake appliance and a fake Zendesk with rs-bridge wired to both, plus `env`; outbound events off unless `env` sets them up. */
+const zendeskBridge = (env: Record<string, string>) => startFakeBridge(env, { events: false });
 
 describe('Session end → ticket with auto-create', () => {
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
+  let bridge: FakeBridge;
 
   beforeAll(
     async () =>
-      ({ appliance, zendesk, sut } = await zendeskBridge({
-        BT_POLL_INTERVAL_SECONDS: '0',
-        RSB_AUTO_CREATE: 'zendesk',
-        RSB_AUTO_CREATE_TRIGGER: 'WALKUP',
-      })),
+      ({ appliance, zendesk, sut } = bridge =
+        await zendeskBridge({
+          BT_POLL_INTERVAL_SECONDS: '0',
+          RSB_AUTO_CREATE: 'zendesk',
+          RSB_AUTO_CREATE_TRIGGER: 'WALKUP',
+        })),
   );
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  afterAll(() => bridge.stop());
 
   it('creates one ticket for an unlinked session whose key carries the trigger, even when pulled twice', async () => {
     const s = appliance.startSession({ externalKey: 'WALKUP-desk-4', customerName: 'Walk Up' });
@@ -517,12 +508,10 @@ describe('Session end → ticket by polling alone (no outbound events configured
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
+  let bridge: FakeBridge;
 
-  beforeAll(async () => ({ appliance, zendesk, sut } = await zendeskBridge({ BT_POLL_INTERVAL_SECONDS: '1' })));
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  beforeAll(async () => ({ appliance, zendesk, sut } = bridge = await zendeskBridge({ BT_POLL_INTERVAL_SECONDS: '1' })));
+  afterAll(() => bridge.stop());
 
   it('finds the ended session on the schedule, writes it once, and advances the cursor', async () => {
     zendesk.createTicket('777');
@@ -600,19 +589,17 @@ describe('Session end → command shell recordings, whichever way the report num
 describe('Session end → ticket when Zendesk takes an upload and never answers', () => {
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
-  let sut: RunningApp;
+  let bridge: FakeBridge;
 
   beforeAll(
     async () =>
-      ({ appliance, zendesk, sut } = await zendeskBridge({
-        BT_POLL_INTERVAL_SECONDS: '1',
-        RSB_TICKET_TIMEOUT_MS: '1000',
-      })),
+      ({ appliance, zendesk } = bridge =
+        await zendeskBridge({
+          BT_POLL_INTERVAL_SECONDS: '1',
+          RSB_TICKET_TIMEOUT_MS: '1000',
+        })),
   );
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  afterAll(() => bridge.stop());
 
   it('gives the upload up after RSB_TICKET_TIMEOUT_MS and writes the session once on the retry', async () => {
     const ticket = zendesk.createTicket('778');

@@ -2,19 +2,7 @@ import { Readable } from 'node:stream';
 import { TicketSystemError } from '../../../src/tickets/ticket-system.errors';
 import { ZendeskClient } from '../../../src/tickets/zendesk/zendesk.client';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-
-/** The call's outcome, or 'still waiting' after `ms` (so a hang fails the test instead of blocking it). */
-async function within<T>(ms: number, call: Promise<T>): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      call.catch((e: unknown) => e),
-      new Promise((resolve) => (timer = setTimeout(resolve, ms, 'still waiting'))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../../support/child';
 
 /** A file of `size` bytes that, after `stallAfter` bytes, sends nothing more and never ends. */
 function file(size: number, stallAfter = Infinity) {
