@@ -10,6 +10,14 @@ export class AssigneeDto {
   @IsOptional() @IsString() @MaxLength(255) name?: string;
 }
 
+/** The assignee when the body names one, by id or name (job data carries no empty objects). */
+export const assigneeOf = (dto?: AssigneeDto): { id?: string; name?: string } | undefined =>
+  dto?.name || dto?.id ? { id: dto.id, name: dto.name } : undefined;
+
+/** The requester's name and email, when the body has a requester. */
+export const requesterOf = (dto?: { name?: string; email?: string }): { name?: string; email?: string } | undefined =>
+  dto ? { name: dto.name, email: dto.email } : undefined;
+
 export const JUMP_METHODS = ['push', 'rdp', 'shell', 'vnc', 'jump_item'] as const;
 
 /**

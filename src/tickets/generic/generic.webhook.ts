@@ -2,7 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
-import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
+import { ACTION_MESSAGE, AssigneeDto, assigneeOf, RequestTargetDto, requesterOf, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
 import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
 import { fieldStrings } from '../field-strings';
@@ -57,13 +57,13 @@ export function normaliseGeneric(body: unknown, deliveryId: string): TicketEvent
     action: b.action,
     callbackUrl: b.callbackUrl,
     target: targetOf(b.target),
-    assignee: b.assignee?.name || b.assignee?.id ? { id: b.assignee.id, name: b.assignee.name } : undefined,
+    assignee: assigneeOf(b.assignee),
     ticket: {
       id: t.id,
       number: t.number ?? t.id,
       url: t.url,
       subject: t.subject,
-      requester: t.requester ? { name: t.requester.name, email: t.requester.email } : undefined,
+      requester: requesterOf(t.requester),
       priority: t.priority?.toLowerCase(),
       group: t.group,
       tags: t.tags ?? [],

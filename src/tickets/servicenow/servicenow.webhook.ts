@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { unauthenticated, invalidWebhook } from '../webhook.errors';
 import { TICKET_ACTIONS, TicketAction } from '../../config/rules';
-import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
+import { ACTION_MESSAGE, AssigneeDto, assigneeOf, RequestTargetDto, requesterOf, targetOf } from '../request-target';
 import { TicketEvent } from '../ticket-event';
 import { BodyName, validatedBody } from '../../common/validated-body';
 import { fieldStrings } from '../field-strings';
@@ -122,13 +122,13 @@ export function normaliseServiceNow(body: unknown, instanceUrl: string, table: s
     deliveryId: b.delivery_id,
     action: b.action,
     target: targetOf(b.target),
-    assignee: b.assigned_to?.name || b.assigned_to?.id ? { id: b.assigned_to.id, name: b.assigned_to.name } : undefined,
+    assignee: assigneeOf(b.assigned_to),
     ticket: {
       id: b.sys_id,
       number: b.number,
       url: `${instanceUrl.replace(/\/$/, '')}/nav_to.do?uri=${table}.do?sys_id=${b.sys_id}`,
       subject: b.short_description,
-      requester: b.caller ? { name: b.caller.name, email: b.caller.email } : undefined,
+      requester: requesterOf(b.caller),
       priority: priorityLabel(b.priority),
       group: b.assignment_group,
       tags: b.tags ?? [],

@@ -4,7 +4,7 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Rules, TICKET_ACTIONS, TicketAction } from '../../config/rules';
-import { ACTION_MESSAGE, AssigneeDto, RequestTargetDto, targetOf } from '../request-target';
+import { ACTION_MESSAGE, AssigneeDto, assigneeOf, RequestTargetDto, requesterOf, targetOf } from '../request-target';
 import { unauthenticated, invalidWebhook } from '../webhook.errors';
 import { TicketEvent } from '../ticket-event';
 import { BodyName, IsPresent, validatedBody } from '../../common/validated-body';
@@ -183,13 +183,13 @@ export function normaliseZendesk(body: unknown, deliveryId: string, baseUrl: str
       deliveryId,
       action: trigger.action,
       target: targetOf(trigger.target),
-      assignee: trigger.assignee?.name || trigger.assignee?.id ? { id: trigger.assignee.id, name: trigger.assignee.name } : undefined,
+      assignee: assigneeOf(trigger.assignee),
       ticket: {
         id: t.id,
         number: t.id,
         url: t.url || ticketUrl(t.id),
         subject: t.subject,
-        requester: t.requester ? { name: t.requester.name, email: t.requester.email } : undefined,
+        requester: requesterOf(t.requester),
         priority: t.priority?.toLowerCase(),
         group: t.group,
         tags: t.tags ?? [],
