@@ -137,7 +137,7 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
         'x-ratelimit-reset': String(result.ttlInSeconds),
       };
       if (!result.isExceeded) {
-        if (count) void reply?.headers(headers);
+        void reply?.headers(headers);
         return;
       }
       const after = result.ttlInSeconds >= 60 ? '1 minute' : `${result.ttlInSeconds} seconds`;
