@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { recordingBytes } from '../metrics/metrics';
 import { RedisService } from '../redis/redis.service';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { StagedFile, TicketWriter } from '../tickets/ticket-writer';
 import { ByteLimit, human, LABEL, openRecording, UNREPORTED } from './recording-files';
 import type { RecordingRef } from './transcript';
@@ -118,6 +119,7 @@ export class NoteRecordings {
       }
       let limit: ByteLimit | undefined;
       let size: number | undefined;
+      let downloadError: Error | undefined;
       const stop = () => limit?.destroy(new Error('stopped'));
       deadline.addEventListener('abort', stop);
       lost.addEventListener('abort', stop);
@@ -131,7 +133,10 @@ export class NoteRecordings {
           }
           const counter = new ByteLimit(max, UNREPORTED, size);
           limit = counter;
-          opened.stream.on('error', (error) => counter.destroy(error));
+          opened.stream.on('error', (error) => {
+            downloadError = error;
+            counter.destroy(error);
+          });
           // An upload given up (its deadline, a refusal) closes the download too.
           counter.on('close', () => opened.stream.destroy());
           if (deadline.aborted || lost.aborted) stop();
@@ -149,8 +154,12 @@ export class NoteRecordings {
       } catch (error) {
         lost.throwIfAborted();
         if (error instanceof OverCap || limit?.exceeded) out.push({ ...base, result: 'linked', reason: overCap, size: size ?? limit?.bytes });
+        // The ticket system failing for now (an outage, a 429): the note could not land either, so the pull
+        // retries; the files staged so far keep their tokens and are not sent again.
+        else if (!deadline.aborted && !downloadError && error instanceof TicketSystemError && error.retryable) throw error;
         else {
-          const reason = deadline.aborted ? late : `its transfer failed (${(error as Error).message}); rs-bridge retries it and adds it in its own note`;
+          const why = (downloadError ?? (error as Error)).message;
+          const reason = deadline.aborted ? late : `its transfer failed (${why}); rs-bridge retries it and adds it in its own note`;
           out.push({ ...base, result: 'failed', reason, size });
           this.logger.warn(`session ${lsid}: ${label} not on the note of ${ticket.system} ticket ${ticket.number}: ${reason}`);
         }

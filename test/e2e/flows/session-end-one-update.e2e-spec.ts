@@ -242,3 +242,54 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
     expect(JSON.parse(claim[KEY_NOTE_STEP])).toMatchObject({ lsid: first.lsid });
   });
 });
+
+describe('Session end → Zendesk: the note waits for its recordings no longer than RSB_NOTE_RECORDINGS_WAIT_SECONDS', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    sut = await startApp({
+      ...applianceEnv(appliance),
+      ...zendeskEnv(zendesk),
+      BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
+      RSB_TRUST_PROXY: 'loopback',
+      BT_POLL_INTERVAL_SECONDS: '0',
+      RSB_NOTE_RECORDINGS_WAIT_SECONDS: '1',
+    });
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([appliance.stop(), zendesk.stop()]);
+  });
+
+  it('a slow recording: the note lands on time naming it, and the recording follows in its own note', async () => {
+    const ticket = zendesk.createTicket('6201');
+    // 100 kB at 25 kB/s: four seconds, past the one-second wait.
+    appliance.recordingBytesPerSecond = 25_000;
+    const s = appliance.startSession({ externalKey: '6201' });
+    appliance.chat(s.lsid, 'customer', 'Slow line today');
+    appliance.addRecording(s.lsid, 'session', 100_000);
+    const ended = Date.now();
+    appliance.endSession(s.lsid);
+    await until(async () => ticket.comments.length >= 1, 15_000, 'the note');
+    const noteAfter = Date.now() - ended;
+    const [note] = ticket.comments;
+    expect(note.body).toContain('Slow line today');
+    expect(note.body).toContain(
+      'is not attached: it was not transferred within 1 s (RSB_NOTE_RECORDINGS_WAIT_SECONDS); rs-bridge keeps transferring it and adds it in its own note',
+    );
+    expect(note.attachments.map((a) => a.filename)).toEqual([`session-${s.lsid}-transcript.html`]);
+    expect(noteAfter).toBeLessThan(4_000);
+
+    await until(async () => ticket.comments.length >= 2, 20_000, 'the recording in its own note');
+    expect(ticket.comments[1].attachments.map((a) => [a.filename, a.size, a.sha256])).toEqual([
+      [`session-${s.lsid}-session-0.flv`, 100_000, sha256Of(s.lsid, 'SupportSessionRecording', 0, 100_000)],
+    ]);
+    appliance.recordingBytesPerSecond = 0;
+  });
+});
