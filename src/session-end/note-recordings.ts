@@ -150,10 +150,13 @@ export class NoteRecordings {
         });
         if (limit) recordingBytes.inc({ system: ticket.system }, limit.bytes);
         out.push({ ...base, result: 'attached', staged, size: size ?? limit?.bytes });
-        this.logger.log(`session ${lsid}: ${label} staged for the note on ${ticket.system} ticket ${ticket.number} (${human(size ?? limit?.bytes)})`);
+        this.logger.log(
+          `session ${lsid}: ${label} staged for the note on ${ticket.system} ticket ${ticket.number} (${human(size ?? limit?.bytes)})`,
+        );
       } catch (error) {
         lost.throwIfAborted();
-        if (error instanceof OverCap || limit?.exceeded) out.push({ ...base, result: 'linked', reason: overCap, size: size ?? limit?.bytes });
+        if (error instanceof OverCap || limit?.exceeded)
+          out.push({ ...base, result: 'linked', reason: overCap, size: size ?? limit?.bytes });
         // The ticket system failing for now (an outage, a 429): the note could not land either, so the pull
         // retries; the files staged so far keep their tokens and are not sent again.
         else if (!deadline.aborted && !downloadError && error instanceof TicketSystemError && error.retryable) throw error;

@@ -150,7 +150,12 @@ export class SessionEndService {
       const transcript = await this.transcriptFile({ ...view, recordingsOnNote: onNote }, writer);
       const staged = recordingsOnNote.flatMap((r) => (r.result === 'attached' ? [r.staged] : []));
       for (const [i, part] of parts.entries()) {
-        await write(`note.${i + 1}`, { text: part.text, html: part.html, files: i === 0 ? [transcript] : [], staged: i === 0 ? staged : [] });
+        await write(`note.${i + 1}`, {
+          text: part.text,
+          html: part.html,
+          files: i === 0 ? [transcript] : [],
+          staged: i === 0 ? staged : [],
+        });
       }
       // As the note says: attached or linked there is done; a failed one is queued below and follows on its own.
       for (const r of recordingsOnNote) {

@@ -100,11 +100,16 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
     expect(note.body).toContain(`Session recording attached: session-${s.lsid}-session-0.flv`);
     // The template's "added separately" line is gone: the recording is right here.
     expect(note.body).not.toContain('added separately');
-    expect(note.attachments.map((a) => a.filename).sort()).toEqual([`session-${s.lsid}-session-0.flv`, `session-${s.lsid}-transcript.html`]);
+    expect(note.attachments.map((a) => a.filename).sort()).toEqual([
+      `session-${s.lsid}-session-0.flv`,
+      `session-${s.lsid}-transcript.html`,
+    ]);
     const rec = note.attachments.find((a) => a.filename.endsWith('.flv'))!;
     expect([rec.size, rec.sha256]).toEqual([120_000, sha256Of(s.lsid, 'SupportSessionRecording', 0, 120_000)]);
     // No transfer job: the recording rode on the note, and the sessions view says it is attached.
-    expect((await recordings.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.lsid === s.lsid)).toEqual([]);
+    expect(
+      (await recordings.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.lsid === s.lsid),
+    ).toEqual([]);
     const done = await sut.app.get(ArtifactStore).done(s.lsid);
     expect(JSON.parse(done['recording:session:0'])).toMatchObject({ onNote: true, attached: [`session-${s.lsid}-session-0.flv`] });
     expect(uploads(s.lsid)).toHaveLength(2);
@@ -139,7 +144,10 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
 
     expect(updates('6103')).toHaveLength(1);
     const [note] = ticket.comments;
-    expect(note.attachments.map((a) => a.filename).sort()).toEqual([`session-${s.lsid}-session-0.flv`, `session-${s.lsid}-transcript.html`]);
+    expect(note.attachments.map((a) => a.filename).sort()).toEqual([
+      `session-${s.lsid}-session-0.flv`,
+      `session-${s.lsid}-transcript.html`,
+    ]);
     expect(note.body).toContain(
       `The Show My Screen recording 1 of remote support session ${s.lsid} (0.2 MiB) is not attached: it is larger than the 0.2 MiB attachment limit (RSB_MAX_ATTACHMENT_BYTES).`,
     );
@@ -159,7 +167,9 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
 
     const [note, later] = ticket.comments;
     expect(note.body).toContain('The printer prints only blank pages');
-    expect(note.body).toContain(`The session recording of remote support session ${s.lsid} (size unknown) is not attached: its transfer failed (`);
+    expect(note.body).toContain(
+      `The session recording of remote support session ${s.lsid} (size unknown) is not attached: its transfer failed (`,
+    );
     expect(note.body).toContain('Recording not found');
     expect(note.body).toContain('rs-bridge retries it and adds it in its own note');
     expect(note.attachments.map((a) => a.filename)).toEqual([`session-${s.lsid}-transcript.html`]);
@@ -183,7 +193,9 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
     await settled(s.lsid);
     await new Promise((r) => setTimeout(r, 500));
 
-    expect(zendesk.requests.filter((r) => r.method === 'PUT' && r.path === '/api/v2/tickets/6105.json' && r.status === 503)).toHaveLength(1);
+    expect(zendesk.requests.filter((r) => r.method === 'PUT' && r.path === '/api/v2/tickets/6105.json' && r.status === 503)).toHaveLength(
+      1,
+    );
     expect(updates('6105')).toHaveLength(1);
     expect(ticket.comments).toHaveLength(1);
     expect(ticket.comments[0].attachments).toHaveLength(2);
@@ -206,7 +218,9 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
     expect(uploads(s.lsid)).toHaveLength(3);
     const pull = await pulls.getJob(`pull-${s.lsid}`);
     expect(pull!.attemptsMade).toBeGreaterThanOrEqual(1);
-    expect((await recordings.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.lsid === s.lsid)).toEqual([]);
+    expect(
+      (await recordings.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.lsid === s.lsid),
+    ).toEqual([]);
   });
 
   it("the key's internal note begins the first session's note for that key, and only the first", async () => {
@@ -230,9 +244,11 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
 
     expect(updates('6107')).toHaveLength(2);
     const [one, two] = ticket.comments;
-    expect(one.body.startsWith('<p>Session key 7654321 for this ticket: https://support.example.com/k/7654321</p>\n<p>Valid for 24 hours.</p>\n')).toBe(
-      true,
-    );
+    expect(
+      one.body.startsWith(
+        '<p>Session key 7654321 for this ticket: https://support.example.com/k/7654321</p>\n<p>Valid for 24 hours.</p>\n',
+      ),
+    ).toBe(true);
     expect(one.attachments).toHaveLength(2);
     expect(two.body).not.toContain('Session key 7654321');
     // The ledger the key's expiry path reads: claimed by the first session.
