@@ -302,6 +302,13 @@ export class Environment {
 
   @EnvVar({
     description:
+      "Longest a session's note waits for its recordings to be uploaded, in seconds, where they ride on the note (Zendesk); a recording not uploaded by then is named in the note and follows in its own.",
+  })
+  @IntVar(1, 3600, 'seconds')
+  RSB_NOTE_RECORDINGS_WAIT_SECONDS = 300;
+
+  @EnvVar({
+    description:
       'Ticket system in which to create a ticket for an ended session whose external key resolves to no ticket: off, zendesk, servicenow or jira.',
   })
   @IsIn(['off', 'zendesk', 'servicenow', 'jira'], { message: 'one of off, zendesk, servicenow, jira' })

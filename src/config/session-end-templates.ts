@@ -1,5 +1,6 @@
 /**
- * The shipped session-end templates (Liquid). `session` is the view built in src/session-end/transcript.ts;
+ * The shipped session-end templates (Liquid). `session` is the view built in src/session-end/transcript.ts
+ * (plus `session.recordingsOnNote` in the note: the recordings' own lines follow the note, Zendesk);
  * docs/rules.md lists its fields. HTML templates escape every value; notes are split at line breaks
  * when a ticket system's size limit demands, so each line of an HTML note stands on its own.
  */
@@ -22,9 +23,9 @@ Customer exit survey:
 {% endfor %}{% endif %}{% if session.surveys.rep.size > 0 %}
 Representative exit survey:
 {% for q in session.surveys.rep %}- {{ q.question }}: {{ q.answer }}
-{% endfor %}{% endif %}{% if session.recordings.size > 0 %}
+{% endfor %}{% endif %}{% if session.recordings.size > 0 %}{% unless session.recordingsOnNote %}
 Recordings: {% for r in session.recordings %}{{ r.label }}{% unless forloop.last %}, {% endunless %}{% endfor %} (added separately)
-{% endif %}`;
+{% endunless %}{% endif %}`;
 
 const CHAT_TEXT = `{% if session.chat.size > 0 %}
 Chat transcript:
@@ -47,8 +48,8 @@ export const DEFAULT_NOTE_HTML = `<p><strong>Remote support session</strong> {{ 
 {% for q in session.surveys.customer %}<p>{{ q.question }}: {{ q.answer }}</p>
 {% endfor %}{% endif %}{% if session.surveys.rep.size > 0 %}<p><strong>Representative exit survey</strong></p>
 {% for q in session.surveys.rep %}<p>{{ q.question }}: {{ q.answer }}</p>
-{% endfor %}{% endif %}{% if session.recordings.size > 0 %}<p><strong>Recordings</strong>: {% for r in session.recordings %}{{ r.label }}{% unless forloop.last %}, {% endunless %}{% endfor %} (added separately)</p>
-{% endif %}{% if session.chat.size > 0 %}<p><strong>Chat transcript</strong></p>
+{% endfor %}{% endif %}{% if session.recordings.size > 0 %}{% unless session.recordingsOnNote %}<p><strong>Recordings</strong>: {% for r in session.recordings %}{{ r.label }}{% unless forloop.last %}, {% endunless %}{% endfor %} (added separately)</p>
+{% endunless %}{% endif %}{% if session.chat.size > 0 %}<p><strong>Chat transcript</strong></p>
 {% for m in session.chat %}{% if m.system %}<p><em>[{{ m.time }}] {{ m.text }}</em></p>{% else %}<p>[{{ m.time }}] <strong>{{ m.speaker }}</strong>: {{ m.text }}</p>{% endif %}
 {% endfor %}{% endif %}`;
 

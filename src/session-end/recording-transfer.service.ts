@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Transform, TransformCallback } from 'node:stream';
 import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { RecordingStream } from '../beyondtrust/transport';
 import { APP_CONFIG } from '../config/config.module';
@@ -8,7 +7,9 @@ import { liquid } from '../config/rules';
 import { recordingBytes } from '../metrics/metrics';
 import { RecordingJob } from '../jobs/queues';
 import { TicketsService } from '../tickets/tickets.service';
+import { ByteLimit, downloadInstanceOf, human, LABEL, openRecording, TransferReport, UNREPORTED } from './recording-files';
 import { SessionEndService } from './session-end.service';
+export type { TransferReport } from './recording-files';
 import { ArtifactStore } from './session-stores';
 
 export interface TransferOutcome {
@@ -16,69 +17,6 @@ export interface TransferOutcome {
   result: 'attached' | 'linked' | 'already written';
   bytes?: number;
   reason?: string;
-}
-
-/** Counted from 1 for people, from the download's instance (which counts from 0 in every reading of the guide). */
-const LABEL: Record<RecordingJob['kind'], (downloadInstance: number) => string> = {
-  session: () => 'session recording',
-  showMyScreen: (i) => `Show My Screen recording ${i + 1}`,
-  commandShell: (i) => `command shell recording ${i + 1}`,
-};
-
-/**
- * The instance to download. Jobs queued before `downloadInstance` existed carry only the report's number,
- * read then as Show My Screen from 0 and command shell from 1.
- */
-const downloadInstanceOf = (job: RecordingJob): number =>
-  job.downloadInstance ?? (job.kind === 'commandShell' ? job.instance - 1 : job.instance);
-
-const human = (bytes?: number) =>
-  bytes === undefined
-    ? 'size unknown'
-    : bytes >= 1 << 30
-      ? `${(bytes / (1 << 30)).toFixed(2)} GiB`
-      : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-
-/** Where a transfer shows how far it got and why it waited: the job's progress and log, in Bull Board. */
-export interface TransferReport {
-  progress(progress: { bytes: number; total?: number }): Promise<unknown>;
-  log(line: string): Promise<unknown>;
-}
-const UNREPORTED: TransferReport = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
-const PROGRESS_BYTES = 1 << 20;
-const PROGRESS_MS = 1000;
-
-/**
- * Fails the stream once more than `max` bytes went through: an upload of unknown length stops at the cap.
- * Reports the bytes through every MiB or second (a progress write per chunk would flood Redis).
- */
-class ByteLimit extends Transform {
-  bytes = 0;
-  exceeded = false;
-  private reported = { bytes: 0, at: Date.now() };
-  constructor(
-    private readonly max: number,
-    private readonly report: TransferReport,
-    private readonly total?: number,
-  ) {
-    super();
-  }
-  /** The last count, once the transfer is over. */
-  flushProgress(): Promise<unknown> {
-    return this.report.progress({ bytes: this.bytes, total: this.total });
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes - this.reported.bytes >= PROGRESS_BYTES || Date.now() - this.reported.at >= PROGRESS_MS) {
-      this.reported = { bytes: this.bytes, at: Date.now() };
-      void this.flushProgress();
-    }
-    if (this.bytes > this.max) {
-      this.exceeded = true;
-      return done(new Error(`the file is larger than ${this.max} bytes`));
-    }
-    done(null, chunk);
-  }
 }
 
 /**
@@ -175,9 +113,6 @@ export class RecordingTransferService {
   }
 
   private open(job: RecordingJob): Promise<RecordingStream> {
-    const reporting = this.beyondtrust.reporting;
-    if (job.kind === 'session') return reporting.supportSessionRecording(job.lsid);
-    if (job.kind === 'showMyScreen') return reporting.showMyScreenRecording(job.lsid, downloadInstanceOf(job));
-    return reporting.commandShellRecording(job.lsid, downloadInstanceOf(job));
+    return openRecording(this.beyondtrust, job);
   }
 }

@@ -4,6 +4,7 @@ import { QUEUES } from '../jobs/queues';
 import { SessionsModule } from '../sessions/sessions.module';
 import { KeyExpiryService } from './key-expiry.service';
 import { SessionPoller } from './poller.service';
+import { NoteRecordings } from './note-recordings';
 import { RecordingTransferService } from './recording-transfer.service';
 import { OutboundEventsService } from './outbound-events.service';
 import { PollScheduler, RecordingsProcessor, SessionEndProcessor, SessionPollProcessor } from './session-end.processors';
@@ -21,6 +22,7 @@ const services = [
   SessionEndService,
   ReportBatcher,
   RecordingTransferService,
+  NoteRecordings,
   SessionPoller,
   KeyExpiryService,
   TicketResolver,

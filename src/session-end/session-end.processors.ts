@@ -16,8 +16,8 @@ const settings = {
 };
 
 /**
- * A pull is short and its lock is renewed while it runs (waiting on the write budget included), so the lock
- * can be too: a worker killed mid-pull hands the session to another within ~15 s, not BullMQ's 30 s lock
+ * A pull's lock is renewed while it runs (waiting on the write budget, and on Zendesk the recordings'
+ * uploads that ride on its note, included), so the lock can be short: a worker killed mid-pull hands the session to another within ~15 s, not BullMQ's 30 s lock
  * plus 30 s checks (up to 90 s a death; a pull whose workers died twice waited three minutes in the soak).
  */
 @Processor(QUEUES.sessionEnd, { settings, lockDuration: 10_000, stalledInterval: 5_000 })

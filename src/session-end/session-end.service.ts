@@ -11,10 +11,12 @@ import { ReportBatcher } from './report-batcher';
 import { jobIds, RecordingJob, QUEUES, SessionEndJob, sessionJobOptions } from '../jobs/queues';
 import { RedisService } from '../redis/redis.service';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
-import { TicketFile, TicketWriter } from '../tickets/ticket-writer';
+import { StagedFile, TicketFile, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { writeMarker, writeOnce } from '../tickets/write-once';
-import { ArtifactStore, SessionStateStore } from './session-stores';
+import { NoteRecording, NoteRecordings } from './note-recordings';
+import { human } from './recording-files';
+import { ArtifactStore, KEY_NOTE_STEP, keyNoteScope, SessionStateStore } from './session-stores';
 import { Locks } from '../redis/locks';
 import { awaitQueueReplica } from '../redis/redis-options';
 import { ResolvedTicket, TicketResolver } from './ticket-resolver';
@@ -27,6 +29,8 @@ export interface PullOutcome {
   skipped?: string;
   written: string[];
   recordingsQueued: string[];
+  /** Recordings attached to (or linked from) the session's note itself. */
+  recordingsOnNote?: string[];
 }
 
 /** A pull that should run again later (report not ready, another pull of the session running). */
@@ -43,6 +47,9 @@ export class GiveUpError extends Error {
 const END_TIME_ATTEMPTS = 3;
 /** How many attempts an lsid the appliance does not know gets (its report may lag the end event). */
 const UNKNOWN_SESSION_ATTEMPTS = 5;
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** What marks a session's note on its ticket (the write-once marker, scoped by lsid). */
 export const noteMarker = (lsid: string, artifact: string) => writeMarker(lsid, artifact);
@@ -67,6 +74,7 @@ export class SessionEndService {
     private readonly redis: RedisService,
     private readonly ticketSessions: TicketSessionsStore,
     private readonly reports: ReportBatcher,
+    private readonly noteRecordings: NoteRecordings,
     @InjectQueue(QUEUES.recordings) private readonly recordings: Queue<RecordingJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -123,11 +131,38 @@ export class SessionEndService {
       done[artifact] = '1';
     };
 
+    let recordingsOnNote: NoteRecording[] = [];
     if (!done.note) {
-      const parts = await this.renderNote(view, writer);
-      const transcript = await this.transcriptFile(view, writer);
+      // Where the system takes several files on one comment, the recordings ride on the note: one update.
+      const onNote = this.noteRecordings.takes(writer);
+      const refs = onNote ? recordingsOf(report).filter((r) => !done[r.artifact]) : [];
+      if (refs.length)
+        recordingsOnNote = await this.noteRecordings.plan(
+          lsid,
+          refs,
+          ticket,
+          writer,
+          async () => Boolean(done['note.1']) || writer.hasWritten(ticket.id, noteMarker(lsid, 'note.1'), 'internal'),
+          lost,
+        );
+      const keyNote = await this.keyNoteFor(ticket, lsid);
+      const parts = await this.renderNote({ ...view, recordingsOnNote: onNote }, writer, keyNote, recordingsOnNote);
+      const transcript = await this.transcriptFile({ ...view, recordingsOnNote: onNote }, writer);
+      const staged = recordingsOnNote.flatMap((r) => (r.result === 'attached' ? [r.staged] : []));
       for (const [i, part] of parts.entries()) {
-        await write(`note.${i + 1}`, { text: part.text, html: part.html, files: i === 0 ? [transcript] : [] });
+        await write(`note.${i + 1}`, {
+          text: part.text,
+          html: part.html,
+          files: i === 0 ? [transcript] : [],
+          staged: i === 0 ? staged : [],
+        });
+      }
+      // As the note says: attached or linked there is done; a failed one is queued below and follows on its own.
+      for (const r of recordingsOnNote) {
+        if (r.result === 'failed') continue;
+        const how = r.result === 'attached' ? { attached: [r.staged.filename] } : { linked: r.reason };
+        await this.artifacts.mark(lsid, r.artifact, JSON.stringify({ at: new Date().toISOString(), onNote: true, ...how }));
+        done[r.artifact] = '1';
       }
       // The surveys already in the report are in the note; later ones get their own note.
       for (const who of ['customer', 'rep'] as const) {
@@ -149,9 +184,29 @@ export class SessionEndService {
     await this.applyOutcome(report, view, ticket, writer, done, write, lost);
     const recordingsQueued = await this.queueRecordings(report, ticket, done);
     this.logger.log(
-      `session ${lsid} → ${ticket.system} ticket ${ticket.number}: wrote ${written.join(', ') || 'nothing new'}; ${recordingsQueued.length} recording(s) queued`,
+      `session ${lsid} → ${ticket.system} ticket ${ticket.number}: wrote ${written.join(', ') || 'nothing new'}; ${recordingsOnNote.length} recording(s) on the note, ${recordingsQueued.length} queued`,
     );
-    return { ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via }, written, recordingsQueued };
+    return {
+      ticket: { system: ticket.system, id: ticket.id, number: ticket.number, via: ticket.via },
+      written,
+      recordingsQueued,
+      recordingsOnNote: recordingsOnNote.filter((r) => r.result !== 'failed').map((r) => r.artifact),
+    };
+  }
+
+  /**
+   * The session key's internal note, when the link the session resolved to carries one and no other
+   * session's note (nor the key's expiry) claimed it first: it begins this session's note.
+   */
+  private async keyNoteFor(ticket: ResolvedTicket, lsid: string): Promise<string | undefined> {
+    if (!ticket.keyNote || !ticket.shortKey) return undefined;
+    const scope = keyNoteScope(ticket.system, ticket.id, ticket.shortKey);
+    const stands = await this.artifacts.claim(scope, KEY_NOTE_STEP, JSON.stringify({ lsid, at: new Date().toISOString() }));
+    try {
+      return (JSON.parse(stands) as { lsid?: string }).lsid === lsid ? ticket.keyNote : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async leadsToTicket(job: SessionEndJob): Promise<boolean> {
@@ -250,11 +305,12 @@ export class SessionEndService {
     artifact: string,
     writer: TicketWriter,
     ticket: ResolvedTicket,
-    note: { text: string; html?: string; files?: TicketFile[] },
+    note: { text: string; html?: string; files?: TicketFile[]; staged?: StagedFile[] },
     signal?: AbortSignal,
   ): Promise<'written' | 'found'> {
     // The files' names say, in the ticket's sessions view, that a recording was attached rather than linked.
-    const attached = note.files?.length ? { attached: note.files.map((f) => f.filename) } : {};
+    const names = [...(note.files ?? []), ...(note.staged ?? [])].map((f) => f.filename);
+    const attached = names.length ? { attached: names } : {};
     const result = await writeOnce(
       this.artifacts.ledger(lsid),
       artifact,
@@ -266,19 +322,47 @@ export class SessionEndService {
     return result === 'written' ? 'written' : 'found';
   }
 
-  private async renderNote(view: SessionView, writer: TicketWriter): Promise<{ text: string; html?: string }[]> {
+  /**
+   * The note: the key's internal note first when it rides here, the template, then what became of the
+   * recordings that ride on it (attached, or linked with the reason).
+   */
+  private async renderNote(
+    view: SessionView & { recordingsOnNote?: boolean },
+    writer: TicketWriter,
+    keyNote: string | undefined,
+    recordings: NoteRecording[],
+  ): Promise<{ text: string; html?: string }[]> {
     const rules = this.config.rules.sessionEnd;
     // Room for the marker line on every part.
     const max = writer.maxNoteLength - 120;
+    const lines: string[] = [];
+    for (const r of recordings) {
+      if (r.result === 'attached') {
+        lines.push(`${r.label[0].toUpperCase()}${r.label.slice(1)} attached: ${r.staged.filename} (${human(r.size)}).`);
+        continue;
+      }
+      const link = await liquid.parseAndRender(rules.recordingLink, {
+        session: { lsid: view.lsid },
+        recording: { label: r.label, size: human(r.size), reason: r.reason, viewUrl: r.viewUrl, downloadUrl: r.downloadUrl },
+      });
+      lines.push(link.trim());
+    }
     if (writer.markup === 'html') {
-      const html = (await liquidHtml.parseAndRender(rules.noteHtml, { session: view })).trim();
+      const paragraphs = (text: string) =>
+        text
+          .split(/\n+/)
+          .map((line) => `<p>${escapeHtml(line)}</p>`)
+          .join('\n');
+      const body = (await liquidHtml.parseAndRender(rules.noteHtml, { session: view })).trim();
+      const html = [keyNote && paragraphs(keyNote), body, ...lines.map(paragraphs)].filter(Boolean).join('\n');
       return splitNote(html, max).map((part) => ({ text: '', html: part }));
     }
-    const text = (await liquid.parseAndRender(rules.noteText, { session: view })).trim();
+    const body = (await liquid.parseAndRender(rules.noteText, { session: view })).trim();
+    const text = [keyNote?.trim(), body, lines.join('\n')].filter(Boolean).join('\n\n');
     return splitNote(text, max).map((part) => ({ text: part }));
   }
 
-  private async transcriptFile(view: SessionView, writer: TicketWriter): Promise<TicketFile> {
+  private async transcriptFile(view: SessionView & { recordingsOnNote?: boolean }, writer: TicketWriter): Promise<TicketFile> {
     const rules = this.config.rules.sessionEnd;
     const html = writer.markup === 'html';
     const content = Buffer.from(

@@ -4,6 +4,14 @@ import { WriteLedger } from '../tickets/write-once';
 
 const SESSION_TTL_SECONDS = 90 * 24 * 3600;
 
+/**
+ * The write-once ledger (ArtifactStore scope) of a session key's internal note riding on a session's
+ * note: its `keyNote` step is claimed by the first session's note on the ticket; the key's expiry path
+ * uses the same scope and step, so the key note is written once whichever writes it.
+ */
+export const keyNoteScope = (system: string, ticketId: string, shortKey: string) => `keyNote:${system}:${ticketId}:${shortKey}`;
+export const KEY_NOTE_STEP = 'keyNote';
+
 /** What has been written for one session, artifact by artifact, recorded only after each write landed. */
 @Injectable()
 export class ArtifactStore {
@@ -36,6 +44,21 @@ export class ArtifactStore {
 
   async mark(lsid: string, artifact: string, value: string): Promise<void> {
     await this.redis.connection.multi().hset(this.key(lsid), artifact, value).expire(this.key(lsid), SESSION_TTL_SECONDS).exec();
+  }
+
+  /**
+   * Records `value` for the artifact unless one is recorded already, and returns the one that stands:
+   * the first to claim it wins, and later runs of the same claimant see their own value.
+   */
+  async claim(scope: string, artifact: string, value: string): Promise<string> {
+    const [, , [, stands]] = (await this.redis.connection
+      .multi()
+      .hsetnx(this.key(scope), artifact, value)
+      .expire(this.key(scope), SESSION_TTL_SECONDS)
+      .hget(this.key(scope), artifact)
+      .exec()) as [unknown, unknown, [unknown, string]];
+    await this.redis.replicated();
+    return stands;
   }
 
   /** The session's ticket writes, for writeOnce: one step per artifact, named by the lsid in markers. */

@@ -14,6 +14,9 @@ export interface ResolvedTicket {
   callbackUrl?: string;
   /** How it was found: the link rs-bridge recorded, the key's own format, or a ticket created for it. */
   via: 'link' | 'format' | 'created';
+  /** Found by the link of a session key: the key, and its internal note to ride on the session's note. */
+  shortKey?: string;
+  keyNote?: string;
 }
 
 /**
@@ -50,6 +53,8 @@ export class TicketResolver {
         url: link.ticketUrl,
         callbackUrl: link.callbackUrl,
         via: 'link',
+        shortKey: link.shortKey || undefined,
+        keyNote: link.keyNote,
       };
     return this.byFormat(key);
   }

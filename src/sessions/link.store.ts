@@ -18,6 +18,8 @@ export interface SessionLink {
   queue?: string;
   /** A key the appliance refused: listed on the ticket with the reason, never found by external key. */
   failure?: string;
+  /** The key's internal note, rendered when the key was made, to ride on the session's first note. */
+  keyNote?: string;
 }
 
 /** Links live long after the key expires: a session may end days after it started. */

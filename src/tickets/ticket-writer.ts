@@ -26,6 +26,23 @@ export interface TicketFile {
   open(): Promise<{ stream: Readable; length?: number }>;
 }
 
+/** A file whose name and type are known once it is opened (a recording: the appliance's answer names it). */
+export interface OpenedFile {
+  filename: string;
+  contentType: string;
+  stream: Readable;
+  length?: number;
+}
+
+/**
+ * A file already sent to the ticket system, waiting for the note that carries it (a Zendesk upload
+ * token): staging several and writing the note once makes one ticket update of them all.
+ */
+export interface StagedFile {
+  filename: string;
+  token: string;
+}
+
 /**
  * An internal note, optionally with files. `marker` is a text unique to this write (it appears in the
  * note) so that a write interrupted after it landed can be recognised instead of repeated.
@@ -36,6 +53,8 @@ export interface TicketNote {
   html?: string;
   marker: string;
   files?: TicketFile[];
+  /** Files staged earlier (stageFile), carried by this note too. */
+  staged?: StagedFile[];
 }
 
 export interface NewTicket {
@@ -106,6 +125,15 @@ export interface TicketWriter {
   outcomeUpdate(rule: OutcomeRule, render: (template: string) => Promise<string>): Promise<TicketUpdate>;
   update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void>;
   addNote(ticketId: string, note: TicketNote, context?: WriteContext): Promise<void>;
+  /**
+   * Systems that take several files on one comment (Zendesk): sends a file ahead of the note that will
+   * carry it. `key` names it for good: a second call with the same key within `stagedFileTtlMs` returns
+   * the same staged file without opening the file again (a retried note never downloads or uploads twice).
+   * Unset: files go with the note only, each its own call (ServiceNow, Jira) or as links (generic).
+   */
+  stageFile?(ticketId: string, key: string, open: () => Promise<OpenedFile>): Promise<StagedFile>;
+  /** How long a staged file stays usable by a note. */
+  readonly stagedFileTtlMs?: number;
   /**
    * Whether a recent comment of this visibility (internal notes, or public replies) contains `text`, the
    * marker of a write that may have landed before a crash (see write-once.ts). Whitespace is not compared.

@@ -1,4 +1,4 @@
-import type { TicketFile, TicketUpdate, TicketWriter, WriteContext } from './ticket-writer';
+import type { StagedFile, TicketFile, TicketUpdate, TicketWriter, WriteContext } from './ticket-writer';
 
 /**
  * Where the steps of one unit of work (a delivery, a session) are recorded: begun before the write,
@@ -15,7 +15,7 @@ export interface WriteLedger {
 }
 
 /** What a step writes: an internal note (optionally with files), or one update of the ticket. */
-export type TicketWrite = { note: { text: string; html?: string; files?: TicketFile[] } } | { update: TicketUpdate };
+export type TicketWrite = { note: { text: string; html?: string; files?: TicketFile[]; staged?: StagedFile[] } } | { update: TicketUpdate };
 
 export type WriteOnceResult = 'written' | 'found' | 'done';
 
@@ -61,10 +61,16 @@ export async function writeOnce(
   }
   options.signal?.throwIfAborted();
   if ('note' in write) {
-    const { text, html, files } = write.note;
+    const { text, html, files, staged } = write.note;
     await writer.addNote(
       target.ticketId,
-      { text: text ? `${text}\n\n${marker}` : '', html: html ? `${html}\n<p><small>${marker}</small></p>` : undefined, marker, files },
+      {
+        text: text ? `${text}\n\n${marker}` : '',
+        html: html ? `${html}\n<p><small>${marker}</small></p>` : undefined,
+        marker,
+        files,
+        staged,
+      },
       target.context,
     );
   } else {

@@ -7,6 +7,8 @@ import {
   renderFields,
   CreatedTicket,
   NewTicket,
+  OpenedFile,
+  StagedFile,
   TicketLookup,
   TicketNote,
   TicketUpdate,
@@ -47,6 +49,7 @@ export class ZendeskClient implements TicketWriter {
   /** Comments are limited to 64 KB of body; keep a margin for the markup around the text. */
   readonly maxNoteLength = 60_000;
   readonly ticketIdPattern = /^\d+$/;
+  readonly stagedFileTtlMs = UPLOAD_TOKEN_TTL_MS;
 
   /** Agents see the ticket id itself. */
   async lookUpTicket(value: string): Promise<TicketLookup> {
@@ -111,9 +114,24 @@ export class ZendeskClient implements TicketWriter {
     const comment: Record<string, unknown> = { public: false };
     if (note.html) comment.html_body = note.html;
     else comment.body = note.text;
+    // Several tokens on one comment: the note and the session's recordings are one ticket update.
+    uploads.push(...(note.staged ?? []).map((s) => s.token));
     if (uploads.length) comment.uploads = uploads;
     await this.putTicket(ticketId, { comment }, 'batch');
+    // Staged files' tokens are left to expire: a retry after a crash right here must not upload again.
     if (kept && note.files?.length) await kept.redis.del(...note.files.map((f) => keyOf(f.filename)));
+  }
+
+  /** Uploads API ahead of the note; the token is kept (Redis, with its expiry) under `key`. */
+  async stageFile(ticketId: string, key: string, open: () => Promise<OpenedFile>): Promise<StagedFile> {
+    const kept = this.options.uploads;
+    const keptKey = kept ? `${kept.prefix}:${ticketId}:staged:${key}` : '';
+    const earlier = kept ? await kept.redis.get(keptKey) : null;
+    if (earlier) return JSON.parse(earlier) as StagedFile;
+    const file = await open();
+    const staged: StagedFile = { filename: file.filename, token: await this.upload(file.filename, file.contentType, file) };
+    if (kept) await kept.redis.set(keptKey, JSON.stringify(staged), 'PX', UPLOAD_TOKEN_TTL_MS);
+    return staged;
   }
 
   /**

@@ -288,6 +288,63 @@ describe('chaos: faults injected from outside, nothing lost, nothing twice', () 
     }
   }, 300_000);
 
+  it('kill -9 after the recordings were uploaded, before the note: the kept tokens ride on the retried note, nothing sent twice', async () => {
+    const proc = await bridge();
+    const started = Date.now();
+    appliance.sendOutboundEventsTo(`${proc.api.url}/webhooks/beyondtrust`, EVENTS_TOKEN, 'query');
+    const [id] = newTickets(1);
+    let killed = false;
+    // On Zendesk the recordings are uploaded before the note; the transcript's upload comes last, inside the
+    // note's write: the worker dies there, with the recordings' tokens and the note's plan kept in Redis.
+    zendesk.onUploadStart = (filename) => {
+      if (killed || !filename.endsWith('-transcript.html')) return;
+      killed = true;
+      proc.worker.kill9();
+    };
+    const s = appliance.startSession({ externalKey: id });
+    appliance.joinRep(s.lsid, '2');
+    appliance.chat(s.lsid, 'customer', `Help with ${id}`);
+    appliance.addRecording(s.lsid, 'session', 300_000);
+    appliance.addRecording(s.lsid, 'showMyScreen', 200_000);
+    appliance.endSession(s.lsid);
+    const ticket = zendesk.tickets.get(id)!;
+    const notes = () => ticket.comments.filter((c) => c.body.includes(`[rs-bridge ${s.lsid} note.1]`));
+    try {
+      const isDrained = await settle(proc.prefix, () => notes().length > 0, 120_000);
+      const files = notes().flatMap((c) => c.attachments.map((a) => a.filename));
+      const uploads = (kind: string) =>
+        zendesk.requests.filter((r) => r.method === 'POST' && r.path.includes(`session-${s.lsid}-${kind}-0`)).length;
+      const downloads = appliance.requests.filter(
+        (r) => r.params.lsid === s.lsid && /^(SupportSessionRecording|ShowMyScreenRecording)$/.test(r.params.generate_report ?? ''),
+      ).length;
+      const seen = [notes().length, ...['session', 'showMyScreen'].map((kind) => files.filter((f) => f.includes(`-${kind}-0.`)).length)];
+      record(
+        {
+          scenario: 'kill -9 between the uploads and the note',
+          expected: 3,
+          written: seen.filter((n) => n > 0).length,
+          lost: seen.filter((n) => n === 0).length,
+          duplicated: seen.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
+          drained: isDrained,
+          seconds: (Date.now() - started) / 1000,
+          note: `${proc.worker.restarts} worker restart(s)`,
+        },
+        proc,
+      );
+      expect(killed).toBe(true);
+      // One ticket update for the session, and each recording downloaded and uploaded once: the retry reused the tokens.
+      expect(ticket.comments).toHaveLength(1);
+      expect({ session: uploads('session'), showMyScreen: uploads('showMyScreen'), downloads }).toEqual({
+        session: 1,
+        showMyScreen: 1,
+        downloads: 2,
+      });
+    } finally {
+      zendesk.onUploadStart = undefined;
+      await proc.stop();
+    }
+  }, 240_000);
+
   it('Redis killed -9 and restarted on its AOF under load: every accepted webhook once, refusals are 503', async () => {
     const proc = await bridge();
     const started = Date.now();

@@ -26,7 +26,11 @@ describe("A recording transfer shows in its job: bytes as they go, and why it wa
       ...zendeskEnv(zendesk),
       BT_POLL_INTERVAL_SECONDS: '0',
       BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      // On Zendesk a recording rides on the session's note; one slower than this wait gets its own transfer
+      // job, whose Progress and Logs this test reads.
+      RSB_NOTE_RECORDINGS_WAIT_SECONDS: '1',
     });
+    appliance.recordingBytesPerSecond = 3 * 1024 * 1024;
     appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN, 'query');
     const connection = { url: REDIS_URL };
     recordings = new Queue(QUEUES.recordings, { connection, prefix: sut.prefix });

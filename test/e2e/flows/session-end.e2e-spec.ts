@@ -118,16 +118,18 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       `every job of session ${lsid} to finish`,
     );
 
-  it('writes a Zendesk note with the transcript, one comment per recording, every file byte for byte', async () => {
+  it('writes a Zendesk note with the transcript and every recording on it (one update), every file byte for byte', async () => {
     zendesk.createTicket('501');
     await link('zendesk', '501', '501', 'ZD-501');
     const s = richSession('ZD-501');
     const ticket = zendesk.tickets.get('501')!;
-    await until(async () => ticket.comments.length >= 4, 20_000, 'the note and three recordings');
+    await until(async () => ticket.comments.length >= 1, 20_000, 'the note with the three recordings');
     await settled(s.lsid);
 
-    expect(ticket.comments).toHaveLength(4);
-    const [note, ...recs] = ticket.comments;
+    // Issue 23: the recordings ride on the note's comment (three upload tokens beside the transcript's).
+    expect(ticket.comments).toHaveLength(1);
+    expect(zendesk.requests.filter((r) => r.method === 'PUT' && r.path === '/api/v2/tickets/501.json')).toHaveLength(1);
+    const [note] = ticket.comments;
     expect(note.public).toBe(false);
     expect(note.html).toBe(true);
     for (const text of [
@@ -142,21 +144,23 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
       'satisfaction: Very satisfied',
       'root cause: Toner',
       'ticket id=ZD-501',
+      `Session recording attached: session-${s.lsid}-session-0.flv (0.1 MiB).`,
+      `Show My Screen recording 1 attached: session-${s.lsid}-showMyScreen-0.flv`,
+      `Command shell recording 1 attached: session-${s.lsid}-commandShell-0.flv`,
       noteMarker(s.lsid, 'note.1'),
     ])
       expect(note.body).toContain(text);
     expect(note.body).not.toContain('<b>help</b>');
-    expect(note.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+    expect(note.attachments.filter((a) => a.filename.endsWith('-transcript.html')).map((a) => [a.filename, a.contentType])).toEqual([
       [`session-${s.lsid}-transcript.html`, 'text/html; charset=utf-8'],
     ]);
 
-    const files = recs.flatMap((c) => c.attachments).sort((a, b) => a.filename.localeCompare(b.filename));
+    const files = note.attachments.filter((a) => a.filename.endsWith('.flv')).sort((a, b) => a.filename.localeCompare(b.filename));
     expect(files.map((f) => [f.filename, f.size, f.sha256])).toEqual([
       [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
       [`session-${s.lsid}-session-0.flv`, REC.session, sha256Of(s.lsid, 'SupportSessionRecording', 0, REC.session)],
       [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
     ]);
-    expect(recs.every((c) => !c.public)).toBe(true);
   });
 
   it('writes nothing twice: the event redelivered, the poll, a resync and a crash after a write landed', async () => {
@@ -164,7 +168,7 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     await link('zendesk', '502', '502', 'ZD-502');
     const s = richSession('ZD-502');
     const ticket = zendesk.tickets.get('502')!;
-    await until(async () => ticket.comments.length >= 4, 20_000, 'the first pull');
+    await until(async () => ticket.comments.length >= 1, 20_000, 'the first pull');
     await settled(s.lsid);
 
     // The appliance sends the end event again (it never got our 200, say).
@@ -188,14 +192,15 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     const { jobId } = (await resync.json()) as { jobId: string };
     await until(async () => (await pulls.getJobState(jobId)) === 'completed', 15_000, 'the resync');
     expect((await pulls.getJob(jobId))!.returnvalue).toMatchObject({ written: [], ticket: { id: '502' } });
-    expect(ticket.comments).toHaveLength(4);
+    expect(ticket.comments).toHaveLength(1);
+    expect(ticket.comments[0].attachments).toHaveLength(4);
 
     // A worker died after Zendesk took the survey note but before it was recorded: the retry finds it.
     const artifacts = sut.app.get(ArtifactStore);
     const writer = sut.app.get(TicketsService).zendesk!;
     const late = appliance.startSession({ externalKey: 'ZD-502', startTime: at });
     appliance.endSession(late.lsid, at + 30);
-    await until(async () => ticket.comments.length >= 5, 15_000, 'the second session note');
+    await until(async () => ticket.comments.length >= 2, 15_000, 'the second session note');
     await settled(late.lsid);
     await artifacts.begin(late.lsid, 'survey:customer');
     await writer.addNote('502', {
@@ -207,7 +212,7 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     await settled(late.lsid);
     const surveyJob = await pulls.getJob(`survey-${late.lsid}-customer`);
     expect(surveyJob!.returnvalue).toMatchObject({ written: [] });
-    expect(ticket.comments).toHaveLength(6);
+    expect(ticket.comments).toHaveLength(3);
     expect(ticket.comments.filter((c) => c.body.includes(noteMarker(late.lsid, 'survey:customer')))).toHaveLength(1);
   });
 
@@ -240,9 +245,9 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     zendesk.failNext(2, 503);
     const s = richSession('ZD-503');
     const ticket = zendesk.tickets.get('503')!;
-    await until(async () => ticket.comments.length >= 4, 30_000, 'everything after the outage');
+    await until(async () => ticket.comments.length >= 1, 30_000, 'everything after the outage');
     await settled(s.lsid);
-    expect(ticket.comments).toHaveLength(4);
+    expect(ticket.comments).toHaveLength(1);
     expect(ticket.comments.flatMap((c) => c.attachments)).toHaveLength(4);
     expect(zendesk.requests.filter((r) => r.status === 503).length).toBe(2);
   });
@@ -261,8 +266,9 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     zendesk.releaseHeld();
     await settled(s1.lsid);
     await settled(s2.lsid);
-    expect(slow.comments).toHaveLength(4);
-    expect(other.comments).toHaveLength(4);
+    expect(slow.comments).toHaveLength(1);
+    expect(other.comments).toHaveLength(1);
+    expect([slow, other].map((t) => t.comments[0].attachments.length)).toEqual([4, 4]);
   });
 
   describe('a session that cannot be written for good', () => {
@@ -559,21 +565,21 @@ describe('Session end → command shell recordings, whichever way the report num
     appliance.addRecording(s.lsid, 'commandShell', 22_000);
     appliance.endSession(s.lsid);
     const ticket = zendesk.tickets.get(ticketId)!;
-    await until(async () => ticket.comments.length >= 3, 20_000, 'the note and two command shell recordings');
+    await until(async () => ticket.comments.length >= 1, 20_000, 'the note with two command shell recordings');
+    await until(async () => (await sut.app.get(ArtifactStore).done(s.lsid)).note !== undefined, 10_000, 'the pull to finish');
 
-    const attached = ticket.comments
-      .slice(1)
-      .map((c) => [c.body.split(' of remote')[0], c.attachments.map((a) => [a.filename, a.size, a.sha256])])
-      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    expect(attached).toEqual([
-      [
-        'Command shell recording 1',
-        [[`session-${s.lsid}-commandShell-0.flv`, 11_000, sha256Of(s.lsid, 'CommandShellRecording', 0, 11_000)]],
-      ],
-      [
-        'Command shell recording 2',
-        [[`session-${s.lsid}-commandShell-1.flv`, 22_000, sha256Of(s.lsid, 'CommandShellRecording', 1, 22_000)]],
-      ],
+    expect(ticket.comments).toHaveLength(1);
+    const [note] = ticket.comments;
+    expect(note.body).toContain(`Command shell recording 1 attached: session-${s.lsid}-commandShell-0.flv`);
+    expect(note.body).toContain(`Command shell recording 2 attached: session-${s.lsid}-commandShell-1.flv`);
+    expect(
+      note.attachments
+        .filter((a) => a.filename.endsWith('.flv'))
+        .map((a) => [a.filename, a.size, a.sha256])
+        .sort(),
+    ).toEqual([
+      [`session-${s.lsid}-commandShell-0.flv`, 11_000, sha256Of(s.lsid, 'CommandShellRecording', 0, 11_000)],
+      [`session-${s.lsid}-commandShell-1.flv`, 22_000, sha256Of(s.lsid, 'CommandShellRecording', 1, 22_000)],
     ]);
     // Exactly the two recordings the report listed were asked for, each once: no neighbour, no instance outside the list.
     const asked = appliance.requests

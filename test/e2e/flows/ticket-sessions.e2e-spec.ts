@@ -94,7 +94,13 @@ describe('In-ticket apps: the ticket sessions view, and Jump and co-browse from 
       failures: [],
     });
     expect(body.sessions[0].durationSeconds).toBeGreaterThanOrEqual(85);
-    expect(ticket.comments.length).toBeGreaterThanOrEqual(5);
+    // The key's reply and note, then ONE session note carrying the recording under the cap and the link to the other.
+    expect(ticket.comments).toHaveLength(3);
+    expect(ticket.comments[2].attachments.map((a) => a.filename)).toEqual([
+      expect.stringMatching(/-transcript\.html$/),
+      expect.stringMatching(/-session-0\.flv$/),
+    ]);
+    expect(ticket.comments[2].body).toContain('Show My Screen recording 1');
   });
 
   it('lists a second key as its own entry, newest first, and pairs the session with the key it came from', async () => {

@@ -213,6 +213,11 @@ export class FakeAppliance {
   private rawAnswers: { remaining: number; body: string | { bytes: number } }[] = [];
   /** Recordings stop sending (without closing) after this many bytes. */
   stallRecordingsAfter?: number;
+  /**
+   * The next this many recording downloads answer the guide's `<error>` (200, XML), as for a recording the
+   * report lists but the appliance no longer stores (purged by its retention policy, say).
+   */
+  refuseRecordingDownloads = 0;
   /** Recordings stream at most this fast (bytes per second), so a test can act mid-transfer; 0: no limit. */
   recordingBytesPerSecond = 0;
   private nextLseq = 1000;
@@ -1392,6 +1397,10 @@ export class FakeAppliance {
               ? session.recordings.showMyScreen[instance]
               : session.recordings.commandShell[instance];
         if (size === undefined) throw new XmlError('Recording not found');
+        if (this.refuseRecordingDownloads > 0) {
+          this.refuseRecordingDownloads -= 1;
+          throw new XmlError('Recording not found');
+        }
         record.status = 200;
         res.writeHead(200, {
           ...headers,
