@@ -18,12 +18,21 @@
  *     length given in code. Prints key latency per 5-second slice against the backlog left.
  *
  * Other flags: --no-unrelated, --kill (a worker kill -9'd every 3 s), --zendesk-limit=<per min>,
- * --bridge-zendesk=<per min>, --timeline (print the 5-second slices for any scenario). Prints the figures as JSON (also in bench/results/) and as a Markdown table
+ * --bridge-zendesk=<per min>, --timeline (print the 5-second slices for any scenario), --from=<bench/results/…json>
+ * (print a saved run's tables again). Prints the figures as JSON (also in bench/results/) and as a Markdown table
  * ready for bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { machine, report } from './lib';
-import { LifecycleOptions, markdownTable, runLifecycles, timelineTable, ZENDESK_DOCUMENTED_PER_MINUTE } from './lifecycles';
+import {
+  LifecycleOptions,
+  LifecycleResult,
+  markdownTable,
+  runLifecycles,
+  timelineTable,
+  ZENDESK_DOCUMENTED_PER_MINUTE,
+} from './lifecycles';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -48,7 +57,7 @@ const options: LifecycleOptions = {
   log: (line) => console.error(line),
   ...(compressed && {
     inProcess: true,
-    topology: { all: 1 },
+    topology: { api: 1, worker: 3 },
     btHourMs: value('hour-ms', 40_000),
     backlogSessions: value('backlog', 600),
     webhooksPerSecond: value('rate', 1),
@@ -59,7 +68,21 @@ const scenario = compressed
   ? `compressed-hour-${options.appliance!.perHour}-per-${options.btHourMs! / 1000}s`
   : `${unlimited ? 'zendesk-unlimited' : 'zendesk-limited'}-${lifecycles}`;
 
+/** `--from=bench/results/<name>.json`: the tables of a run already made, printed again. */
+function reprint(path: string): void {
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as {
+    date: string;
+    machine: { cpus: number };
+    figures: LifecycleResult & { scenario: string; commit: string };
+  };
+  const { figures: r } = saved;
+  console.log(markdownTable(r, `${r.scenario}, ${saved.date.slice(0, 10)}, ${r.commit}, ${saved.machine.cpus} vCPU`));
+  console.log(`\n${timelineTable(r)}`);
+}
+
 async function main(): Promise<void> {
+  const from = args.find((a) => a.startsWith('--from='));
+  if (from) return reprint(from.slice('--from='.length));
   const loadBefore = machine().loadAverage;
   const result = await runLifecycles(options);
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();

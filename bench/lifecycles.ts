@@ -109,6 +109,8 @@ export interface LifecycleResult {
   wallOverFloor: number;
   workerKills: number;
   webhookAnswers: Record<string, number>;
+  /** The appliance's outbound events by the status the bridge answered (a non-200 holds back every later one). */
+  outboundEventAnswers: Record<string, number>;
   /** Per 5-second slice of the run: keys asked, their latency to the appliance, backlog still to land. */
   timeline: {
     atS: number;
@@ -231,6 +233,10 @@ export async function runLifecycles(options: LifecycleOptions): Promise<Lifecycl
     BT_RATE_LIMIT_PER_SECOND: String(perSecond),
     BT_RATE_LIMIT_PER_HOUR: String(perHour),
     ZENDESK_RATE_LIMIT_PER_MINUTE: String(bridgeZendeskPerMinute > 0 ? bridgeZendeskPerMinute : UNPACED_PER_MINUTE),
+    // The per-address webhook flood guard counts Zendesk's webhooks and the appliance's outbound events
+    // together, here all from 127.0.0.1: a few thousand events a minute (5 a session) would get 429s, hold
+    // back the appliance's event queue and refuse tickets, which no deployment with two sources sees.
+    RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   };
 
@@ -589,6 +595,7 @@ export async function runLifecycles(options: LifecycleOptions): Promise<Lifecycl
       wallOverFloor: round2(wallSeconds / Math.max(btFloor, zdFloor)),
       workerKills,
       webhookAnswers: answers,
+      outboundEventAnswers: tally(appliance.outboundDeliveries.map((d) => String(d.status))),
       timeline,
       queues: Object.fromEntries(
         await Promise.all(queues.map(async (q) => [q.name, await q.getJobCounts(...UNSETTLED, 'completed', 'failed')] as const)),
@@ -644,6 +651,7 @@ export function markdownRows(r: LifecycleResult): [string, string][] {
     ],
     ['429s appliance / Zendesk', `**${r.appliance.http429} / ${r.zendesk.http429}**`],
     ['worker kills', String(r.workerKills)],
+    ['answers: Zendesk webhooks / appliance events', `${kinds(r.webhookAnswers)} / ${kinds(r.outboundEventAnswers ?? {})}`],
   ];
 }
 
@@ -654,10 +662,11 @@ export function markdownTable(r: LifecycleResult, header: string): string {
 /** The timeline as a Markdown table (the compressed hour: key latency while the backlog drains). */
 export function timelineTable(r: LifecycleResult): string {
   return [
-    '| t (s) | webhooks | key made p50 / max (ms) | backlog left | appliance requests |',
-    '| --- | --- | --- | --- | --- |',
+    '| t (s) | webhooks sent | their key made p50 / max (ms) | keys made | lifecycles complete | backlog left | appliance requests (429) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...r.timeline.map(
-      (t) => `| ${t.atS} | ${t.webhooks} | ${fmt(t.keyMadeP50Ms)} / ${fmt(t.keyMadeMaxMs)} | ${t.backlogLeft} | ${t.appliance} |`,
+      (t) =>
+        `| ${t.atS} | ${t.webhooks} | ${fmt(t.keyMadeP50Ms)} / ${fmt(t.keyMadeMaxMs)} | ${t.keysMade} | ${t.lifecyclesComplete} | ${t.backlogLeft} | ${t.appliance} (${t.appliance429}) |`,
     ),
   ].join('\n');
 }
