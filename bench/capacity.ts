@@ -14,8 +14,8 @@
  *     Issue 23's second scenario: the hourly regime compressed. A budget of 600 requests an "hour" of 40 s
  *     (the bridge's limiter and the fake's both), a backlog of sessions ending at once on tickets of their own
  *     (more batch work than the hour allows), and N new tickets asking for keys at `rate` a second meanwhile.
- *     The "hour" has no variable, so the bridge runs in this process (RSB_ROLE=all, from src/) with the
- *     length given in code. Prints key latency per 5-second slice against the backlog left.
+ *     The "hour" has no variable, so the bridge runs in this process (1 api + 3 worker apps, from src/)
+ *     with the length given in code. Prints key latency per 5-second slice against the backlog left.
  *
  * Other flags: --no-unrelated, --kill (a worker kill -9'd every 3 s), --zendesk-limit=<per min>,
  * --bridge-zendesk=<per min>, --timeline (print the 5-second slices for any scenario), --from=<bench/results/…json>
