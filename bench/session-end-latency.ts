@@ -7,25 +7,21 @@
  */
 import { FakeAppliance } from '../test/fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../test/fakes/zendesk/fake-zendesk';
-import { freePort, until } from '../test/support/child';
+import { until } from '../test/support/child';
 import { deleteKeys, uniquePrefix } from '../test/support/redis';
-import { report, spawnApp } from './lib';
+import { percentile, report, startBridge } from './lib';
 
 const SESSIONS = Number(process.argv[2] ?? 200);
 const PER_SECOND = Number(process.argv[3] ?? 10);
 const REPORT_LATENCY_MS = 25;
 const TOKEN = 'bench-events-token-0123456789';
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 async function main(): Promise<void> {
   const appliance = await new FakeAppliance({ reportLatencyMs: REPORT_LATENCY_MS }).start();
   const zendesk = await new FakeZendesk().start();
   const prefix = uniquePrefix('bench-end');
-  const port = await freePort();
-  const app = spawnApp({
+  const app = await startBridge({
     RSB_REDIS_PREFIX: prefix,
-    PORT: String(port),
     BT_SITE_URL: appliance.url,
     BT_EVENTS_TOKEN: TOKEN,
     ZENDESK_BASE_URL: zendesk.url,
@@ -34,8 +30,7 @@ async function main(): Promise<void> {
     ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
   });
   try {
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 30_000, 'the app');
-    appliance.sendOutboundEventsTo(`http://127.0.0.1:${port}/webhooks/beyondtrust`, TOKEN);
+    appliance.sendOutboundEventsTo(`${app.url}/webhooks/beyondtrust`, TOKEN);
     const endedAt = new Map<string, number>();
     const latencies: number[] = [];
     zendesk.onComment = (ticketId) => {
@@ -56,7 +51,6 @@ async function main(): Promise<void> {
       appliance.endSession(session.lsid);
     }
     await until(async () => latencies.length >= SESSIONS, 120_000, 'every note');
-    const sorted = [...latencies].sort((a, b) => a - b);
     const reports = appliance.requests.filter((r) => r.params.generate_report === 'SupportSession').length;
     report('session-end-latency', {
       sessions: SESSIONS,
@@ -64,14 +58,14 @@ async function main(): Promise<void> {
       fakeReportLatencyMs: REPORT_LATENCY_MS,
       supportSessionReports: reports,
       noteLatencyMs: {
-        p50: Math.round(percentile(sorted, 50)),
-        p99: Math.round(percentile(sorted, 99)),
-        max: Math.round(sorted[sorted.length - 1]),
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: percentile(latencies, 100),
       },
       note: 'from endSession() to the note on the ticket, minus the fake report latency (one SupportSession report per session)',
     });
   } finally {
-    app.kill('SIGTERM');
+    app.child.kill('SIGTERM');
     await appliance.stop();
     await zendesk.stop();
     await deleteKeys(prefix);

@@ -26,6 +26,7 @@ export class BeyondTrustService {
         perSecond: env.BT_RATE_LIMIT_PER_SECOND,
         perHour: env.BT_RATE_LIMIT_PER_HOUR,
         interactiveReservePercent: env.BT_INTERACTIVE_RESERVE_PERCENT,
+        hourMs: config.btHourMs,
         timeoutMs: env.BT_TIMEOUT_MS,
         redisPrefix: redis.prefix,
         onTokenRequested: () => tokenRefreshes.inc(),

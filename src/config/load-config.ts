@@ -11,6 +11,11 @@ export interface AppConfig {
   rules: Rules;
   /** Values that must never reach a log line, an error or job data. */
   secrets: string[];
+  /**
+   * The appliance limiter's "hour" in ms. Never read from the environment: only the compressed-hour bench
+   * sets it, on an app it runs in its own process (bench/capacity.ts --compressed-hour).
+   */
+  btHourMs?: number;
 }
 
 const describeFound = (raw: string | undefined, sensitive: boolean): string => {

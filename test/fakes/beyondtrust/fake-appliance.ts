@@ -25,6 +25,8 @@ export interface FakeApplianceOptions {
   tokenTtlSeconds?: number;
   perSecond?: number;
   perHour?: number;
+  /** The length of the rate limit's "hour" in ms: 3,600,000, shortened only by the compressed-hour bench. */
+  hourMs?: number;
   accounts?: FakeAccount[];
   /** Simulated processing time of a report, ms. */
   reportLatencyMs?: number;
@@ -247,6 +249,7 @@ export class FakeAppliance {
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       perSecond: options.perSecond ?? 20,
       perHour: options.perHour ?? 15_000,
+      hourMs: options.hourMs ?? 3_600_000,
       reportLatencyMs: options.reportLatencyMs ?? 0,
     };
     this.commandShellNumbering = options.commandShellNumbering ?? 0;
@@ -776,10 +779,10 @@ export class FakeAppliance {
     const h = this.hits.get(clientId) ?? { second: [], hour: [] };
     this.hits.set(clientId, h);
     h.second = h.second.filter((t) => t > now - 1000);
-    h.hour = h.hour.filter((t) => t > now - 3_600_000);
+    const { hourMs } = this.options;
+    h.hour = h.hour.filter((t) => t > now - hourMs);
     if (h.second.length >= this.options.perSecond) return { ok: false, remaining: this.options.perHour - h.hour.length, retryAfter: 1 };
-    if (h.hour.length >= this.options.perHour)
-      return { ok: false, remaining: 0, retryAfter: Math.ceil((h.hour[0] + 3_600_000 - now) / 1000) };
+    if (h.hour.length >= this.options.perHour) return { ok: false, remaining: 0, retryAfter: Math.ceil((h.hour[0] + hourMs - now) / 1000) };
     h.second.push(now);
     h.hour.push(now);
     return { ok: true, remaining: this.options.perHour - h.hour.length, retryAfter: 0 };
