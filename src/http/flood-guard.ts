@@ -52,7 +52,7 @@ export async function refuseSpentWebhookBudget(request: FastifyRequest, reply?: 
 /**
  * The flood guard: per minute, RSB_API_RATE_LIMIT_PER_MINUTE requests per bearer token on /api/ (a caller
  * without a valid token counts against its address, so made-up tokens do not each get a fresh allowance)
- * and RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE per source address on /webhooks/, signed deliveries and rejected
+ * and RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE per source address and webhook route on /webhooks/, signed deliveries and rejected
  * requests counted apart (countWebhook). Counted in Redis, so every pod
  * shares the counts; keys carry the token's SHA-256, never the token. Over the limit: 429 with
  * Retry-After and the error body. If Redis cannot answer, the guard fails open (the request goes on, a
@@ -103,8 +103,10 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
     },
     max: (request: FastifyRequest) => limits[guardedBy(request) ?? 'api'],
     keyGenerator: (request: FastifyRequest) => {
+      // Per route too: the appliance's session events and a ticket system's webhooks may come from one
+      // address (a proxy, an on-premise network), and a busy appliance must not spend the tickets' allowance.
       if (guardedBy(request) === 'webhook')
-        return `${(request as Judged)[VERDICT] === 'rejected' ? 'webhook-rejected' : 'webhook'}:${source(request)}`;
+        return `${(request as Judged)[VERDICT] === 'rejected' ? 'webhook-rejected' : 'webhook'}:${request.routeOptions?.url ?? ''}:${source(request)}`;
       const token = knownBearerToken(request.headers.authorization, tokens);
       return token ? `api-token:${token.toString('hex')}` : `api-address:${source(request)}`;
     },
@@ -144,7 +146,7 @@ export async function setupFloodGuard(app: NestFastifyApplication, config: AppCo
       throw new ApiError(
         HttpStatus.TOO_MANY_REQUESTS,
         'too_many_requests',
-        `More than ${result.max} ${verdict} webhook requests a minute (RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE, per source address); retry in ${after}.`,
+        `More than ${result.max} ${verdict} webhook requests a minute (RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE, per source address and route); retry in ${after}.`,
         undefined,
         { ...headers, 'retry-after': String(result.ttlInSeconds) },
       );

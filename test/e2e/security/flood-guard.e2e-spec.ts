@@ -173,6 +173,44 @@ describe('Flood guard', () => {
       fetch(`${app.url}/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   });
 
+  describe('on /webhooks, each route apart', () => {
+    const secret = `whsec_${Buffer.from('generic-secret-0123456789').toString('base64')}`;
+    let zendesk: FakeZendesk;
+    let sut: RunningApp;
+    beforeAll(async () => {
+      zendesk = await new FakeZendesk().start();
+      sut = await startApp({
+        RSB_ROLE: 'api',
+        RSB_WEBHOOK_RATE_LIMIT_PER_MINUTE: '2',
+        GENERIC_WEBHOOK_SECRET: secret,
+        ZENDESK_BASE_URL: zendesk.url,
+        ZENDESK_EMAIL: zendesk.email,
+        ZENDESK_API_TOKEN: zendesk.apiToken,
+        ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      });
+    });
+    afterAll(async () => {
+      await sut.close();
+      await zendesk.stop();
+    });
+
+    it("a busy sender on one route (the appliance's events, say) does not spend another route's allowance from the same address", async () => {
+      const generic = (id: string) => {
+        const body = JSON.stringify({ action: 'session.requested', ticket: { id: `G-${id}` } });
+        return fetch(`${sut.url}/webhooks/generic`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...standardWebhookHeaders(secret, `route-${id}`, body) },
+          body,
+        });
+      };
+      const answers: number[] = [];
+      for (const id of ['1', '2', '3']) answers.push((await generic(id)).status);
+      expect(answers).toEqual([202, 202, 429]);
+      const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '77' } });
+      expect(res.status).toBe(202);
+    });
+  });
+
   describe('when Redis is away', () => {
     let proxy: TcpProxy;
     let zendesk: FakeZendesk;
