@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
 import { FakeComment, FakeZendesk } from '../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from '../support/app';
+import { RunningApp, startApp, TEST_API_TOKEN } from '../support/app';
 import { until } from '../support/child';
 import { applianceEnv, zendeskEnv } from '../support/fake-env';
 import { LocalCluster, LocalSentinels } from '../support/redis-topologies';
@@ -71,8 +71,11 @@ class WriteLog {
     return marker ? `${marker[2]} of ${marker[1]}` : 'unmarked';
   }
 
-  /** Tickets whose writes are not exactly `expected`, each write named, its body's ends and when it landed. */
-  describe(ids: string[], expected: number): string {
+  /**
+   * Tickets whose writes are not exactly `expected`, each write named, its body's ends and when it landed,
+   * followed by what `more` says of the ticket (where its session end stands).
+   */
+  describe(ids: string[], expected: number, more: Record<string, string> = {}): string {
     return ids
       .map((id) => {
         const comments = this.zendesk.tickets.get(id)!.comments;
@@ -85,7 +88,8 @@ class WriteLog {
           const files = c.attachments.map((a) => a.filename).join(',');
           return `    #${i + 1} ${this.time(this.at.get(c))} ${kinds[i]}${files ? ` [${files}]` : ''}: ${shown}`;
         });
-        return `  ticket ${id}: ${comments.length} writes, ${doubled.length ? `doubled: ${doubled.join(', ')}` : 'none doubled'}\n${lines.join('\n')}`;
+        const extra = more[id] ? `\n    ${more[id]}` : '';
+        return `  ticket ${id}: ${comments.length} writes, ${doubled.length ? `doubled: ${doubled.join(', ')}` : 'none doubled'}\n${lines.join('\n')}${extra}`;
       })
       .filter(Boolean)
       .join('\n');
@@ -108,6 +112,7 @@ async function streamThrough(r: Rig, firstId: number, disrupt: (log: WriteLog) =
   const ids = Array.from({ length: TICKETS }, (_, i) => String(firstId + i));
   for (const id of ids) r.zendesk.createTicket(id);
   const ended = new Set<string>();
+  const lsids = new Map<string, string>();
   /** As Zendesk does: a delivery that is not accepted is sent again, with the same invocation id. */
   const deliver = async (id: string) => {
     for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
@@ -123,7 +128,7 @@ async function streamThrough(r: Rig, firstId: number, disrupt: (log: WriteLog) =
     for (const id of ids)
       if (!ended.has(id) && (r.zendesk.tickets.get(id)?.comments.length ?? 0) >= 2) {
         ended.add(id);
-        r.appliance.playSession(id);
+        lsids.set(id, r.appliance.playSession(id).lsid);
       }
   };
 
@@ -136,10 +141,24 @@ async function streamThrough(r: Rig, firstId: number, disrupt: (log: WriteLog) =
   }
   await disruption;
   const counts = () => ids.map((id) => r.zendesk.tickets.get(id)!.comments.length);
-  const failure = (why: string) =>
-    new Error(
-      `${why}: writes per ticket ${counts().join(',')}\n${log.describe(ids, WRITES_PER_LIFECYCLE)}\n  ${log.events.join('; ')}\n  webhook answers ${statuses.join(',')}`,
+  /** Where a ticket's session end stands: the appliance's event deliveries, and the bridge's view of it. */
+  const standing = async (id: string): Promise<string> => {
+    const lsid = lsids.get(id);
+    const events = r.appliance.outboundDeliveries.filter((d) => d.lsid === lsid).map((d) => `${d.event}:${d.status}`);
+    const view = await fetch(`${r.sut.url}/api/v1/tickets/zendesk/${id}/sessions`, {
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+    })
+      .then(async (res) => `${res.status} ${await res.text()}`)
+      .catch((error: Error) => error.message);
+    return `session ${lsid ?? 'not played'}; events ${events.join(',') || 'none'}; sessions view ${view.slice(0, 1500)}`;
+  };
+  const failure = async (why: string) => {
+    const more: Record<string, string> = {};
+    for (const id of ids) if (r.zendesk.tickets.get(id)!.comments.length !== WRITES_PER_LIFECYCLE) more[id] = await standing(id);
+    return new Error(
+      `${why}: writes per ticket ${counts().join(',')}\n${log.describe(ids, WRITES_PER_LIFECYCLE, more)}\n  ${log.events.join('; ')}\n  webhook answers ${statuses.join(',')}`,
     );
+  };
   await until(
     async () => {
       endSessions();
@@ -147,13 +166,13 @@ async function streamThrough(r: Rig, firstId: number, disrupt: (log: WriteLog) =
     },
     60_000,
     'every lifecycle to reach its ticket',
-  ).catch((error: Error) => {
-    throw failure(error.message);
+  ).catch(async (error: Error) => {
+    throw await failure(error.message);
   });
   await r.appliance.outboundDrained();
   await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-  if (counts().some((n) => n !== WRITES_PER_LIFECYCLE)) throw failure(`not exactly ${WRITES_PER_LIFECYCLE} writes a ticket`);
+  if (counts().some((n) => n !== WRITES_PER_LIFECYCLE)) throw await failure(`not exactly ${WRITES_PER_LIFECYCLE} writes a ticket`);
   expect(statuses.filter((s) => s !== 202 && s !== 503)).toEqual([]);
   expect(r.appliance.outboundDeliveries.filter((d) => d.status >= 500 && d.status !== 503)).toEqual([]);
 }
