@@ -72,10 +72,11 @@ export class TrackedWorker extends Worker {
    * in between leaves the job to the next worker, which runs it again (give-up writes are write-once).
    */
   override async processJob(job: Job, token: string, fetchNextCallback?: () => boolean): Promise<void | Job> {
-    if (job.deferredFailure === STALLED_OUT && this.stalledOut) {
-      const { stalledOut } = this;
+    if (job.deferredFailure === STALLED_OUT) {
       const error = new Error(`${STALLED_OUT} (its workers stopped ${job.stalledCounter} times while running it)`);
-      await stalledOut(job, error).catch((giveUpError: Error) => this.emit('error', giveUpError));
+      // The job's log (the queue dashboard's Logs tab) says why it failed without an attempt of its own.
+      await job.log(`${new Date().toISOString()} failed for good: ${error.message}`).catch(() => undefined);
+      await this.stalledOut?.(job, error).catch((giveUpError: Error) => this.emit('error', giveUpError));
     }
     return super.processJob(job, token, fetchNextCallback);
   }

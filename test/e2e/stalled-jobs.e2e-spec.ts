@@ -138,6 +138,8 @@ describe('a session end whose workers died more often than allowed', () => {
     try {
       await until(async () => (await queue.getJobState(jobId)) === 'failed', 20_000, 'the pull to fail as stalled');
       expect((await queue.getJob(jobId))!.failedReason).toBe('job stalled more than allowable limit');
+      const { logs } = await queue.getJobLogs(jobId);
+      expect(logs.filter((line) => /failed for good: job stalled more than allowable limit/.test(line))).toHaveLength(1);
     } finally {
       await queue.close();
     }
