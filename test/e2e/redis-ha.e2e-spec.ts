@@ -155,8 +155,12 @@ async function streamThrough(r: Rig, firstId: number, disrupt: (log: WriteLog) =
   const failure = async (why: string) => {
     const more: Record<string, string> = {};
     for (const id of ids) if (r.zendesk.tickets.get(id)!.comments.length !== WRITES_PER_LIFECYCLE) more[id] = await standing(id);
+    // Jobs waiting or active that nothing runs (a stuck worker) read differently from jobs that are gone.
+    const queues = await fetch(`${r.sut.url}/api/v1/admin/queues`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } })
+      .then(async (res) => `${res.status} ${await res.text()}`)
+      .catch((error: Error) => error.message);
     return new Error(
-      `${why}: writes per ticket ${counts().join(',')}\n${log.describe(ids, WRITES_PER_LIFECYCLE, more)}\n  ${log.events.join('; ')}\n  webhook answers ${statuses.join(',')}`,
+      `${why}: writes per ticket ${counts().join(',')}\n${log.describe(ids, WRITES_PER_LIFECYCLE, more)}\n  ${log.events.join('; ')}\n  webhook answers ${statuses.join(',')}\n  queues ${queues}`,
     );
   };
   await until(
