@@ -1,4 +1,5 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { StalledOutHandler, TrackedWorker } from '../lifecycle/tracked-worker';
 
 /**
  * What a failure says about itself, read by shape so that no module below `jobs/` needs to know this one:
@@ -44,4 +45,15 @@ export async function runJob<T>(
     if (permanent) throw new UnrecoverableError((error as Error).message);
     throw error;
   }
+}
+
+/**
+ * The same give-up handling for a job BullMQ fails because its workers kept dying under it (more than
+ * MAX_STALLED_COUNT times): such a job is failed without reaching the processor, hence without runJob.
+ * Every processor's worker is a TrackedWorker (BullModule.workerClass); anything else is a wiring mistake.
+ */
+export function onStalledOut(worker: Worker, giveUp: StalledOutHandler): void {
+  if (!(worker instanceof TrackedWorker))
+    throw new Error(`the ${worker.name} worker is not a TrackedWorker: a stalled-out job would skip its give-up`);
+  worker.stalledOut = giveUp;
 }

@@ -128,28 +128,52 @@ export function workerCluster(queue: Cluster): Cluster {
   });
 }
 
-/** An ioredis client, or BullMQ's wrapper of one (which forwards `call` and shows `options`). */
-type ReplicaAware = { options?: unknown; call(command: string, ...args: string[]): Promise<unknown> };
+/** An ioredis client or Cluster, or BullMQ's wrapper of one (which forwards `call`, `options`, `slots`, `nodes`). */
+type ReplicaAware = { options?: unknown; isCluster?: boolean; call(command: string, ...args: string[]): Promise<unknown> };
 
-/** How long a write waits for a replica in Sentinel mode (see awaitReplica). */
+/** How long a write waits for a replica in Sentinel and Cluster mode (see awaitReplica). */
 const REPLICA_WAIT_MS = 1_000;
 
+/** Hash slots by key: every key of a deployment shares its prefix's hash tag, so this holds one entry a prefix. */
+const slotOfKey = new Map<string, number>();
+
 /**
- * In Sentinel mode, waits until a replica holds every write made so far on this connection: a failover
- * promotes the replica, and Redis replicates asynchronously, so an acknowledged write the replica lacked
- * is gone afterwards (a webhook answered 202 whose job vanished; a write-once mark lost, so a note written
- * twice). No replica within 1 s: an error, so that the caller answers 503 or its job is retried. Other
- * modes: nothing to wait for (a single Redis; a Cluster here has no replicas in its slot's shard to ask).
+ * The connection of a Cluster client to the master serving `key`'s slot now: the very connection the client
+ * sent its writes of that slot on (ioredis keeps one connection a node and routes a keyed command to the
+ * slot's master, slots[slot][0]), which is the one WAIT must be sent on, as WAIT counts that client's writes.
  */
-export async function awaitReplica(client: ReplicaAware): Promise<void> {
-  if (!(client.options as RedisOptions | undefined)?.sentinels?.length) return;
-  const replicas = Number(await client.call('WAIT', '1', String(REPLICA_WAIT_MS)));
+async function slotMaster(cluster: Cluster, key: string): Promise<Redis> {
+  let slot = slotOfKey.get(key);
+  if (slot === undefined) {
+    slot = Number(await cluster.cluster('KEYSLOT', key));
+    slotOfKey.set(key, slot);
+  }
+  const nodeKey = cluster.slots[slot]?.[0];
+  const node = nodeKey ? cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey) : undefined;
+  if (!node) throw new Error(`no Redis Cluster master is known for slot ${slot}`);
+  return node;
+}
+
+/**
+ * In Sentinel and Cluster mode, waits until a replica holds every write made so far on this connection: a
+ * failover promotes a replica, and Redis replicates asynchronously, so an acknowledged write the replica
+ * lacked is gone afterwards (a webhook answered 202 whose job vanished; a write-once mark lost, so a note
+ * written twice). In Cluster mode, WAIT goes to the master of `key`'s slot (a deployment's keys are all in
+ * one slot, its prefix's hash tag). No replica within 1 s: an error, so that the caller answers 503 or its
+ * job is retried. A single Redis: nothing to wait for.
+ */
+export async function awaitReplica(client: ReplicaAware, key: string): Promise<void> {
+  let node: ReplicaAware;
+  if (client.isCluster) node = await slotMaster(client as unknown as Cluster, key);
+  else if ((client.options as RedisOptions | undefined)?.sentinels?.length) node = client;
+  else return;
+  const replicas = Number(await node.call('WAIT', '1', String(REPLICA_WAIT_MS)));
   if (replicas < 1) throw new Error(`no Redis replica acknowledged the write within ${REPLICA_WAIT_MS} ms`);
 }
 
 /** awaitReplica on the connection of a BullMQ queue (its job was just added through it). */
-export async function awaitQueueReplica(queue: { getBackend(): { client: Promise<unknown> } }): Promise<void> {
-  await awaitReplica((await queue.getBackend().client) as ReplicaAware);
+export async function awaitQueueReplica(queue: { qualifiedName: string; getBackend(): { client: Promise<unknown> } }): Promise<void> {
+  await awaitReplica((await queue.getBackend().client) as ReplicaAware, queue.qualifiedName);
 }
 
 /**

@@ -70,9 +70,9 @@ export class RedisService implements OnApplicationShutdown {
     return ['reconnecting', 'close', 'end'].includes(this.client.status) ? `connection ${this.client.status}` : undefined;
   }
 
-  /** In Sentinel mode, waits until a replica holds the writes made so far (see awaitReplica). */
+  /** In Sentinel and Cluster mode, waits until a replica holds the writes made so far (see awaitReplica). */
   replicated(): Promise<void> {
-    return awaitReplica(this.client);
+    return awaitReplica(this.client, this.prefix);
   }
 
   /** `rsb:<part>:<part>` — every key of this deployment goes through here. */

@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { RedisService } from '../redis/redis.service';
 import { CAPPED_BACKOFF, cappedBackoffDelay, RecordingJob, QUEUES, SessionEndJob } from '../jobs/queues';
-import { jobLog, runJob } from '../jobs/run-job';
+import { jobLog, onStalledOut, runJob } from '../jobs/run-job';
 import { SessionPoller } from './poller.service';
 import { RecordingTransferService, TransferReport } from './recording-transfer.service';
 import { SessionEndService } from './session-end.service';
@@ -32,6 +32,7 @@ export class SessionEndProcessor extends WorkerHost implements OnApplicationBoot
   /** Several sessions at once: one slow ticket or report holds no other (each session has its own lock). */
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.env.RSB_SESSION_END_CONCURRENCY;
+    onStalledOut(this.worker, (job, error) => this.sessions.reportFailure((job as Job<SessionEndJob>).data, error));
   }
 
   process(job: Job<SessionEndJob>) {

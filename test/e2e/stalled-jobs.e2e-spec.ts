@@ -1,7 +1,15 @@
 import { Job, Queue } from 'bullmq';
+import { jobIds, QUEUES } from '../../src/jobs/queues';
 import { TrackedWorker } from '../../src/lifecycle/tracked-worker';
+import { SessionEndProcessor } from '../../src/session-end/session-end.processors';
+import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
+import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
+import { RunningApp, startApp } from '../support/app';
 import { until } from '../support/child';
+import { applianceEnv, zendeskEnv } from '../support/fake-env';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+
+const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
 /**
  * Issue 20's soak lost a session-end note: the pull's worker was kill -9'd, the job went back to wait, the
@@ -57,4 +65,95 @@ describe('a job whose workers die under it', () => {
       failedReason: undefined,
     });
   }, 40_000);
+});
+
+/**
+ * A job whose workers keep dying fails for good after MAX_STALLED_COUNT deaths, without its processor being
+ * run again (BullMQ fails it as "job stalled more than allowable limit" when a worker next takes it), so the
+ * processor's give-up handling has to run there too: a session end that never reached its ticket says so
+ * on the ticket, once, and counts and logs as given up like any other.
+ */
+describe('a session end whose workers died more often than allowed', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+  const dying: TrackedWorker[] = [];
+
+  beforeAll(async () => {
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    sut = await startApp({
+      ...applianceEnv(appliance),
+      ...zendeskEnv(zendesk),
+      BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
+      BT_POLL_INTERVAL_SECONDS: '0',
+    });
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(dying.map((w) => w.close(true).catch(() => undefined)));
+    await sut?.close();
+    await Promise.all([appliance?.stop(), zendesk?.stop()]);
+  });
+
+  it('puts the failure note on the ticket once, and counts the job as given up', async () => {
+    const ticket = zendesk.createTicket('6101');
+    expect(
+      (
+        await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, {
+          action: 'session.requested',
+          ticket: { id: '6101', subject: 'Printer on fire', requester: { name: 'Casey Customer', email: 'casey@example.com' } },
+        })
+      ).status,
+    ).toBe(202);
+    await until(async () => ticket.comments.length === 2, 20_000, 'the key on the ticket');
+
+    // The bridge's own session-end worker stands aside while a worker of the test's takes the pull and dies.
+    const worker = sut.app.get(SessionEndProcessor).worker as TrackedWorker;
+    await worker.pause();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const doomed = new TrackedWorker(
+      QUEUES.sessionEnd,
+      () => {
+        started();
+        return new Promise(() => undefined); // never finishes: its worker dies first
+      },
+      { connection: { url: REDIS_URL }, prefix: sut.prefix, lockDuration: 1_000, skipStalledCheck: true },
+    );
+    doomed.on('error', () => undefined);
+    dying.push(doomed);
+    const session = appliance.playSession('6101');
+    await running;
+    await doomed.close(true);
+
+    // That death is one more than this worker allows (20 in production; 0 here, so that one death will do).
+    worker.opts.maxStalledCount = 0;
+    worker.opts.stalledInterval = 300;
+    await worker.resume();
+
+    const jobId = jobIds.sessionEnd({ lsid: session.lsid, trigger: 'event' });
+    const queue = new Queue(QUEUES.sessionEnd, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    try {
+      await until(async () => (await queue.getJobState(jobId)) === 'failed', 20_000, 'the pull to fail as stalled');
+      expect((await queue.getJob(jobId))!.failedReason).toBe('job stalled more than allowable limit');
+      const { logs } = await queue.getJobLogs(jobId);
+      expect(logs.filter((line) => /failed for good: job stalled more than allowable limit/.test(line))).toHaveLength(1);
+    } finally {
+      await queue.close();
+    }
+    const failureNotes = () => ticket.comments.filter((c) => /could not write remote support session/.test(c.body));
+    await until(async () => failureNotes().length > 0, 10_000, 'the failure note on the ticket');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(ticket.comments).toHaveLength(3);
+    expect(failureNotes()).toHaveLength(1);
+    expect(failureNotes()[0]).toMatchObject({ public: false });
+    expect(failureNotes()[0].body).toContain(session.lsid);
+    expect(failureNotes()[0].body).toContain('job stalled more than allowable limit');
+    expect(failureNotes()[0].body).toContain(`/api/v1/sessions/${session.lsid}/resync`);
+
+    const metrics = await (await fetch(`${sut.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^rsb_jobs_total\\{queue="${QUEUES.sessionEnd}",outcome="exhausted"\\} 1$`, 'm'));
+  }, 60_000);
 });
