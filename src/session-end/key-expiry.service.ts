@@ -14,9 +14,19 @@ import { ArtifactStore } from './session-stores';
 const GRACE_MS = 60_000;
 
 /**
- * outcomes.expiredKey: a session key whose `expires` passed with no session started under its external
- * key moves its ticket on (an optional note, then the change), once. Run by the session poll; the
- * appliance's SupportSessionListing for the key's lifetime says whether a session used it.
+ * Where a key's deferred internal note (link.keyNote) is marked written, whichever write carried it: the
+ * first session note on the ticket for that key, or this service when the key expires.
+ */
+export const keyNoteLedgerScope = (link: Pick<SessionLink, 'system' | 'ticketId' | 'shortKey'>): string =>
+  `keyNote:${link.system}:${link.ticketId}:${link.shortKey}`;
+export const KEY_NOTE_STEP = 'keyNote';
+
+/**
+ * A session key whose `expires` passed: outcomes.expiredKey moves its ticket on when no session started
+ * under its external key (an optional note, then the change), once; and a key note that was deferred to
+ * the session's first note (link.keyNote) and that no session note carried yet is written now, in the
+ * same note as the expiry's when there is one. Run by the session poll; the appliance's
+ * SupportSessionListing for the key's lifetime says whether a session used it (asked only for the rule).
  */
 @Injectable()
 export class KeyExpiryService {
@@ -34,10 +44,9 @@ export class KeyExpiryService {
     const rule = this.config.rules.outcomes.expiredKey;
     const moved: string[] = [];
     for (const { member, link } of await this.links.expired(now - GRACE_MS)) {
-      if (rule && !(await this.used(link))) {
-        await this.expire(link);
-        moved.push(`${link.system}:${link.ticketNumber}`);
-      }
+      const unused = rule !== undefined && !(await this.used(link));
+      if (unused || link.keyNote) await this.expire(link, unused);
+      if (unused) moved.push(`${link.system}:${link.ticketNumber}`);
       // Only once it is handled: a failure above leaves it for the next poll.
       await this.links.unwatchExpiry(member);
     }
@@ -51,8 +60,8 @@ export class KeyExpiryService {
     return sessions.some((s) => s.externalKey === link.externalKey);
   }
 
-  private async expire(link: SessionLink & { expiresAt: string }): Promise<void> {
-    const rule = this.config.rules.outcomes.expiredKey!;
+  private async expire(link: SessionLink & { expiresAt: string }, unused: boolean): Promise<void> {
+    const rule = this.config.rules.outcomes.expiredKey;
     const system = link.system as TicketSystemName;
     const writer = this.tickets.writer(system);
     if (!writer) return;
@@ -63,8 +72,18 @@ export class KeyExpiryService {
       key: { shortKey: link.shortKey, url: link.keyUrl ?? '', expiresAt: link.expiresAt, externalKey: link.externalKey },
       ticket: { id: link.ticketId, number: link.ticketNumber },
     };
-    const note = rule.note && (await liquid.parseAndRender(rule.note, values)).trim();
-    if (note) await writeOnce(ledger, 'expired.note', writer, target, { note: { text: note } });
+    // A session that used the key may still run: its note would carry the key note too late to count on,
+    // and finds it marked written.
+    const keyNotes = this.artifacts.ledger(keyNoteLedgerScope(link));
+    const keyNote = link.keyNote && !(await keyNotes.isDone(KEY_NOTE_STEP)) ? link.keyNote : '';
+    const note = unused && rule?.note ? (await liquid.parseAndRender(rule.note, values)).trim() : '';
+    const text = [keyNote, note].filter(Boolean).join('\n\n');
+    if (text) await writeOnce(ledger, 'expired.note', writer, target, { note: { text } });
+    if (keyNote) {
+      await keyNotes.done(KEY_NOTE_STEP, JSON.stringify({ at: new Date().toISOString(), by: 'expiry' }));
+      this.logger.log(`${system} ticket ${link.ticketNumber}: the note of session key ${link.shortKey} written as it expired`);
+    }
+    if (!unused || !rule) return;
     const update = await outcomeUpdate(rule, writer, values);
     if (!(update.status || update.addTags?.length || Object.keys(update.fields ?? {}).length)) return;
     try {

@@ -47,6 +47,8 @@ export class ZendeskClient implements TicketWriter {
   /** Comments are limited to 64 KB of body; keep a margin for the markup around the text. */
   readonly maxNoteLength = 60_000;
   readonly ticketIdPattern = /^\d+$/;
+  /** One comment per update, and Update Ticket is limited per account (agents' updates included). */
+  readonly replyNoteCost = 'update';
 
   /** Agents see the ticket id itself. */
   async lookUpTicket(value: string): Promise<TicketLookup> {
@@ -84,6 +86,7 @@ export class ZendeskClient implements TicketWriter {
   }
 
   async update(ticketId: string, update: TicketUpdate): Promise<void> {
+    if (update.note !== undefined) throw new Error('a Zendesk update carries one comment; the note needs an update of its own');
     const ticket: Record<string, unknown> = {};
     if (update.comment) ticket.comment = { body: update.comment.body, public: update.comment.public };
     if (update.fields && Object.keys(update.fields).length) {
