@@ -35,7 +35,9 @@ export class LinkStore {
     const listed = (await this.redis.connection.lrange(ticketKey, 0, -1)).some(
       (raw) => (JSON.parse(raw) as SessionLink).shortKey === link.shortKey,
     );
-    const multi = this.redis.connection.multi().set(this.redis.key('link', 'ext', link.externalKey), JSON.stringify(link), 'EX', LINK_TTL_SECONDS);
+    const multi = this.redis.connection
+      .multi()
+      .set(this.redis.key('link', 'ext', link.externalKey), JSON.stringify(link), 'EX', LINK_TTL_SECONDS);
     if (!listed) multi.lpush(ticketKey, JSON.stringify(link)).ltrim(ticketKey, 0, 49);
     await multi.expire(ticketKey, LINK_TTL_SECONDS).exec();
   }

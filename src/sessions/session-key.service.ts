@@ -90,7 +90,10 @@ export class SessionKeyService {
       ticket: event.ticket,
       ...(event.callbackUrl ? { callbackUrl: event.callbackUrl } : {}),
     };
-    const writeJobId = await queueDurably(this.writes, 'write-back', data, { ...TICKET_WRITE_JOB_OPTIONS, jobId: jobIds.ticketWrite(event) });
+    const writeJobId = await queueDurably(this.writes, 'write-back', data, {
+      ...TICKET_WRITE_JOB_OPTIONS,
+      jobId: jobIds.ticketWrite(event),
+    });
     return { ...outcome, writeJobId };
   }
 
@@ -158,7 +161,10 @@ export class SessionKeyService {
     };
     await this.links.record(link);
     if ((rules.outcomes.expiredKey || keyNote) && link.expiresAt) await this.links.watchExpiry({ ...link, expiresAt: link.expiresAt });
-    await this.deliveries.markAll(event.system, event.deliveryId, { [STEP.link]: '1', ...(keyNote ? { [STEP.internalNote]: DEFERRED } : {}) });
+    await this.deliveries.markAll(event.system, event.deliveryId, {
+      [STEP.link]: '1',
+      ...(keyNote ? { [STEP.internalNote]: DEFERRED } : {}),
+    });
   }
 
   /**
@@ -271,7 +277,9 @@ export class SessionKeyService {
         },
       }));
     } catch (noteError) {
-      this.logger.warn(`${job.system} ticket ${job.ticket.number}: the note saying so could not be written either: ${(noteError as Error).message}`);
+      this.logger.warn(
+        `${job.system} ticket ${job.ticket.number}: the note saying so could not be written either: ${(noteError as Error).message}`,
+      );
     }
   }
 

@@ -71,7 +71,11 @@ export async function writeOnce(
     const { comment, note } = write.update;
     const marked = comment && !comment.public ? { ...comment, body: `${comment.body}\n\n${marker}` } : comment;
     const markedNote = note !== undefined ? `${note}\n\n${marker}` : undefined;
-    await writer.update(target.ticketId, { ...write.update, comment: marked, ...(markedNote !== undefined ? { note: markedNote } : {}) }, target.context);
+    await writer.update(
+      target.ticketId,
+      { ...write.update, comment: marked, ...(markedNote !== undefined ? { note: markedNote } : {}) },
+      target.context,
+    );
   }
   await ledger.done(step, options.value ?? JSON.stringify({ at: new Date().toISOString() }));
   return 'written';

@@ -91,7 +91,8 @@ export class ServiceNowClient implements TicketWriter {
   private async patch(sysId: string, update: TicketUpdate, lane: 'interactive' | 'batch'): Promise<void> {
     const body: Record<string, string> = { ...update.fields, ...(update.status ? { state: update.status } : {}) };
     if (update.comment) body[update.comment.public ? 'comments' : 'work_notes'] = update.comment.body;
-    if (update.note !== undefined) body.work_notes = update.comment && !update.comment.public ? `${body.work_notes}\n\n${update.note}` : update.note;
+    if (update.note !== undefined)
+      body.work_notes = update.comment && !update.comment.public ? `${body.work_notes}\n\n${update.note}` : update.note;
     if (!Object.keys(body).length) return;
     await this.paced(lane, () => this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body }));
   }

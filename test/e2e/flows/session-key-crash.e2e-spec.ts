@@ -78,7 +78,11 @@ describe('Flow 1 when the worker dies after Zendesk applied the public reply', (
       await first.child.exited;
 
       await startWorker();
-      await until(async () => (await writes.getJobState(`write-${jobId}`)) === 'completed', 45_000, 'the next worker to finish the write-back');
+      await until(
+        async () => (await writes.getJobState(`write-${jobId}`)) === 'completed',
+        45_000,
+        'the next worker to finish the write-back',
+      );
 
       // With the poll off nothing would watch the key's expiry, so its note is not deferred: it follows the reply.
       expect(ticket.comments.map((c) => c.public)).toEqual([true, false]);
