@@ -361,3 +361,41 @@ describe('Zendesk webhooks when Zendesk is not configured', () => {
     }
   });
 });
+
+describe('A Zendesk key that expires unused, with outcomes.expiredKey', () => {
+  it("writes the deferred key note and the rule's note in one comment, then the rule's change", async () => {
+    const appliance = await new FakeAppliance().start();
+    const zendesk = await new FakeZendesk().start();
+    const dir = mkdtempSync(join(tmpdir(), 'rsb-zd-exp-'));
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      `outcomes:\n  expiredKey:\n    note: "Key {{ key.shortKey }} expired unused."\n    zendesk: { status: pending }\n`,
+    );
+    const sut = await startApp({
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      RSB_RULES_FILE: join(dir, 'rules.yaml'),
+    });
+    try {
+      const ticket = zendesk.createTicket('130');
+      await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '130', subject: 'VPN' } });
+      await until(async () => ticket.comments.length === 1, 15_000, 'the key');
+      const link = (await sut.app.get(LinkStore).byExternalKey('130'))!;
+      await sut.app.get(KeyExpiryService).check(Date.parse(link.expiresAt!) + 5 * 60_000);
+      expect(ticket.comments).toHaveLength(2);
+      expect(ticket.comments[1].public).toBe(false);
+      expect(ticket.comments[1].body).toContain(link.keyNote!);
+      expect(ticket.comments[1].body).toContain(`Key ${link.shortKey} expired unused.`);
+      expect(ticket.status).toBe('pending');
+    } finally {
+      await sut.close();
+      await zendesk.stop();
+      await appliance.stop();
+    }
+  });
+});
