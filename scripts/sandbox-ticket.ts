@@ -149,6 +149,21 @@ const SYSTEMS: Record<string, () => TicketSystem> = {
   },
 };
 
+/** The items once there are at least `min` and a second passed with no more: how many a write makes varies by system. */
+async function settled<T>(read: () => Promise<T[]>, min: number, tries = 100): Promise<T[] | undefined> {
+  const first = await until(async () => {
+    const items = await read();
+    return items.length >= min ? items : undefined;
+  }, tries);
+  if (!first) return undefined;
+  for (let items = first; ;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = await read().catch(() => items);
+    if (again.length === items.length) return again;
+    items = again;
+  }
+}
+
 async function until<T>(probe: () => Promise<T | undefined>, tries = 100): Promise<T | undefined> {
   for (let i = 0; i < tries; i += 1) {
     const value = await probe().catch(() => undefined);
@@ -176,10 +191,8 @@ async function main(): Promise<number> {
   const system = SYSTEMS[name]();
   const { ticketId, response } = await system.request(number);
   console.log(`POST ${name} webhook -> ${response.status} ${await response.text()}`);
-  const keyed = await until(async () => {
-    const items = await system.written(ticketId);
-    return items.length >= 2 ? items : undefined;
-  }, 50);
+  // Zendesk's key is one comment (its note waits for the session's note); other systems write two.
+  const keyed = await settled(() => system.written(ticketId), 1, 50);
   if (!keyed) {
     console.log(`Nothing on ticket ${ticketId} yet: see the sandbox's log.`);
     return 1;
@@ -199,10 +212,7 @@ async function main(): Promise<number> {
   }
   const { lsid } = (await played.json()) as { lsid: string };
   console.log(`\nThe fake appliance played and ended session ${lsid} (external key ${externalKey}); waiting for its transcript...`);
-  const ended = await until(async () => {
-    const items = await system.written(ticketId);
-    return items.length >= keyed.length + 2 ? items : undefined;
-  });
+  const ended = await settled(() => system.written(ticketId), keyed.length + 1);
   if (!ended) {
     console.log(`The transcript of ${lsid} has not reached ticket ${ticketId} yet: see the sandbox's log.`);
     return 1;

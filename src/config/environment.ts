@@ -469,6 +469,13 @@ export class Environment {
 
   @EnvVar({
     description:
+      "How many key write-backs (the public reply, the key's note, a refusal's note) one worker writes at once; they wait on the ticket system's pacing, never on a key.",
+  })
+  @IntVar(1, 200, 'writes')
+  RSB_TICKET_WRITES_CONCURRENCY = 8;
+
+  @EnvVar({
+    description:
       'Webhook requests a minute allowed per source address (see RSB_TRUST_PROXY), counted across all pods in Redis; over it, 429 with Retry-After. 0 turns the limit off.',
   })
   @IntVar(0, 1000000, 'requests a minute')

@@ -109,11 +109,20 @@ export class JiraWriteBack {
   @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
 }
 
+export const INTERNAL_NOTE_TIMINGS = ['auto', 'withKey', 'withSessionEnd'] as const;
+export type InternalNoteTiming = (typeof INTERNAL_NOTE_TIMINGS)[number];
+
 export class WriteBackRules {
   /** Liquid; an empty string sends no public reply. */
   @IsString() publicReply = DEFAULT_PUBLIC_REPLY;
   /** Liquid; an empty string writes no internal note. */
   @IsString() internalNote = DEFAULT_INTERNAL_NOTE;
+  /**
+   * When the key's internal note is written: with the key, or on the session's first note (or when the key
+   * expires unused). `auto` defers it only where it would cost an update of its own against the account's
+   * limit (Zendesk takes one comment per update); see docs/rules.md.
+   */
+  @IsIn(INTERNAL_NOTE_TIMINGS, { message: `one of ${INTERNAL_NOTE_TIMINGS.join(', ')}` }) internalNoteTiming: InternalNoteTiming = 'auto';
   @IsString() failureNote = DEFAULT_FAILURE_NOTE;
   @ValidateNested() @Type(() => ZendeskWriteBack) zendesk = new ZendeskWriteBack();
   @ValidateNested() @Type(() => ServiceNowWriteBack) servicenow = new ServiceNowWriteBack();

@@ -52,10 +52,18 @@ export async function storedOr503<T>(
  * creating a second one. With Sentinel, durably means on a replica too: a failover would lose the job.
  */
 export async function addDurably<T>(queue: Queue, name: string, data: T, options: JobsOptions & { jobId: string }): Promise<string> {
-  await storedOr503(async () => {
-    await queue.add(name, data, options);
-    await awaitQueueReplica(queue);
-  });
+  await storedOr503(() => queueDurably(queue, name, data, options));
+  return options.jobId;
+}
+
+/**
+ * Adds a job from inside another job: stored (on a replica too, with Sentinel) before the caller goes on,
+ * so the job that queued it completes only once its follow-up cannot be lost. A failure fails the caller,
+ * which is retried; the same job id makes the retry's add a no-op if the first one landed.
+ */
+export async function queueDurably<T>(queue: Queue, name: string, data: T, options: JobsOptions & { jobId: string }): Promise<string> {
+  await queue.add(name, data, options);
+  await awaitQueueReplica(queue);
   return options.jobId;
 }
 

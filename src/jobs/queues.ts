@@ -10,6 +10,8 @@ import type { TicketEvent } from '../tickets/ticket-event';
 export const QUEUES = {
   /** Flow 1 and its siblings: a ticket asks for a session key, a co-browse or a Jump. */
   ticketEvents: 'ticket-events',
+  /** Flow 1: a key's write-back (reply, note, or a refusal's note), apart so that keys never wait on a ticket system. */
+  ticketWrites: 'ticket-writes',
   /** Flow 2: one pull per ended session. */
   sessionEnd: 'session-end',
   /** Flow 2: one transfer per recording. */
@@ -26,6 +28,12 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
 
 export type TicketEventJob = TicketEvent;
+
+/**
+ * A delivery whose key was made (or refused): what its write-back needs to address the ticket and render
+ * the templates. The key itself is read from the delivery store, where the event's job recorded it.
+ */
+export type TicketWriteJob = Pick<TicketEvent, 'system' | 'deliveryId' | 'action' | 'ticket' | 'callbackUrl'>;
 
 export type RecordingKind = 'session' | 'showMyScreen' | 'commandShell';
 
@@ -68,6 +76,7 @@ export interface ChatCallbackJob {
 /** The data of each queue's jobs: `Job<JobData[Q]>`. */
 export interface JobData {
   'ticket-events': TicketEventJob;
+  'ticket-writes': TicketWriteJob;
   'session-end': SessionEndJob;
   recordings: RecordingJob;
   'session-poll': SessionPollJob;
@@ -83,6 +92,8 @@ export const jobIds = {
   /** A delivery: the same delivery id always maps to the same job, so a redelivery is a no-op. */
   ticketEvent: (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string =>
     `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`,
+  /** A delivery's write-back: one per delivery, so a replayed event queues nothing new. */
+  ticketWrite: (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string => `write-${jobIds.ticketEvent(event)}`,
   /** The end event and the poll share `pull-<lsid>`; a survey or a resync gets its own job. */
   sessionEnd: (job: SessionEndJob, suffix?: string): string => {
     const base = job.trigger === 'event' || job.trigger === 'poll' ? 'pull' : job.trigger;
@@ -100,6 +111,9 @@ export const TICKET_EVENT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: false,
 };
+
+/** A write-back retries like the event that made its key: a ticket system down for hours is waited out. */
+export const TICKET_WRITE_JOB_OPTIONS: JobsOptions = { ...TICKET_EVENT_JOB_OPTIONS };
 
 /** A bot's callbacks: ten quick tries, then the outbox waits for the next tick's delivery job. */
 export const CHAT_CALLBACK_JOB_OPTIONS: JobsOptions = {

@@ -23,8 +23,13 @@ export class DeliveryStore {
   }
 
   async mark(system: string, deliveryId: string, step: string, value = '1'): Promise<void> {
+    await this.markAll(system, deliveryId, { [step]: value });
+  }
+
+  /** Several steps in one write: none is recorded without the others. */
+  async markAll(system: string, deliveryId: string, steps: Record<string, string>): Promise<void> {
     const key = this.key(system, deliveryId);
-    await this.redis.connection.multi().hset(key, step, value).expire(key, DeliveryStore.TTL_SECONDS).exec();
+    await this.redis.connection.multi().hset(key, steps).expire(key, DeliveryStore.TTL_SECONDS).exec();
   }
 
   /** The delivery's ticket writes, for writeOnce: done steps in the delivery's hash, begun ones beside it. */

@@ -29,15 +29,17 @@ const LINK_TTL_SECONDS = 90 * 24 * 3600;
 export class LinkStore {
   constructor(private readonly redis: RedisService) {}
 
+  /** Recording the same key again (a retried delivery) replaces the external key's link and lists the key once. */
   async record(link: SessionLink): Promise<void> {
     const ticketKey = this.redis.key('link', 'ticket', link.system, link.ticketId);
-    await this.redis.connection
+    const listed = (await this.redis.connection.lrange(ticketKey, 0, -1)).some(
+      (raw) => (JSON.parse(raw) as SessionLink).shortKey === link.shortKey,
+    );
+    const multi = this.redis.connection
       .multi()
-      .set(this.redis.key('link', 'ext', link.externalKey), JSON.stringify(link), 'EX', LINK_TTL_SECONDS)
-      .lpush(ticketKey, JSON.stringify(link))
-      .ltrim(ticketKey, 0, 49)
-      .expire(ticketKey, LINK_TTL_SECONDS)
-      .exec();
+      .set(this.redis.key('link', 'ext', link.externalKey), JSON.stringify(link), 'EX', LINK_TTL_SECONDS);
+    if (!listed) multi.lpush(ticketKey, JSON.stringify(link)).ltrim(ticketKey, 0, 49);
+    await multi.expire(ticketKey, LINK_TTL_SECONDS).exec();
   }
 
   /** The ticket's sessions view shows a refused key with its reason, next to the keys that were made. */
@@ -51,7 +53,7 @@ export class LinkStore {
       .exec();
   }
 
-  /** A key to look at once it expires (outcomes.expiredKey): scored by its expiry, in ms. */
+  /** A key to look at once it expires (outcomes.expiredKey, or a deferred keyNote): scored by its expiry, in ms. */
   async watchExpiry(link: SessionLink & { expiresAt: string }): Promise<void> {
     await this.redis.connection.zadd(this.redis.key('key-expiry'), Date.parse(link.expiresAt), JSON.stringify(link));
   }

@@ -1,39 +1,71 @@
+import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { SessionKey } from '../beyondtrust/command.types';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
+import { queueDurably } from '../jobs/enqueue';
+import { jobIds, QUEUES, TICKET_WRITE_JOB_OPTIONS, TicketWriteJob } from '../jobs/queues';
 import { TicketEvent } from '../tickets/ticket-event';
+import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { TicketUpdate, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { writeOnce } from '../tickets/write-once';
 import { DeliveryStore } from './delivery.store';
-import { LinkStore } from './link.store';
+import { LinkStore, SessionLink } from './link.store';
 import { route, Route } from './routing';
 import { sessionIdentity } from './session-identity';
 
 export interface SessionKeyOutcome {
   /** The key given to the customer, or undefined when the appliance refused to create one. */
   key?: SessionKey & { route: Route };
-  /** The appliance's reason, when it refused; it has been written to the ticket as an internal note. */
+  /** The appliance's reason, when it refused; it has been (or will be) written to the ticket as an internal note. */
   failure?: string;
+  /** The job that writes the key (or the refusal) to the ticket, when the event's job queued one. */
+  writeJobId?: string;
 }
 
 /** What has been done for a delivery, in the delivery store. */
 const STEP = {
   key: 'key',
   failure: 'failure',
+  /** The key's link is recorded (and its internal note deferred, when it is). */
+  link: 'link',
   publicReply: 'publicReply',
   internalNote: 'internalNote',
   failureNote: 'failureNote',
+  writeFailedNote: 'writeFailedNote',
 } as const;
+
+/** The internal-note step's value when the note rides on the session's first note (link.keyNote). */
+const DEFERRED = 'deferred';
+
+/**
+ * What the key's update carried, as its step's value. A value that is no such object ('1') was recorded
+ * by a release that wrote the reply alone and put the fields and tags on the internal note.
+ */
+interface KeyUpdateDone {
+  extras?: boolean;
+  note?: boolean;
+}
+const keyUpdateDone = (raw: string | undefined): KeyUpdateDone => {
+  try {
+    const value = JSON.parse(raw ?? '') as unknown;
+    return value && typeof value === 'object' ? (value as KeyUpdateDone) : {};
+  } catch {
+    return {};
+  }
+};
 
 /**
  * Flow 1, ticket → session key: route the ticket to a queue, create the key with the ticket's external
- * key and custom fields, write it back to the ticket, and link ticket ↔ external key ↔ short key.
- * Every step is recorded after it succeeds, so running the same delivery again does nothing twice.
+ * key and custom fields, link ticket ↔ external key ↔ short key, and write the key back to the ticket.
+ * The event's job makes the key and queues the write-back as a job of its own, so a ticket system's
+ * pacing never holds the next ticket's key. Every step is recorded after it succeeds, so running the same
+ * delivery again does nothing twice.
  */
 @Injectable()
 export class SessionKeyService {
@@ -44,35 +76,43 @@ export class SessionKeyService {
     private readonly tickets: TicketsService,
     private readonly deliveries: DeliveryStore,
     private readonly links: LinkStore,
+    @InjectQueue(QUEUES.ticketWrites) private readonly writes: Queue<TicketWriteJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The ticket-events job: the key first, then its write-back queued (durably) as a job of its own. */
+  async handleEvent(event: TicketEvent): Promise<SessionKeyOutcome> {
+    const outcome = await this.makeKey(event);
+    const data: TicketWriteJob = {
+      system: event.system,
+      deliveryId: event.deliveryId,
+      action: event.action,
+      ticket: event.ticket,
+      ...(event.callbackUrl ? { callbackUrl: event.callbackUrl } : {}),
+    };
+    const writeJobId = await queueDurably(this.writes, 'write-back', data, {
+      ...TICKET_WRITE_JOB_OPTIONS,
+      jobId: jobIds.ticketWrite(event),
+    });
+    return { ...outcome, writeJobId };
+  }
+
+  /** The synchronous API: the key and its write-back in one call, so the caller hears of a ticket that cannot be written. */
   async handle(event: TicketEvent): Promise<SessionKeyOutcome> {
+    await this.makeKey(event);
+    return this.writeBack(event);
+  }
+
+  /** The key (or the appliance's refusal) and the key's link, each recorded once per delivery. */
+  async makeKey(event: TicketEvent): Promise<SessionKeyOutcome> {
     const writer = this.tickets.requireWriter(event.system);
     const done = await this.deliveries.get(event.system, event.deliveryId);
-    const context = { ticket: { ...event.ticket, system: event.system } };
-
     let key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as SessionKeyOutcome['key']) : undefined;
     let failure = done[STEP.failure];
     if (!key && failure === undefined) {
       try {
         key = await this.createKey(event);
         await this.deliveries.mark(event.system, event.deliveryId, STEP.key, JSON.stringify(key));
-        const link = {
-          system: event.system,
-          ticketId: event.ticket.id,
-          ticketNumber: event.ticket.number,
-          ticketUrl: event.ticket.url,
-          callbackUrl: event.callbackUrl,
-          externalKey: key!.externalKey ?? '',
-          shortKey: key!.shortKey,
-          createdAt: new Date().toISOString(),
-          keyUrl: key!.keyUrl,
-          expiresAt: key!.expires?.iso,
-          queue: key!.route.queueId,
-        };
-        await this.links.record(link);
-        if (this.config.rules.outcomes.expiredKey && link.expiresAt) await this.links.watchExpiry({ ...link, expiresAt: link.expiresAt });
       } catch (error) {
         // The appliance said no (unknown queue, bad field): tell the agent on the ticket, do not retry.
         if (!(error instanceof BeyondTrustError) || error.retryable) throw error;
@@ -87,34 +127,160 @@ export class SessionKeyService {
         });
       }
     }
+    if (!key) return { failure };
+    if (!done[STEP.link]) await this.recordLink(event, key, writer);
+    this.logger.log(`${event.system} ticket ${event.ticket.number}: session key ${key.shortKey} in ${key.route.queueId}`);
+    return { key };
+  }
 
+  /**
+   * The link the session-end flow finds the ticket by. Where the key's internal note is deferred, it is
+   * rendered now and kept on the link, and the key is watched until it expires, so the note lands on the
+   * session's first note or, if no session comes, when the key expires (key-expiry.service.ts).
+   */
+  private async recordLink(event: TicketEvent, key: NonNullable<SessionKeyOutcome['key']>, writer: TicketWriter): Promise<void> {
+    const rules = this.config.rules;
+    let keyNote: string | undefined;
+    if (this.defersNote(writer, key)) {
+      const values = { ticket: { ...event.ticket, system: event.system }, key: this.keyContext(key) };
+      keyNote = (await liquid.parseAndRender(rules.writeBack.internalNote, values)).trim() || undefined;
+    }
+    const link: SessionLink = {
+      system: event.system,
+      ticketId: event.ticket.id,
+      ticketNumber: event.ticket.number,
+      ticketUrl: event.ticket.url,
+      callbackUrl: event.callbackUrl,
+      externalKey: key.externalKey ?? '',
+      shortKey: key.shortKey,
+      createdAt: new Date().toISOString(),
+      keyUrl: key.keyUrl,
+      expiresAt: key.expires?.iso,
+      queue: key.route.queueId,
+      ...(keyNote ? { keyNote } : {}),
+    };
+    await this.links.record(link);
+    if ((rules.outcomes.expiredKey || keyNote) && link.expiresAt) await this.links.watchExpiry({ ...link, expiresAt: link.expiresAt });
+    await this.deliveries.markAll(event.system, event.deliveryId, {
+      [STEP.link]: '1',
+      ...(keyNote ? { [STEP.internalNote]: DEFERRED } : {}),
+    });
+  }
+
+  /**
+   * Whether the key's internal note waits for the session's first note. Only a key with an expiry, while
+   * the poll runs (it watches expiries), may wait: otherwise nothing would bring a note whose key no
+   * session used.
+   */
+  private defersNote(writer: TicketWriter, key: NonNullable<SessionKeyOutcome['key']>): boolean {
+    const timing = this.config.rules.writeBack.internalNoteTiming;
+    const wanted = timing === 'auto' ? (writer.replyNoteCost === 'update' ? 'withSessionEnd' : 'withKey') : timing;
+    return wanted === 'withSessionEnd' && Boolean(key.expires?.iso) && this.config.env.BT_POLL_INTERVAL_SECONDS > 0;
+  }
+
+  /**
+   * The ticket-writes job: the key's update (public reply, fields and tags, and the internal note where one
+   * update carries both), then the internal note on its own where it must be and is not deferred; or the
+   * refusal's note. `signal` stops a write once the lock it runs under is lost.
+   */
+  async writeBack(job: TicketWriteJob, signal?: AbortSignal): Promise<SessionKeyOutcome> {
+    const writer = this.tickets.requireWriter(job.system);
+    const done = await this.deliveries.get(job.system, job.deliveryId);
+    const key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as SessionKeyOutcome['key']) : undefined;
+    const failure = done[STEP.failure];
+    const context = { ticket: { ...job.ticket, system: job.system } };
     const rules = this.config.rules.writeBack;
+
     if (key) {
       const values = { ...context, key: this.keyContext(key) };
-      await this.step(done, event, STEP.publicReply, writer, async () => {
-        const body = (await liquid.parseAndRender(rules.publicReply, values)).trim();
-        return body ? { comment: { body, public: true } } : undefined;
-      });
-      await this.step(done, event, STEP.internalNote, writer, async () => {
-        const body = (await liquid.parseAndRender(rules.internalNote, values)).trim();
-        const fields: Record<string, string> = {};
-        const { fields: fieldTemplates, tags: addTags } = writer.writeBackExtras(rules);
-        for (const [id, template] of Object.entries(fieldTemplates ?? {})) fields[id] = await liquid.parseAndRender(template, values);
-        if (!body && !Object.keys(fields).length && !addTags?.length) return undefined;
-        return { comment: body ? { body, public: false } : undefined, fields, addTags };
-      });
-      this.logger.log(`${event.system} ticket ${event.ticket.number}: session key ${key.shortKey} in ${key.route.queueId}`);
+      const reply = (await liquid.parseAndRender(rules.publicReply, values)).trim();
+      const note = done[STEP.internalNote] ? '' : (await liquid.parseAndRender(rules.internalNote, values)).trim();
+      const { fields: fieldTemplates, tags } = writer.writeBackExtras(rules);
+      const fields: Record<string, string> = {};
+      for (const [id, template] of Object.entries(fieldTemplates ?? {})) fields[id] = await liquid.parseAndRender(template, values);
+      const extras: Pick<TicketUpdate, 'fields' | 'addTags'> = {
+        ...(Object.keys(fields).length ? { fields } : {}),
+        ...(tags?.length ? { addTags: tags } : {}),
+      };
+      // The note rides on the key's update where one update carries both, or where there is no reply.
+      const noteRides = Boolean(note) && (writer.replyNoteCost === 'shared' || !reply);
+      await this.step(
+        done,
+        job,
+        STEP.publicReply,
+        writer,
+        async () => {
+          if (reply) return { comment: { body: reply, public: true }, ...extras, ...(noteRides ? { note } : {}) };
+          if (note) return { comment: { body: note, public: false }, ...extras };
+          return Object.keys(extras).length ? extras : undefined;
+        },
+        JSON.stringify({ extras: true, note: noteRides } satisfies KeyUpdateDone),
+        signal,
+      );
+      const carried = done[STEP.publicReply] ? keyUpdateDone(done[STEP.publicReply]) : { extras: true, note: noteRides };
+      if (!carried.note)
+        await this.step(
+          done,
+          job,
+          STEP.internalNote,
+          writer,
+          async () => {
+            const left = carried.extras ? {} : extras;
+            if (!note && !Object.keys(left).length) return undefined;
+            return { comment: note ? { body: note, public: false } : undefined, ...left };
+          },
+          '1',
+          signal,
+        );
+      this.logger.log(`${job.system} ticket ${job.ticket.number}: session key ${key.shortKey} written back`);
       return { key };
     }
+    if (failure === undefined)
+      throw new TicketSystemError(job.system, `delivery ${job.deliveryId} has no key or refusal recorded to write back`, false);
 
-    await this.step(done, event, STEP.failureNote, writer, async () => ({
-      comment: {
-        body: (await liquid.parseAndRender(rules.failureNote, { ...context, error: { message: failure } })).trim(),
-        public: false,
-      },
-    }));
-    this.logger.warn(`${event.system} ticket ${event.ticket.number}: no session key: ${failure}`);
+    await this.step(
+      done,
+      job,
+      STEP.failureNote,
+      writer,
+      async () => ({
+        comment: {
+          body: (await liquid.parseAndRender(rules.failureNote, { ...context, error: { message: failure } })).trim(),
+          public: false,
+        },
+      }),
+      '1',
+      signal,
+    );
+    this.logger.warn(`${job.system} ticket ${job.ticket.number}: no session key: ${failure}`);
     return { failure };
+  }
+
+  /**
+   * A write-back that failed for good: logged with its ids and, where the ticket still takes a note, said
+   * on it (the customer may not have the key). The note is a courtesy: its own failure is only logged.
+   */
+  async reportWriteFailure(job: TicketWriteJob, error: Error): Promise<void> {
+    const done = await this.deliveries.get(job.system, job.deliveryId).catch(() => ({}) as Record<string, string>);
+    const key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as NonNullable<SessionKeyOutcome['key']>) : undefined;
+    const what = key ? `session key ${key.shortKey}` : 'the refusal of a session key';
+    this.logger.error(
+      `${job.system} ticket ${job.ticket.number} (delivery ${job.deliveryId}): ${what} could not be written to the ticket: ${error.message}`,
+    );
+    if (!key) return;
+    try {
+      const writer = this.tickets.requireWriter(job.system);
+      await this.step(done, job, STEP.writeFailedNote, writer, async () => ({
+        comment: {
+          body: `rs-bridge created session key ${key.shortKey} (${key.keyUrl}) but could not write it to this ticket: ${error.message}. The customer may not have received it.`,
+          public: false,
+        },
+      }));
+    } catch (noteError) {
+      this.logger.warn(
+        `${job.system} ticket ${job.ticket.number}: the note saying so could not be written either: ${(noteError as Error).message}`,
+      );
+    }
   }
 
   private async createKey(event: TicketEvent): Promise<SessionKeyOutcome['key']> {
@@ -155,21 +321,23 @@ export class SessionKeyService {
    */
   private async step(
     done: Record<string, string>,
-    event: TicketEvent,
+    job: TicketWriteJob,
     step: string,
     writer: TicketWriter,
     build: () => Promise<TicketUpdate | undefined>,
+    value = '1',
+    signal?: AbortSignal,
   ): Promise<void> {
     if (done[step]) return;
     const update = await build();
-    if (!update) return this.deliveries.mark(event.system, event.deliveryId, step);
+    if (!update) return this.deliveries.mark(job.system, job.deliveryId, step, value);
     await writeOnce(
-      this.deliveries.ledger(event.system, event.deliveryId),
+      this.deliveries.ledger(job.system, job.deliveryId),
       step,
       writer,
-      { ticketId: event.ticket.id, context: { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl } },
+      { ticketId: job.ticket.id, context: { deliveryId: job.deliveryId, step, callbackUrl: job.callbackUrl } },
       { update },
-      { value: '1' },
+      { value, signal },
     );
   }
 }

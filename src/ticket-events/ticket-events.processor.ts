@@ -12,6 +12,8 @@ import { SessionKeyService, SessionKeyOutcome } from '../sessions/session-key.se
 
 /**
  * Thin: job in, the use case its action names, outcome out. Permanent failures stop retrying; a 429 waits.
+ * A session key's write-back is a job of its own (ticket-writes.processor.ts): these slots only wait on the
+ * appliance, never on a ticket system's pacing.
  *
  * A job whose worker died is taken over once its lock expires and the stalled check runs: 10 s and 5 s
  * (BullMQ's defaults are 30 s each) put a crashed ticket's key on its way again within 15 s. An event
@@ -43,7 +45,7 @@ export class TicketEventsProcessor extends WorkerHost implements OnApplicationBo
       const outcome = await this.locks.withLock<SessionKeyOutcome | CobrowseOutcome | JumpOutcome>(`ticket-event:${job.id}`, () => {
         if (event.action === 'cobrowse.requested') return this.cobrowse.handle(event);
         if (event.action === 'jump.requested') return this.jump.handle(event);
-        return this.sessions.handle(event);
+        return this.sessions.handleEvent(event);
       });
       if (!outcome.ran) throw new Error(`ticket event ${job.id} is being run by another worker; retried later`);
       return outcome.value;

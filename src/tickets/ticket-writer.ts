@@ -4,6 +4,11 @@ import type { OutcomeRule, WriteBackRules } from '../config/rules';
 /** What the session flows write on a ticket; each ticket system implements it its own way. */
 export interface TicketUpdate {
   comment?: { body: string; public: boolean };
+  /**
+   * An internal note in the same update as a public `comment`, only for writers whose `replyNoteCost` is
+   * `shared` (ServiceNow: `comments` and `work_notes` in one PATCH).
+   */
+  note?: string;
   /** System-specific field id → value: a string, or the JSON the system's API takes for the field (Jira). */
   fields?: Record<string, unknown>;
   /** Tags to add (never replacing the ticket's own). */
@@ -109,6 +114,14 @@ export interface TicketWriter {
   readonly markup?: 'html';
   /** The ticket id the session-key API takes for this system (the id its API addresses a ticket by). */
   readonly ticketIdPattern: RegExp;
+  /**
+   * What an internal note written beside a public reply costs (the key's write-back):
+   * `shared`: nothing more, one update carries both (`TicketUpdate.note`);
+   * `request`: a request of its own that no per-account update limit counts;
+   * `update`: an update of its own, counted against the account's update limit (one comment per update).
+   * `writeBack.internalNoteTiming: auto` defers the key's note to the session's first note only for `update`.
+   */
+  readonly replyNoteCost: 'shared' | 'request' | 'update';
   /** The id or number an agent sees (in-ticket views) → the ticket; a number may be looked up on the system. */
   lookUpTicket(idOrNumber: string): Promise<TicketLookup>;
   /**

@@ -74,9 +74,14 @@ export async function writeOnce(
       target.context,
     );
   } else {
-    const comment = write.update.comment;
+    const { comment, note } = write.update;
     const marked = comment && !comment.public ? { ...comment, body: `${comment.body}\n\n${marker}` } : comment;
-    await writer.update(target.ticketId, { ...write.update, comment: marked }, target.context);
+    const markedNote = note !== undefined ? `${note}\n\n${marker}` : undefined;
+    await writer.update(
+      target.ticketId,
+      { ...write.update, comment: marked, ...(markedNote !== undefined ? { note: markedNote } : {}) },
+      target.context,
+    );
   }
   await ledger.done(step, options.value ?? JSON.stringify({ at: new Date().toISOString() }));
   return 'written';
@@ -85,7 +90,9 @@ export async function writeOnce(
 /** What a retry looks for on the ticket, or nothing when writing again is harmless. */
 function lookFor(write: TicketWrite, marker: string): { text: string; visibility: 'public' | 'internal' } | undefined {
   if ('note' in write) return { text: marker, visibility: 'internal' };
-  const comment = write.update.comment;
-  if (!comment) return undefined;
-  return comment.public ? { text: comment.body, visibility: 'public' } : { text: marker, visibility: 'internal' };
+  // An update lands whole: its public reply, when it has one, says whether its note landed too.
+  const { comment, note } = write.update;
+  if (comment?.public) return { text: comment.body, visibility: 'public' };
+  if (comment || note !== undefined) return { text: marker, visibility: 'internal' };
+  return undefined;
 }

@@ -46,16 +46,16 @@ describe('The rs-bridge CLI against a running service', () => {
   });
 
   it('lists failed jobs (exit 1 while there are some), retries one and all, shows links, queues a resync', async () => {
-    // Ticket 904 does not exist yet: Zendesk answers 404 and the job gives up.
+    // Ticket 904 does not exist yet: the key is made, and its write-back gets Zendesk's 404 and gives up.
     const sent = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, {
       action: 'session.requested',
       ticket: { id: '904', subject: 'CLI' },
     });
-    const { jobId } = (await sent.json()) as { jobId: string };
+    const jobId = `write-${((await sent.json()) as { jobId: string }).jobId}`;
     const failed = await until(
       async () => {
         const run = await rsBridge(['failed', '--json'], env);
-        const jobs = (JSON.parse(run.stdout) as { queues: Record<string, { id: string; failedReason: string }[]> }).queues['ticket-events'];
+        const jobs = (JSON.parse(run.stdout) as { queues: Record<string, { id: string; failedReason: string }[]> }).queues['ticket-writes'];
         return jobs?.some((j) => j.id === jobId) && { run, jobs };
       },
       20_000,
@@ -63,19 +63,19 @@ describe('The rs-bridge CLI against a running service', () => {
     );
     expect(failed.run.code).toBe(1);
     expect(failed.jobs.find((j) => j.id === jobId)!.failedReason).toContain('404');
-    const human = await rsBridge(['failed', 'ticket-events'], env);
-    expect([human.code, human.stdout]).toEqual([1, expect.stringContaining(`ticket-events  ${jobId}  session.requested`)]);
+    const human = await rsBridge(['failed', 'ticket-writes'], env);
+    expect([human.code, human.stdout]).toEqual([1, expect.stringContaining(`ticket-writes  ${jobId}  write-back`)]);
 
     zendesk.createTicket('904');
-    const retried = await rsBridge(['retry', 'ticket-events', jobId], env);
-    expect([retried.code, retried.stdout]).toEqual([0, `Job ${jobId} of ticket-events retried.\n`]);
+    const retried = await rsBridge(['retry', 'ticket-writes', jobId], env);
+    expect([retried.code, retried.stdout]).toEqual([0, `Job ${jobId} of ticket-writes retried.\n`]);
     await until(async () => zendesk.tickets.get('904')!.comments.length >= 2, 10_000, 'the retried job to write');
-    const again = await rsBridge(['retry', 'ticket-events', jobId], env);
+    const again = await rsBridge(['retry', 'ticket-writes', jobId], env);
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('404 not_found')]);
-    const all = await rsBridge(['retry', 'ticket-events', '--all', '--json'], env);
-    expect([all.code, JSON.parse(all.stdout)]).toEqual([0, { queue: 'ticket-events', retried: 0 }]);
-    const none = await rsBridge(['failed', 'ticket-events'], env);
-    expect([none.code, none.stdout]).toEqual([0, 'No failed jobs in ticket-events.\n']);
+    const all = await rsBridge(['retry', 'ticket-writes', '--all', '--json'], env);
+    expect([all.code, JSON.parse(all.stdout)]).toEqual([0, { queue: 'ticket-writes', retried: 0 }]);
+    const none = await rsBridge(['failed', 'ticket-writes'], env);
+    expect([none.code, none.stdout]).toEqual([0, 'No failed jobs in ticket-writes.\n']);
 
     const links = await rsBridge(['links', 'zendesk', '904'], env);
     expect([links.code, links.stdout]).toEqual([0, expect.stringMatching(/ 904 {2}key \d{7}/)]);

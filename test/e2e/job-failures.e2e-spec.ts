@@ -63,31 +63,38 @@ describe('Failed and retried jobs are logged with their ids, attempt and reason'
     return ((await res.json()) as { jobId: string }).jobId;
   };
 
-  it('logs a retried ticket event as a warning, then one given up as an error', async () => {
+  it("logs a key's retried write-back as a warning, then one given up as an error", async () => {
     zendesk.createTicket('601');
     zendesk.failNext(1, 503);
-    const retried = await requestKey('601');
+    const retried = `write-${await requestKey('601')}`;
     expect(await jobLine(retried, false)).toMatchObject({
       level: 40,
-      queue: 'ticket-events',
+      queue: 'ticket-writes',
       ticket: 'zendesk:601',
       attempt: 1,
       maxAttempts: 15,
       reason: 'zendesk: HTTP 503: ServiceUnavailable: Try again later',
-      msg: `ticket-events job ${retried} (ticket zendesk:601) failed, attempt 1 of 15, will retry: zendesk: HTTP 503: ServiceUnavailable: Try again later`,
+      msg: `ticket-writes job ${retried} (ticket zendesk:601) failed, attempt 1 of 15, will retry: zendesk: HTTP 503: ServiceUnavailable: Try again later`,
     });
+    // The poll is off here, so nothing would watch the key's expiry: its note follows the reply.
     await until(async () => zendesk.tickets.get('601')!.comments.length === 2, 20_000, 'the retry to write the key');
 
-    // No such ticket in Zendesk: a 404 is permanent.
-    const failed = await requestKey('602');
+    // No such ticket in Zendesk: a 404 is permanent, and the use case says what was lost.
+    const failed = `write-${await requestKey('602')}`;
     expect(await jobLine(failed, true)).toMatchObject({
       level: 50,
-      queue: 'ticket-events',
+      queue: 'ticket-writes',
       ticket: 'zendesk:602',
       attempt: 1,
       maxAttempts: 15,
       reason: 'zendesk: HTTP 404: RecordNotFound: Not found',
     });
+    const shortKey = [...appliance.keys.values()].find((k) => k.externalKey === '602')!.shortKey;
+    await until(
+      async () => lines().find((l) => l.level === 50 && l.msg.includes(`session key ${shortKey} could not be written to the ticket`)),
+      10_000,
+      'the use case to log the lost write-back',
+    );
   });
 
   it('logs a session end given up with its lsid', async () => {

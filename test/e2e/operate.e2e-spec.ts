@@ -59,6 +59,7 @@ describe('Operating rs-bridge: metrics, dashboard, OpenAPI, admin API', () => {
       'rsb_appliance_token_requests_total',
       'rsb_ticket_system_requests_total{system="zendesk",status="200"}',
       'rsb_queue_jobs{queue="ticket-events",state="completed"}',
+      'rsb_queue_jobs{queue="ticket-writes",state="completed"}',
       'rsb_queue_jobs{queue="recordings",state="failed"} 0',
       'rsb_job_duration_seconds_bucket{le="0.01",queue="ticket-events",outcome="completed"}',
       'rsb_rate_limiter_wait_seconds_count',
@@ -88,6 +89,7 @@ describe('Operating rs-bridge: metrics, dashboard, OpenAPI, admin API', () => {
       'session-end',
       'session-poll',
       'ticket-events',
+      'ticket-writes',
     ]);
   });
 
@@ -122,27 +124,28 @@ describe('Operating rs-bridge: metrics, dashboard, OpenAPI, admin API', () => {
   });
 
   it('lists failed jobs with their reasons and retries one or all', async () => {
-    const res = (await (await ticketRequest('902')).json()) as { jobId: string }; // ticket 902 does not exist yet: 404, gives up
+    // Ticket 902 does not exist yet: the key is made, and its write-back gets a 404 and gives up.
+    const jobId = `write-${((await (await ticketRequest('902')).json()) as { jobId: string }).jobId}`;
     const listed = await until(
       async () => {
-        const body = (await (await api(`${sut.url}/api/v1/admin/queues/ticket-events/failed`)).json()) as {
+        const body = (await (await api(`${sut.url}/api/v1/admin/queues/ticket-writes/failed`)).json()) as {
           jobs: { id: string; failedReason: string }[];
         };
-        return body.jobs.find((j) => j.id === res.jobId);
+        return body.jobs.find((j) => j.id === jobId);
       },
       10_000,
       'the failed job',
     );
     expect(listed.failedReason).toContain('zendesk: HTTP 404');
     zendesk.createTicket('902');
-    const retried = await api(`${sut.url}/api/v1/admin/queues/ticket-events/failed/${res.jobId}/retry`, { method: 'POST' });
+    const retried = await api(`${sut.url}/api/v1/admin/queues/ticket-writes/failed/${jobId}/retry`, { method: 'POST' });
     expect(retried.status).toBe(202);
     await until(async () => zendesk.tickets.get('902')!.comments.length >= 2, 10_000, 'the retried job to write');
-    expect((await api(`${sut.url}/api/v1/admin/queues/ticket-events/failed/${res.jobId}/retry`, { method: 'POST' })).status).toBe(404);
+    expect((await api(`${sut.url}/api/v1/admin/queues/ticket-writes/failed/${jobId}/retry`, { method: 'POST' })).status).toBe(404);
 
-    const all = await api(`${sut.url}/api/v1/admin/queues/ticket-events/failed/retry`, { method: 'POST' });
+    const all = await api(`${sut.url}/api/v1/admin/queues/ticket-writes/failed/retry`, { method: 'POST' });
     expect(all.status).toBe(202);
-    expect(await all.json()).toEqual({ queue: 'ticket-events', retried: 0 });
+    expect(await all.json()).toEqual({ queue: 'ticket-writes', retried: 0 });
     expect((await api(`${sut.url}/api/v1/admin/queues/nope/failed`)).status).toBe(404);
 
     const links = (await (await api(`${sut.url}/api/v1/admin/links/tickets/zendesk/902`)).json()) as {

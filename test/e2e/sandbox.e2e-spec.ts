@@ -59,4 +59,17 @@ describe('The sandbox', () => {
     expect(run.stdout).toMatch(/The fake appliance played and ended session \S+ \(external key INC\d+\)/);
     expect(run.stdout).toMatch(/attached: session-\S+\.\w+ \(\d+ bytes\)/);
   }, 90_000);
+
+  it("round-trips a Zendesk ticket: the key in one public reply, then the session's transcript note", async () => {
+    const run = await runTs('scripts/sandbox-ticket.ts', ['zendesk'], {
+      SANDBOX_URL: `http://127.0.0.1:${ports.PORT}`,
+      SANDBOX_APPLIANCE_URL: `http://127.0.0.1:${ports.APPLIANCE}`,
+      SANDBOX_ZENDESK_URL: `http://127.0.0.1:${ports.ZENDESK}`,
+    });
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toMatch(/POST zendesk webhook -> 202/);
+    expect(run.stdout).toMatch(/--- public reply on ticket \d+ ---\n.*\d{7}/);
+    expect(run.stdout).toMatch(/The fake appliance played and ended session \S+/);
+    expect(run.stdout).toMatch(/--- internal note on ticket \d+ ---/);
+  }, 90_000);
 });

@@ -19,6 +19,8 @@ export class CallbackWriter implements TicketWriter {
   readonly maxNoteLength = 1_000_000;
   /** Whatever the sender calls its ticket, without spaces. */
   readonly ticketIdPattern = /^\S{1,128}$/;
+  /** Each write is a callback of its own (`publicReply`, `internalNote` steps), as receivers expect. */
+  readonly replyNoteCost = 'request';
 
   async lookUpTicket(value: string): Promise<TicketLookup> {
     return this.ticketIdPattern.test(value) ? { ticket: { id: value, number: value } } : { invalid: true };

@@ -70,6 +70,8 @@ export class JiraClient implements TicketWriter {
   readonly maxNoteLength = 30_000;
   /** The issue key (SD-12). */
   readonly ticketIdPattern = /^[A-Z][A-Z0-9_]*-\d+$/;
+  /** Each comment is a request of its own, and Jira counts no per-issue update limit that a deferral would spare. */
+  readonly replyNoteCost = 'request';
 
   /** Agents see the issue key, in any case. */
   async lookUpTicket(value: string): Promise<TicketLookup> {
@@ -141,6 +143,7 @@ export class JiraClient implements TicketWriter {
     }
     if (update.status) await this.transition(key, update.status);
     if (update.comment) await this.comment(key, update.comment.body, update.comment.public);
+    if (update.note !== undefined) await this.comment(key, update.note, false);
   }
 
   /**

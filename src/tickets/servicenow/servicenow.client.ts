@@ -41,6 +41,8 @@ export class ServiceNowClient implements TicketWriter {
   readonly maxNoteLength = 4_000;
   /** The record's sys_id. */
   readonly ticketIdPattern = /^[0-9a-f]{32}$/;
+  /** `comments` and `work_notes` are two fields of the record: one PATCH sets both. */
+  readonly replyNoteCost = 'shared';
 
   /** Agents see the number (INC0012345); a sys_id is taken as it is. */
   async lookUpTicket(value: string): Promise<TicketLookup> {
@@ -89,6 +91,8 @@ export class ServiceNowClient implements TicketWriter {
   private async patch(sysId: string, update: TicketUpdate, lane: 'interactive' | 'batch'): Promise<void> {
     const body: Record<string, unknown> = { ...update.fields, ...(update.status ? { state: update.status } : {}) };
     if (update.comment) body[update.comment.public ? 'comments' : 'work_notes'] = update.comment.body;
+    if (update.note !== undefined)
+      body.work_notes = update.comment && !update.comment.public ? `${body.work_notes}\n\n${update.note}` : update.note;
     if (!Object.keys(body).length) return;
     await this.paced(lane, () => this.call({ method: 'PATCH', url: this.recordUrl(sysId), data: body }));
   }

@@ -50,6 +50,8 @@ export class ZendeskClient implements TicketWriter {
   readonly maxNoteLength = 60_000;
   readonly ticketIdPattern = /^\d+$/;
   readonly stagedFileTtlMs = UPLOAD_TOKEN_TTL_MS;
+  /** One comment per update, and Update Ticket is limited per account (agents' updates included). */
+  readonly replyNoteCost = 'update';
 
   /** Agents see the ticket id itself. */
   async lookUpTicket(value: string): Promise<TicketLookup> {
@@ -85,6 +87,7 @@ export class ZendeskClient implements TicketWriter {
   }
 
   async update(ticketId: string, update: TicketUpdate): Promise<void> {
+    if (update.note !== undefined) throw new Error('a Zendesk update carries one comment; the note needs an update of its own');
     const ticket: Record<string, unknown> = {};
     if (update.comment) ticket.comment = { body: update.comment.body, public: update.comment.public };
     if (update.fields && Object.keys(update.fields).length) {

@@ -141,7 +141,7 @@ describe('Jira issue → BeyondTrust session key', () => {
     expect(jira.requests.some((r) => r.status === 429)).toBe(true);
   });
 
-  it("gives up with Jira's own message when the issue does not exist (no endless retries)", async () => {
+  it("gives up the write-back with Jira's own message when the issue does not exist (no endless retries)", async () => {
     const ghost = {
       id: '1',
       key: 'SD-404',
@@ -150,8 +150,17 @@ describe('Jira issue → BeyondTrust session key', () => {
       attachments: [],
     };
     const res = await json(await jira.sendWebhook(hook, jira.webhookBody(ghost, { addedLabel: 'remote_support' })));
-    await until(async () => (await queue.getJobState(res.jobId)) === 'failed', 15_000, 'the job to fail');
-    expect((await queue.getJob(res.jobId))!.failedReason).toContain('jira: HTTP 404: Issue does not exist');
+    // The key is made and the event done; its write-back is what fails, for good.
+    await until(async () => (await queue.getJobState(res.jobId)) === 'completed', 15_000, 'the key');
+    const writes = new Queue(QUEUES.ticketWrites, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    try {
+      const writeId = `write-${res.jobId}`;
+      await until(async () => (await writes.getJobState(writeId)) === 'failed', 15_000, 'the write-back to fail');
+      expect((await writes.getJob(writeId))!.failedReason).toContain('jira: HTTP 404: Issue does not exist');
+      expect((await writes.getJob(writeId))!.attemptsMade).toBe(1);
+    } finally {
+      await writes.close();
+    }
   });
 
   describe('bad requests get a 4xx and enqueue nothing', () => {

@@ -28,6 +28,7 @@ describe('ServiceNow incident → BeyondTrust session key', () => {
   let servicenow: FakeServiceNow;
   let sut: RunningApp;
   let queue: Queue;
+  let writes: Queue;
   let hook: string;
 
   const boot = async (auth: Record<string, string>) => {
@@ -49,10 +50,12 @@ describe('ServiceNow incident → BeyondTrust session key', () => {
     servicenow = await new FakeServiceNow().start();
     sut = await boot({ SERVICENOW_USERNAME: servicenow.username, SERVICENOW_PASSWORD: servicenow.password });
     queue = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    writes = new Queue(QUEUES.ticketWrites, { connection: { url: REDIS_URL }, prefix: sut.prefix });
     hook = `${sut.url}/webhooks/servicenow`;
   });
   afterAll(async () => {
     await queue.close();
+    await writes.close();
     await sut.close();
     await servicenow.stop();
     await appliance.stop();
@@ -61,11 +64,14 @@ describe('ServiceNow incident → BeyondTrust session key', () => {
   const keyRequests = () => appliance.requests.filter((r) => r.params.action === 'generate_session_key');
   const jobCount = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
 
-  it('creates the key for the routed queue and writes comments, work notes and fields to the incident', async () => {
+  it('creates the key for the routed queue and writes comment, work note and fields to the incident in one PATCH', async () => {
     const incident = servicenow.createRecord('INC0010001');
+    const patches = () => servicenow.requests.filter((r) => r.method === 'PATCH' && r.path.includes(incident.sys_id));
     const res = await servicenow.sendBusinessRule(hook, incident);
     expect(res.status).toBe(202);
     await until(async () => incident.work_notes.length === 1, 15_000, 'the work note');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(patches()).toHaveLength(1);
     expect(keyRequests().pop()!.params).toMatchObject({
       queue_id: 'team:1',
       'session.custom.external_key': 'INC0010001',
@@ -95,11 +101,15 @@ describe('ServiceNow incident → BeyondTrust session key', () => {
     expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === 'INC0010003')).toHaveLength(1);
   });
 
-  it('gives up with the vendor message when the record does not exist (no endless retries)', async () => {
+  it('gives up the write-back with the vendor message when the record does not exist (no endless retries)', async () => {
     const ghost = { sys_id: 'f'.repeat(32), number: 'INC0099999', comments: [], work_notes: [], fields: {}, attachments: [] };
     const res = await json(await servicenow.sendBusinessRule(hook, ghost));
-    await until(async () => (await queue.getJobState(res.jobId)) === 'failed', 15_000, 'the job to fail');
-    expect((await queue.getJob(res.jobId))!.failedReason).toContain('servicenow: HTTP 404: No Record found');
+    // The key is made and the event done; its write-back is what fails, for good.
+    await until(async () => (await queue.getJobState(res.jobId)) === 'completed', 15_000, 'the key');
+    const writeId = `write-${res.jobId}`;
+    await until(async () => (await writes.getJobState(writeId)) === 'failed', 15_000, 'the write-back to fail');
+    expect((await writes.getJob(writeId))!.failedReason).toContain('servicenow: HTTP 404: No Record found');
+    expect((await writes.getJob(writeId))!.attemptsMade).toBe(1);
   });
 
   it('waits out a 429 with Retry-After and posts once', async () => {

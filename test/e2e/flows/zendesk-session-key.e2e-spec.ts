@@ -3,6 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUEUES } from '../../../src/jobs/queues';
+import { KeyExpiryService } from '../../../src/session-end/key-expiry.service';
+import { ArtifactStore, KEY_NOTE_STEP, keyNoteScope } from '../../../src/session-end/session-stores';
+import { LinkStore } from '../../../src/sessions/link.store';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp } from '../../support/app';
@@ -83,13 +86,16 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
   const keyRequests = () => appliance.requests.filter((r) => r.params.action === 'generate_session_key');
   const jobCount = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
 
-  it('creates the key with the routed queue, external key and mapped fields, and writes it back', async () => {
+  const updatesOf = (id: string) => zendesk.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/tickets/${id}.json`);
+
+  it('creates the key with the routed queue, external key and mapped fields, and writes it back in one update', async () => {
     const ticket = zendesk.createTicket('101');
     const res = await zendesk.sendWebhook(hook, triggerBody('101'));
     expect(res.status).toBe(202);
     expect((await json(res)).jobId).toMatch(/^zendesk-[0-9a-f]{32}$/);
 
-    await until(async () => ticket.comments.length === 2, 15_000, 'the key on the ticket');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the key on the ticket');
+    await new Promise((r) => setTimeout(r, 300));
     expect(keyRequests()).toHaveLength(1);
     expect(keyRequests()[0].params).toMatchObject({
       type: 'support',
@@ -102,28 +108,81 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
       ttl: '3600',
     });
     const shortKey = [...appliance.keys.values()].find((k) => k.externalKey === 'ZD-101')!.shortKey;
-    const [reply, note] = ticket.comments;
+    const [reply] = ticket.comments;
     expect(reply.public).toBe(true);
     expect(reply.body).toContain(`enter the code ${shortKey}`);
     expect(reply.body).toContain(`?ak=${shortKey}`);
-    expect(note.public).toBe(false);
-    expect(note.body).toContain(`Remote support session key ${shortKey} created for queue team:2`);
-    expect(note.body).toContain('a representative is available');
+    // The fields and tags rode on the reply: one Update Ticket call for the key.
+    expect(updatesOf('101')).toHaveLength(1);
     expect(ticket.customFields).toEqual({ '360000111': shortKey });
     expect(ticket.tags).toEqual(['rsb_key_sent']);
+    // Zendesk takes one comment per update: the key's internal note waits on the link for the session's note.
+    const link = await sut.app.get(LinkStore).byExternalKey('ZD-101');
+    expect(link?.keyNote).toContain(`Remote support session key ${shortKey} created for queue team:2`);
+    expect(link?.keyNote).toContain('a representative is available');
+  });
+
+  it('writes the deferred key note when the key expires with no session note having carried it, once', async () => {
+    const ticket = zendesk.createTicket('120');
+    await zendesk.sendWebhook(hook, triggerBody('120'));
+    await until(async () => ticket.comments.length === 1, 15_000, 'the key');
+    const link = (await sut.app.get(LinkStore).byExternalKey('ZD-120'))!;
+    // Watched though outcomes.expiredKey is not configured, so that the note is never lost.
+    const later = Date.parse(link.expiresAt!) + 5 * 60_000;
+    expect((await sut.app.get(LinkStore).expired(later)).map((e) => e.link.shortKey)).toContain(link.shortKey);
+    const before = appliance.requests.length;
+    await sut.app.get(KeyExpiryService).check(later);
+    expect(ticket.comments).toHaveLength(2);
+    expect(ticket.comments[1]).toMatchObject({ public: false, body: expect.stringContaining(link.keyNote!) });
+    expect(await sut.app.get(ArtifactStore).isDone(keyNoteScope(link.system, link.ticketId, link.shortKey), KEY_NOTE_STEP)).toBe(true);
+    // Without the rule nothing needs to ask the appliance whether a session used the key.
+    expect(appliance.requests.length).toBe(before);
+    await sut.app.get(KeyExpiryService).check(later);
+    expect(ticket.comments).toHaveLength(2);
+  });
+
+  it('writes no deferred key note at expiry when a session note carried it already', async () => {
+    const ticket = zendesk.createTicket('121');
+    await zendesk.sendWebhook(hook, triggerBody('121'));
+    await until(async () => ticket.comments.length === 1, 15_000, 'the key');
+    const link = (await sut.app.get(LinkStore).byExternalKey('ZD-121'))!;
+    // What the session-end note does when it carries the key note.
+    await sut.app.get(ArtifactStore).claim(keyNoteScope(link.system, link.ticketId, link.shortKey), KEY_NOTE_STEP, '{"lsid":"a-session"}');
+    await sut.app.get(KeyExpiryService).check(Date.parse(link.expiresAt!) + 5 * 60_000);
+    expect(ticket.comments).toHaveLength(1);
+  });
+
+  it('replays a delivery whose jobs are gone without a second key or a second write', async () => {
+    const ticket = zendesk.createTicket('122');
+    const invocationId = 'inv-122';
+    const { jobId } = await json(await zendesk.sendWebhook(hook, triggerBody('122'), { invocationId }));
+    const writes = new Queue(QUEUES.ticketWrites, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    try {
+      await until(async () => (await writes.getJobState(`write-${jobId}`)) === 'completed', 15_000, 'the write-back');
+      // An operator cleaned the queues, and the ticket system sends the same delivery again.
+      await (await queue.getJob(jobId))!.remove();
+      await (await writes.getJob(`write-${jobId}`))!.remove();
+      expect((await zendesk.sendWebhook(hook, triggerBody('122'), { invocationId })).status).toBe(202);
+      await until(async () => (await writes.getJobState(`write-${jobId}`)) === 'completed', 15_000, 'the replayed write-back');
+    } finally {
+      await writes.close();
+    }
+    expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '122')).toHaveLength(1);
+    expect(ticket.comments).toHaveLength(1);
+    expect(updatesOf('122')).toHaveLength(1);
   });
 
   it('does nothing twice when the same delivery arrives again', async () => {
     const ticket = zendesk.createTicket('102');
     const invocationId = 'inv-102';
     const first = await json(await zendesk.sendWebhook(hook, triggerBody('102'), { invocationId }));
-    await until(async () => ticket.comments.length === 2, 15_000, 'the first delivery');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the first delivery');
     const again = await zendesk.sendWebhook(hook, triggerBody('102'), { invocationId });
     expect(again.status).toBe(202);
     expect((await json(again)).jobId).toBe(first.jobId);
     await new Promise((r) => setTimeout(r, 500));
     expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '102')).toHaveLength(1);
-    expect(ticket.comments).toHaveLength(2);
+    expect(ticket.comments).toHaveLength(1);
   });
 
   it('creates a new key for a new request on the same ticket', async () => {
@@ -131,9 +190,9 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     // Zendesk signs with a timestamp in seconds: two requests a second apart are two deliveries.
     const earlier = new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await zendesk.sendWebhook(hook, triggerBody('103'), { timestamp: earlier });
-    await until(async () => ticket.comments.length === 2, 15_000, 'the first key');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the first key');
     await zendesk.sendWebhook(hook, triggerBody('103'));
-    await until(async () => ticket.comments.length === 4, 15_000, 'the second key');
+    await until(async () => ticket.comments.length === 2, 15_000, 'the second key');
     expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '103')).toHaveLength(2);
   });
 
@@ -143,7 +202,7 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
       secret: 'zd-old-secret-0123456789',
     });
     expect(res.status).toBe(202);
-    await until(async () => ticket.comments.length === 2, 15_000, 'the key');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the key');
     expect(keyRequests().pop()!.params.queue_id).toBe('team:1');
   });
 
@@ -167,7 +226,7 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
       envelope('zen:event-type:ticket.tags_changed', { tags_added: ['remote_support'], tags_removed: [] }),
     );
     expect(res.status).toBe(202);
-    await until(async () => ticket.comments.length === 2, 15_000, 'the key');
+    await until(async () => ticket.comments.length === 1, 15_000, 'the key');
     expect(keyRequests().pop()!.params).toMatchObject({ 'session.custom.external_key': 'ZD-105', 'session.priority': '2' });
 
     // The same event with the added tags nested as event.tags.added, the other shape Zendesk sends.
@@ -179,7 +238,7 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
       detail: { id: '155', subject: 'VPN down', priority: 'NORMAL', group_id: '77', tags: ['remote_support'] },
     });
     expect(res2.status).toBe(202);
-    await until(async () => nested.comments.length === 2, 15_000, 'the key for the nested shape');
+    await until(async () => nested.comments.length === 1, 15_000, 'the key for the nested shape');
   });
 
   it('writes the appliance error to the ticket as an internal note instead of losing it', async () => {
@@ -202,9 +261,9 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     zendesk.failNext(2, 503);
     zendesk.failNext(1, 429, '1');
     await zendesk.sendWebhook(hook, triggerBody('107'));
-    await until(async () => ticket.comments.length === 2, 30_000, 'the key after the outage');
+    await until(async () => ticket.comments.length === 1, 30_000, 'the key after the outage');
     await new Promise((r) => setTimeout(r, 300));
-    expect(ticket.comments.map((c) => c.public)).toEqual([true, false]);
+    expect(ticket.comments.map((c) => c.public)).toEqual([true]);
     expect(keyRequests().filter((r) => r.params['session.custom.ticket_id'] === '107')).toHaveLength(1);
   });
 
@@ -230,10 +289,17 @@ describe('Zendesk ticket → BeyondTrust session key', () => {
     await zendesk.sendWebhook(hook, triggerBody('110'));
     await until(async () => zendesk.held.length === 1, 15_000, 'ticket 110 to wait on Zendesk');
     await zendesk.sendWebhook(hook, triggerBody('111'));
-    await until(async () => other.comments.length === 2, 10_000, 'ticket 111 while 110 waits');
+    await until(async () => other.comments.length === 1, 10_000, 'ticket 111 while 110 waits');
+    // The held update took effect; its answer has not come.
     expect(slow.comments).toHaveLength(1);
     zendesk.releaseHeld();
-    await until(async () => slow.comments.length === 2, 15_000, 'ticket 110 once Zendesk answered');
+    const writes = new Queue(QUEUES.ticketWrites, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    try {
+      await until(async () => (await writes.getJobCounts('active', 'waiting')).active === 0, 15_000, 'ticket 110 once Zendesk answered');
+    } finally {
+      await writes.close();
+    }
+    expect(slow.comments).toHaveLength(1);
   });
 
   describe('bad requests get a 4xx and enqueue nothing', () => {
@@ -292,6 +358,44 @@ describe('Zendesk webhooks when Zendesk is not configured', () => {
       expect((await json(res)).error.message).toMatch(/ZENDESK_BASE_URL/);
     } finally {
       await sut.close();
+    }
+  });
+});
+
+describe('A Zendesk key that expires unused, with outcomes.expiredKey', () => {
+  it("writes the deferred key note and the rule's note in one comment, then the rule's change", async () => {
+    const appliance = await new FakeAppliance().start();
+    const zendesk = await new FakeZendesk().start();
+    const dir = mkdtempSync(join(tmpdir(), 'rsb-zd-exp-'));
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      `outcomes:\n  expiredKey:\n    note: "Key {{ key.shortKey }} expired unused."\n    zendesk: { status: pending }\n`,
+    );
+    const sut = await startApp({
+      BT_SITE_URL: appliance.url,
+      BT_CLIENT_ID: 'rsb-client',
+      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
+      RSB_RULES_FILE: join(dir, 'rules.yaml'),
+    });
+    try {
+      const ticket = zendesk.createTicket('130');
+      await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '130', subject: 'VPN' } });
+      await until(async () => ticket.comments.length === 1, 15_000, 'the key');
+      const link = (await sut.app.get(LinkStore).byExternalKey('130'))!;
+      await sut.app.get(KeyExpiryService).check(Date.parse(link.expiresAt!) + 5 * 60_000);
+      expect(ticket.comments).toHaveLength(2);
+      expect(ticket.comments[1].public).toBe(false);
+      expect(ticket.comments[1].body).toContain(link.keyNote!);
+      expect(ticket.comments[1].body).toContain(`Key ${link.shortKey} expired unused.`);
+      expect(ticket.status).toBe('pending');
+    } finally {
+      await sut.close();
+      await zendesk.stop();
+      await appliance.stop();
     }
   });
 });

@@ -26,7 +26,15 @@ const boot = async (queues: string[]) => {
 };
 
 describe('the boot check of queue processors', () => {
-  const all = [QUEUES.ticketEvents, QUEUES.sessionEnd, QUEUES.recordings, QUEUES.sessionPoll, QUEUES.chatWatch, QUEUES.chatCallbacks];
+  const all = [
+    QUEUES.ticketEvents,
+    QUEUES.ticketWrites,
+    QUEUES.sessionEnd,
+    QUEUES.recordings,
+    QUEUES.sessionPoll,
+    QUEUES.chatWatch,
+    QUEUES.chatCallbacks,
+  ];
 
   it('boots when every queue of the catalogue has one processor (and ignores queues outside it)', async () => {
     await expect(boot([...all, 'a-test-queue'])).resolves.toBeUndefined();
