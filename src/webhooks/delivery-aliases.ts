@@ -24,7 +24,14 @@ export class DeliveryAliases {
       const known = await this.redis.connection.get(alias);
       if (known) return known;
       if ((await this.redis.connection.set(seen, '1', 'EX', ttlSeconds, 'NX')) !== 'OK') return deliveryId;
-      if ((await this.redis.connection.set(alias, deliveryId, 'EX', ttlSeconds, 'NX')) === 'OK') return deliveryId;
+      if ((await this.redis.connection.set(alias, deliveryId, 'EX', ttlSeconds, 'NX')) === 'OK') {
+        // On a replica before the job is queued: across a Sentinel failover ioredis may send the alias to the
+        // old master (lost with it) and the job, a moment later, to the new one. The sender's retry would
+        // then find no alias and queue the same delivery again under its new signature: a second key on the
+        // ticket (seen in the Sentinel failover test). No replica holding the alias answers 503 instead.
+        await this.redis.replicated();
+        return deliveryId;
+      }
       return (await this.redis.connection.get(alias)) ?? deliveryId;
     });
   }

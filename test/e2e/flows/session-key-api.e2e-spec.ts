@@ -12,7 +12,8 @@ describe('POST /api/v1/tickets/{system}/{ticketId}/session-key (in-ticket button
   let bridge: FakeBridge;
 
   beforeAll(async () => {
-    bridge = await startFakeBridge({ RSB_ROLE: 'api' }, { events: false });
+    // The poll on (it watches key expiries), so Zendesk may defer the key's note: this api role runs no poll itself.
+    bridge = await startFakeBridge({ RSB_ROLE: 'api', BT_POLL_INTERVAL_SECONDS: '60' }, { events: false });
     ({ appliance, zendesk, sut } = bridge);
   });
   afterAll(() => bridge?.stop());
