@@ -4,10 +4,11 @@ import { RedisService } from '../../../src/redis/redis.service';
 import * as queues from '../../../src/jobs/queues';
 import { QUEUES, TICKET_EVENT_JOB_OPTIONS } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp } from '../../support/app';
 import { until } from '../../support/child';
-import { applianceEnv, zendeskEnv } from '../../support/fake-env';
+import { applianceEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
 import { REDIS_URL } from '../../support/redis';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
@@ -30,6 +31,7 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
+  let upscope: FakeUpscope;
   let events: Queue;
   const production = { ...TICKET_EVENT_JOB_OPTIONS };
 
@@ -39,14 +41,15 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
     TICKET_EVENT_JOB_OPTIONS.backoff = { type: 'fixed', delay: 200 };
     appliance = await new FakeAppliance().start();
     zendesk = await new FakeZendesk().start();
-    sut = await startApp({ ...applianceEnv(appliance), ...zendeskEnv(zendesk), BT_POLL_INTERVAL_SECONDS: '0' });
+    upscope = await new FakeUpscope().start();
+    sut = await startApp({ ...applianceEnv(appliance), ...zendeskEnv(zendesk), ...upscopeEnv(upscope), BT_POLL_INTERVAL_SECONDS: '0' });
     events = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
   });
   afterAll(async () => {
     Object.assign(TICKET_EVENT_JOB_OPTIONS, production);
     await events?.close();
     await sut?.close();
-    await Promise.all([appliance?.stop(), zendesk?.stop()]);
+    await Promise.all([appliance?.stop(), zendesk?.stop(), upscope?.stop()]);
   });
 
   /**
@@ -99,6 +102,29 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
     expect(note.body).toMatch(/503/);
     expect(note.body).toContain('Nothing was sent to the customer.');
     expect([...appliance.keys.values()].filter((k) => k.externalKey === '7101')).toEqual([]);
+  }, 90_000);
+
+  it('a co-browse Upscope never answered: one internal note saying no watch URL was made, and why', async () => {
+    const ticket = zendesk.createTicket('7301');
+    upscope.addVisitor({ name: 'Casey Customer', email: 'casey@example.com' });
+    upscope.failNext(1_000, 503);
+    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, {
+      action: 'cobrowse.requested',
+      ticket: { id: '7301', requester: { name: 'Casey Customer', email: 'casey@example.com' } },
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    await failTwice(events, jobId);
+    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(ticket.comments).toHaveLength(1);
+    const [note] = ticket.comments;
+    expect(note.public).toBe(false);
+    expect(note.body).toContain('rs-bridge could not start the co-browse this ticket asked for:');
+    expect(note.body).toMatch(/503/);
+    expect(note.body).toContain('No watch URL was made.');
+    expect(upscope.watchRequests).toEqual([]);
   }, 90_000);
 });
 
