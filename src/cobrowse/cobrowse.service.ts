@@ -43,11 +43,31 @@ export class CobrowseService {
     private readonly deliveries: DeliveryStore,
   ) {}
 
-  async handle(event: TicketEvent): Promise<CobrowseOutcome> {
+  /** `signal` stops the note once the lock the job runs under is lost (another worker runs it). */
+  async handle(event: TicketEvent, signal?: AbortSignal): Promise<CobrowseOutcome> {
     const writer = this.tickets.requireWriter(event.system);
-    const outcome = await this.deliveries.noteOnce(event, writer, 'cobrowseNote', (done) => this.note(event, done));
+    const outcome = await this.deliveries.noteOnce(event, writer, 'cobrowseNote', (done) => this.note(event, done), signal);
     this.logger.log(`${event.system} ticket ${event.ticket.number}: co-browse ${outcome.note}`);
     return outcome;
+  }
+
+  /**
+   * A co-browse that failed for good (Upscope down all day, the ticket system refusing the note): logged,
+   * and said on the ticket once. When the ticket system is what fails, the note fails too: only logged.
+   */
+  async reportFailure(event: TicketEvent, error: Error): Promise<void> {
+    const where = `${event.system} ticket ${event.ticket.number} (delivery ${event.deliveryId})`;
+    this.logger.error(`${where}: co-browse failed for good: ${error.message}`);
+    try {
+      await this.deliveries.giveUpNote(
+        event,
+        this.tickets.requireWriter(event.system),
+        `rs-bridge could not start the co-browse this ticket asked for: ${error.message}\n` +
+          'No watch URL was made. Once the cause is fixed (Upscope, the ticket system), ask for the co-browse again.',
+      );
+    } catch (noteError) {
+      this.logger.warn(`${where}: the note saying so could not be written either: ${(noteError as Error).message}`);
+    }
   }
 
   /**

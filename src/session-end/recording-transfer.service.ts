@@ -112,6 +112,39 @@ export class RecordingTransferService {
     }
   }
 
+  /**
+   * A transfer that failed for good (retries spent, a permanent refusal, its workers dying under it): one
+   * note on the ticket naming the recording and why, with the appliance's links where the report gave
+   * them, in the words of a recording linked instead of attached (rules.sessionEnd.recordingLink). Its
+   * own step, apart from the recording's: a retry of the failed job may still attach the file. Nothing
+   * when the recording is on the ticket after all; when the ticket system is what fails, only logged.
+   */
+  async reportFailure(job: RecordingJob, error: Error): Promise<void> {
+    const artifact = `recording:${job.kind}:${job.instance}`;
+    const label = LABEL[job.kind](downloadInstanceOf(job));
+    const where = `session ${job.lsid}: ${label} for ${job.ticket.system} ticket ${job.ticket.number}`;
+    this.logger.error(`${where} failed for good: ${error.message}`);
+    try {
+      if (await this.artifacts.isDone(job.lsid, artifact)) return;
+      const writer = this.tickets.requireWriter(job.ticket.system);
+      const text = (
+        await liquid.parseAndRender(this.config.rules.sessionEnd.recordingLink, {
+          session: { lsid: job.lsid },
+          recording: {
+            label,
+            size: human(undefined),
+            reason: `rs-bridge gave up transferring it (${error.message})`,
+            viewUrl: job.viewUrl ?? '',
+            downloadUrl: job.downloadUrl ?? '',
+          },
+        })
+      ).trim();
+      await this.sessions.writeOnce(job.lsid, `${artifact}:failed`, writer, { ...job.ticket, via: 'link' }, { text });
+    } catch (noteError) {
+      this.logger.warn(`${where}: the note saying so could not be written either: ${(noteError as Error).message}`);
+    }
+  }
+
   private open(job: RecordingJob): Promise<RecordingStream> {
     return openRecording(this.beyondtrust, job);
   }

@@ -49,9 +49,13 @@ export class SessionEndProcessor extends WorkerHost implements OnApplicationBoot
  * recording to another within 40 s instead of minutes.
  */
 @Processor(QUEUES.recordings, { settings, concurrency: 2, lockDuration: 30_000, stalledInterval: 10_000 })
-export class RecordingsProcessor extends WorkerHost {
+export class RecordingsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(private readonly recordings: RecordingTransferService) {
     super();
+  }
+
+  onApplicationBootstrap(): void {
+    onStalledOut(this.worker, (job, error) => this.recordings.reportFailure((job as Job<RecordingJob>).data, error));
   }
 
   process(job: Job<RecordingJob>) {
@@ -60,7 +64,10 @@ export class RecordingsProcessor extends WorkerHost {
       progress: (progress) => job.updateProgress(progress).catch(() => undefined),
       log: (line) => jobLog(job, line),
     };
-    return runJob(this.worker, () => this.recordings.transfer(job.data, report), { job });
+    return runJob(this.worker, () => this.recordings.transfer(job.data, report), {
+      job,
+      onGiveUp: (error) => this.recordings.reportFailure(job.data, error),
+    });
   }
 }
 

@@ -57,13 +57,14 @@ export class DeliveryStore {
   /**
    * One internal note per delivery and step, written once (writeOnce): the first run computes it
    * (`produce` sees what earlier runs recorded), writes it, then records its outcome; a later run returns
-   * that outcome without writing.
+   * that outcome without writing. `signal` stops the write once the lock the work runs under is lost.
    */
   async noteOnce<T>(
     event: TicketEvent,
     writer: TicketWriter,
     step: string,
     produce: (done: Record<string, string>) => Promise<{ outcome: T; body: string }>,
+    signal?: AbortSignal,
   ): Promise<T> {
     const done = await this.get(event.system, event.deliveryId);
     if (done[step]) return JSON.parse(done[step]) as T;
@@ -74,8 +75,25 @@ export class DeliveryStore {
       writer,
       { ticketId: event.ticket.id, context: { deliveryId: event.deliveryId, step, callbackUrl: event.callbackUrl } },
       { update: { comment: { body, public: false } } },
-      { value: JSON.stringify(outcome) },
+      { value: JSON.stringify(outcome), signal },
     );
     return outcome;
   }
+
+  /**
+   * The note of a ticket event that failed for good (retries spent, a permanent error, its workers dying
+   * under it): once per delivery, so a give-up that runs again (a retried job failing again) adds nothing.
+   */
+  async giveUpNote(event: TicketEvent, writer: TicketWriter, body: string): Promise<void> {
+    await writeOnce(
+      this.ledger(event.system, event.deliveryId),
+      GIVE_UP_NOTE,
+      writer,
+      { ticketId: event.ticket.id, context: { deliveryId: event.deliveryId, step: GIVE_UP_NOTE, callbackUrl: event.callbackUrl } },
+      { update: { comment: { body, public: false } } },
+    );
+  }
 }
+
+/** The delivery step of a ticket event's give-up note. */
+export const GIVE_UP_NOTE = 'giveUpNote';

@@ -34,6 +34,9 @@ export function jumpScript(t: RequestTarget): ClientScriptAction {
   }
 }
 
+/** What a Jump goes to, as the ticket asked for it. */
+const jumpTarget = (t: RequestTarget): string => t.jumpClient ?? t.jumpItemTag ?? t.jumpItemComment ?? t.hostname ?? t.ip ?? '';
+
 /**
  * A ticket asks for a Jump to the user's machine: an internal note with the Client Scripting URL the
  * representative opens (it starts the Jump in their console), carrying the ticket's external key and
@@ -51,17 +54,37 @@ export class JumpService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async handle(event: TicketEvent): Promise<JumpOutcome> {
+  /** `signal` stops the note once the lock the job runs under is lost (another worker runs it). */
+  async handle(event: TicketEvent, signal?: AbortSignal): Promise<JumpOutcome> {
     const writer = this.tickets.requireWriter(event.system);
-    const outcome = await this.deliveries.noteOnce(event, writer, 'jumpNote', () => this.note(event));
+    const outcome = await this.deliveries.noteOnce(event, writer, 'jumpNote', () => this.note(event), signal);
     this.logger.log(`${event.system} ticket ${event.ticket.number}: Jump ${outcome.url ? 'link written' : `refused: ${outcome.failure}`}`);
     return outcome;
+  }
+
+  /**
+   * A Jump that failed for good: logged, and said on the ticket once. When the ticket system is what
+   * fails, the note fails too: only logged.
+   */
+  async reportFailure(event: TicketEvent, error: Error): Promise<void> {
+    const where = `${event.system} ticket ${event.ticket.number} (delivery ${event.deliveryId})`;
+    this.logger.error(`${where}: Jump failed for good: ${error.message}`);
+    try {
+      await this.deliveries.giveUpNote(
+        event,
+        this.tickets.requireWriter(event.system),
+        `rs-bridge could not prepare the Jump to ${jumpTarget(event.target ?? {})}: ${error.message}\n` +
+          'No Jump link was written. Once the cause is fixed, ask for the Jump again.',
+      );
+    } catch (noteError) {
+      this.logger.warn(`${where}: the note saying so could not be written either: ${(noteError as Error).message}`);
+    }
   }
 
   private async note(event: TicketEvent): Promise<{ outcome: JumpOutcome; body: string }> {
     const { externalKey, custom: fields } = await sessionIdentity(this.config.rules, event);
     const t = event.target ?? {};
-    const what = t.jumpClient ?? t.jumpItemTag ?? t.jumpItemComment ?? t.hostname ?? t.ip ?? '';
+    const what = jumpTarget(t);
     try {
       if (!this.config.env.BT_SITE_URL) throw new TicketSystemError('beyondtrust', 'BeyondTrust is not configured (BT_SITE_URL)', false);
       const url = clientScriptUrl(this.config.env.BT_SITE_URL, jumpScript(t), { externalKey, fields });

@@ -80,9 +80,13 @@ export class SessionKeyService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The ticket-events job: the key first, then its write-back queued (durably) as a job of its own. */
-  async handleEvent(event: TicketEvent): Promise<SessionKeyOutcome> {
-    const outcome = await this.makeKey(event);
+  /**
+   * The ticket-events job: the key first, then its write-back queued (durably) as a job of its own.
+   * `signal` (the job's lock lost: another worker runs the event) stops it before its next write.
+   */
+  async handleEvent(event: TicketEvent, signal?: AbortSignal): Promise<SessionKeyOutcome> {
+    const outcome = await this.makeKey(event, signal);
+    signal?.throwIfAborted();
     const data: TicketWriteJob = {
       system: event.system,
       deliveryId: event.deliveryId,
@@ -104,12 +108,13 @@ export class SessionKeyService {
   }
 
   /** The key (or the appliance's refusal) and the key's link, each recorded once per delivery. */
-  async makeKey(event: TicketEvent): Promise<SessionKeyOutcome> {
+  async makeKey(event: TicketEvent, signal?: AbortSignal): Promise<SessionKeyOutcome> {
     const writer = this.tickets.requireWriter(event.system);
     const done = await this.deliveries.get(event.system, event.deliveryId);
     let key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as SessionKeyOutcome['key']) : undefined;
     let failure = done[STEP.failure];
     if (!key && failure === undefined) {
+      signal?.throwIfAborted();
       try {
         key = await this.createKey(event);
         await this.deliveries.mark(event.system, event.deliveryId, STEP.key, JSON.stringify(key));
@@ -128,6 +133,7 @@ export class SessionKeyService {
       }
     }
     if (!key) return { failure };
+    signal?.throwIfAborted();
     if (!done[STEP.link]) await this.recordLink(event, key, writer);
     this.logger.log(`${event.system} ticket ${event.ticket.number}: session key ${key.shortKey} in ${key.route.queueId}`);
     return { key };
@@ -280,6 +286,45 @@ export class SessionKeyService {
       this.logger.warn(
         `${job.system} ticket ${job.ticket.number}: the note saying so could not be written either: ${(noteError as Error).message}`,
       );
+    }
+  }
+
+  /**
+   * A ticket event that failed for good (the appliance down past its retries, its workers dying under it):
+   * logged and said on the ticket once, in the words of the write-back's own notes, under the same step
+   * where the write-back could write that note too, so the ticket never gets both. A key already made
+   * (its write-back could not be queued) is named, as a failed write-back names it. When the ticket system
+   * is what fails, the note fails too: only logged.
+   */
+  async reportEventFailure(event: TicketEvent, error: Error): Promise<void> {
+    const where = `${event.system} ticket ${event.ticket.number} (delivery ${event.deliveryId})`;
+    this.logger.error(`${where}: the session key request failed for good: ${error.message}`);
+    try {
+      const writer = this.tickets.requireWriter(event.system);
+      const done = await this.deliveries.get(event.system, event.deliveryId);
+      const key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as NonNullable<SessionKeyOutcome['key']>) : undefined;
+      if (key) {
+        await this.step(done, event, STEP.writeFailedNote, writer, async () => ({
+          comment: {
+            body: `rs-bridge created session key ${key.shortKey} (${key.keyUrl}) but could not queue writing it to this ticket: ${error.message}. The customer may not have received it.`,
+            public: false,
+          },
+        }));
+        return;
+      }
+      // A refusal recorded is the write-back's own failure note; anything else is the reason it gave up.
+      const refusal = done[STEP.failure];
+      const message = refusal ?? error.message;
+      const body = (
+        await liquid.parseAndRender(this.config.rules.writeBack.failureNote, {
+          ticket: { ...event.ticket, system: event.system },
+          error: { message },
+        })
+      ).trim();
+      if (refusal !== undefined) await this.step(done, event, STEP.failureNote, writer, async () => ({ comment: { body, public: false } }));
+      else await this.deliveries.giveUpNote(event, writer, body);
+    } catch (noteError) {
+      this.logger.warn(`${where}: the note saying so could not be written either: ${(noteError as Error).message}`);
     }
   }
 

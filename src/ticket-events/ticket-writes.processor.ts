@@ -3,7 +3,7 @@ import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
-import { runJob } from '../jobs/run-job';
+import { onStalledOut, runJob } from '../jobs/run-job';
 import { QUEUES, TicketWriteJob } from '../jobs/queues';
 import { Locks } from '../redis/locks';
 import { SessionKeyOutcome, SessionKeyService } from '../sessions/session-key.service';
@@ -25,6 +25,7 @@ export class TicketWritesProcessor extends WorkerHost implements OnApplicationBo
   /** Several tickets at once: one whose system answers slowly holds no other. */
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.env.RSB_TICKET_WRITES_CONCURRENCY;
+    onStalledOut(this.worker, (job, error) => this.sessions.reportWriteFailure((job as Job<TicketWriteJob>).data, error));
   }
 
   process(job: Job<TicketWriteJob>): Promise<SessionKeyOutcome> {

@@ -1,0 +1,198 @@
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { RedisService } from '../../../src/redis/redis.service';
+import * as queues from '../../../src/jobs/queues';
+import { QUEUES, TICKET_EVENT_JOB_OPTIONS } from '../../../src/jobs/queues';
+import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
+import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
+import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { RunningApp, startApp } from '../../support/app';
+import { until } from '../../support/child';
+import { applianceEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
+import { REDIS_URL } from '../../support/redis';
+
+const EVENTS_TOKEN = 'bt-events-token-0123456789';
+
+/** Waits for the job to fail for good, then retries it from the failed set and waits for it to fail again. */
+async function failTwice(queue: Queue, jobId: string): Promise<void> {
+  await until(async () => (await queue.getJobState(jobId)) === 'failed', 30_000, `${jobId} to fail for good`);
+  // An operator's retry that fails again runs the give-up again: the note must not come twice.
+  await (await queue.getJob(jobId))!.retry();
+  await until(async () => (await queue.getJobState(jobId)) !== 'failed', 5_000, `${jobId} to be retried`);
+  await until(async () => (await queue.getJobState(jobId)) === 'failed', 30_000, `${jobId} to fail for good again`);
+}
+
+/**
+ * The house rule: every failure is logged and, where the ticket is known, lands on it. A ticket event
+ * whose retries run out (the appliance down all along) leaves one internal note on its ticket saying
+ * what could not be done and why, however often its give-up runs.
+ */
+describe('A ticket event that fails for good says so on its ticket, once', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+  let upscope: FakeUpscope;
+  let events: Queue;
+  const production = { ...TICKET_EVENT_JOB_OPTIONS };
+
+  beforeAll(async () => {
+    // Two quick attempts instead of fifteen over a day.
+    TICKET_EVENT_JOB_OPTIONS.attempts = 2;
+    TICKET_EVENT_JOB_OPTIONS.backoff = { type: 'fixed', delay: 200 };
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    upscope = await new FakeUpscope().start();
+    sut = await startApp({ ...applianceEnv(appliance), ...zendeskEnv(zendesk), ...upscopeEnv(upscope), BT_POLL_INTERVAL_SECONDS: '0' });
+    events = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+  });
+  afterAll(async () => {
+    Object.assign(TICKET_EVENT_JOB_OPTIONS, production);
+    await events?.close();
+    await sut?.close();
+    await Promise.all([appliance?.stop(), zendesk?.stop(), upscope?.stop()]);
+  });
+
+  /**
+   * A run whose lock was lost (its lease lapsed: the event loop blocked, Redis away) while another worker
+   * may have taken the event stops before its next write instead of writing beside it. Here the lock is
+   * taken from it while the appliance is slow to make the key: the run stops after recording the key, and
+   * the retry writes it to the ticket, once.
+   */
+  it('a run that lost its lock stops before its next write; the retry finishes the work once', async () => {
+    const ticket = zendesk.createTicket('7001');
+    // A first key, so the token is cached and the next API request is generate_session_key itself.
+    zendesk.createTicket('7000');
+    await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '7000' } });
+    await until(async () => zendesk.tickets.get('7000')!.comments.length === 2, 20_000, 'the first key on its ticket');
+
+    appliance.failNext(1, 503, { delayMs: 5_000 });
+    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '7001' } });
+    const { jobId } = (await res.json()) as { jobId: string };
+    const lock = sut.app.get(RedisService).key('lock', `ticket-event:${jobId}`);
+    const redis = new Redis(REDIS_URL);
+    try {
+      await until(async () => (await redis.del(lock)) === 1, 5_000, 'the run to take its lock');
+    } finally {
+      redis.disconnect();
+    }
+    await until(async () => ticket.comments.length === 2, 30_000, 'the key on the ticket');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const { logs } = await events.getJobLogs(jobId);
+    expect(logs).toEqual([expect.stringMatching(/attempt 1 failed, will retry: lock ticket-event:\S+ was taken over by another worker/)]);
+    expect([...appliance.keys.values()].filter((k) => k.externalKey === '7001')).toHaveLength(1);
+    expect(ticket.comments).toHaveLength(2);
+  }, 60_000);
+
+  it('a session key the appliance never made: one internal note with the reason, no key, nothing public', async () => {
+    const ticket = zendesk.createTicket('7101');
+    // Every request the appliance gets answers 503, through both attempts and their in-call retries.
+    appliance.failNext(1_000, 503);
+    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '7101' } });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    await failTwice(events, jobId);
+    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(ticket.comments).toHaveLength(1);
+    const [note] = ticket.comments;
+    expect(note.public).toBe(false);
+    expect(note.body).toContain('rs-bridge could not create a remote support session key:');
+    expect(note.body).toMatch(/503/);
+    expect(note.body).toContain('Nothing was sent to the customer.');
+    expect([...appliance.keys.values()].filter((k) => k.externalKey === '7101')).toEqual([]);
+  }, 90_000);
+
+  it('a co-browse Upscope never answered: one internal note saying no watch URL was made, and why', async () => {
+    const ticket = zendesk.createTicket('7301');
+    upscope.addVisitor({ name: 'Casey Customer', email: 'casey@example.com' });
+    upscope.failNext(1_000, 503);
+    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, {
+      action: 'cobrowse.requested',
+      ticket: { id: '7301', requester: { name: 'Casey Customer', email: 'casey@example.com' } },
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    await failTwice(events, jobId);
+    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(ticket.comments).toHaveLength(1);
+    const [note] = ticket.comments;
+    expect(note.public).toBe(false);
+    expect(note.body).toContain('rs-bridge could not start the co-browse this ticket asked for:');
+    expect(note.body).toMatch(/503/);
+    expect(note.body).toContain('No watch URL was made.');
+    expect(upscope.watchRequests).toEqual([]);
+  }, 90_000);
+});
+
+/**
+ * A recording whose transfer fails for good (the appliance refusing its download on every attempt) leaves
+ * one note on the ticket naming the recording and why, with the appliance's view link, beside the
+ * session's transcript note.
+ */
+describe('A recording transfer that fails for good says so on its ticket, once', () => {
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+  let recordings: Queue;
+  let jobOptions: jest.SpyInstance;
+
+  beforeAll(async () => {
+    // Two quick attempts instead of a day's worth (RSB_SESSION_RETRY_HOURS is an hour at least).
+    const sessionJobOptions = queues.sessionJobOptions;
+    jobOptions = jest
+      .spyOn(queues, 'sessionJobOptions')
+      .mockImplementation((hours) => ({ ...sessionJobOptions(hours), attempts: 2, backoff: { type: 'fixed', delay: 200 } }));
+    appliance = await new FakeAppliance().start();
+    zendesk = await new FakeZendesk().start();
+    sut = await startApp({
+      ...applianceEnv(appliance),
+      ...zendeskEnv(zendesk),
+      BT_EVENTS_TOKEN: EVENTS_TOKEN,
+      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
+      BT_POLL_INTERVAL_SECONDS: '0',
+    });
+    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    recordings = new Queue(QUEUES.recordings, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+  });
+  afterAll(async () => {
+    jobOptions?.mockRestore();
+    await recordings?.close();
+    await sut?.close();
+    await Promise.all([appliance?.stop(), zendesk?.stop()]);
+  });
+
+  it('names the recording, the reason and the view link; the transcript note stays the only other comment', async () => {
+    const ticket = zendesk.createTicket('7201');
+    appliance.refuseRecordingDownloads = 1_000;
+    const s = appliance.startSession({ externalKey: '7201' });
+    appliance.joinRep(s.lsid, '2');
+    appliance.chat(s.lsid, 'customer', 'The scanner jams on every page');
+    appliance.addRecording(s.lsid, 'session', 50_000);
+    appliance.endSession(s.lsid);
+
+    const jobId = queues.jobIds.recording(s.lsid, 'session', 0);
+    await until(async () => Boolean(await recordings.getJob(jobId)), 30_000, 'the transfer job');
+    expect((await recordings.getJob(jobId))!.opts.attempts).toBe(2);
+    await failTwice(recordings, jobId);
+    const giveUps = () => ticket.comments.filter((c) => c.body.includes('rs-bridge gave up transferring it'));
+    await until(async () => giveUps().length > 0, 10_000, 'the give-up note');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(giveUps()).toHaveLength(1);
+    const [note] = giveUps();
+    expect(note.public).toBe(false);
+    expect(note.body).toContain(
+      `The session recording of remote support session ${s.lsid} (size unknown) is not attached: rs-bridge gave up`,
+    );
+    expect(note.body).toContain('Recording not found');
+    expect(note.body).toContain(`View it on the appliance: https://support.example.com/session_download?lsid=${s.lsid}&rec=1&view=1`);
+    // The transcript note (which said the recording would follow) and the give-up note: nothing else.
+    expect(ticket.comments).toHaveLength(2);
+    expect(ticket.comments[0].body).toContain('The scanner jams on every page');
+    expect(ticket.comments[0].attachments.some((a) => a.filename.includes('-session-0'))).toBe(false);
+  }, 90_000);
+});
