@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeyondTrustError } from '../beyondtrust/beyondtrust.errors';
 import { BeyondTrustService } from '../beyondtrust/beyondtrust.service';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { recordingBytes } from '../metrics/metrics';
+import { DeadlineError } from '../outbound/deadline';
 import { RedisService } from '../redis/redis.service';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
 import { StagedFile, TicketWriter } from '../tickets/ticket-writer';
@@ -160,6 +162,16 @@ export class NoteRecordings {
         // The ticket system failing for now (an outage, a 429): the note could not land either, so the pull
         // retries; the files staged so far keep their tokens and are not sent again.
         else if (!deadline.aborted && !downloadError && error instanceof TicketSystemError && error.retryable) throw error;
+        // Neither vendor's answer nor the clock: our own store (Redis mid-failover, where the tokens are
+        // kept) failed. The pull retries as for an outage, rather than sending the recording off the note.
+        else if (
+          !deadline.aborted &&
+          !downloadError &&
+          !(error instanceof TicketSystemError) &&
+          !(error instanceof BeyondTrustError) &&
+          !(error instanceof DeadlineError)
+        )
+          throw error;
         else {
           const why = (downloadError ?? (error as Error)).message;
           const reason = deadline.aborted ? late : `its transfer failed (${why}); rs-bridge retries it and adds it in its own note`;

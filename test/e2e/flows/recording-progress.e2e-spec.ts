@@ -58,7 +58,10 @@ describe("A recording transfer shows in its job: bytes as they go, and why it wa
     const ticket = zendesk.tickets.get('950')!;
     await until(async () => ticket.comments.some((c) => c.attachments.some((a) => a.size === SIZE)), 30_000, 'the recording on the ticket');
 
-    const [job] = (await recordings.getJobs(['completed'])).filter((j) => (j.data as { lsid: string }).lsid === s.lsid);
+    // The comment lands a moment before BullMQ moves the job to completed (long moments on a loaded machine).
+    const completed = async () => (await recordings.getJobs(['completed'])).filter((j) => (j.data as { lsid: string }).lsid === s.lsid);
+    await until(async () => (await completed()).length > 0, 10_000, 'the transfer job completed');
+    const [job] = await completed();
     expect(job.progress).toEqual({ bytes: SIZE, total: SIZE });
     const ours = progress.filter((p) => p.jobId === job.id);
     expect(ours.length).toBeGreaterThanOrEqual(4);
