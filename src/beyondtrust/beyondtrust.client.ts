@@ -42,6 +42,9 @@ export class BeyondTrustClient {
       perHour: options.perHour,
       interactiveReservePercent: options.interactiveReservePercent,
       hourMs: options.hourMs,
+      // Requests are counted from the appliance's answer (the transport's acquireUntilAnswered), which
+      // comes after the appliance counted them: no margin is needed for their delay on the way.
+      marginMs: 0,
       keyPrefix: `${account}:rate`,
     });
     this.tokens = new SharedTokenProvider(redis, {

@@ -21,10 +21,13 @@ export type Lane = 'interactive' | 'batch';
  * that share's hourly rate, which lets a burst through at full speed and then spreads a backlog over the
  * hour instead of spending the whole budget at 20/s and leaving no key for most of an hour.
  *
+ * A grant held until answered (ARGV hold > 0) enters the short window in the future (now + hold): it
+ * counts as long as it is in flight, and ANSWERED moves it to the moment its answer came.
+ *
  * Returns 0 when the request may go (and records it), otherwise how many ms to wait.
  * KEYS: second window, hour window, pause flag, last grant, batch hour window, interactive waiters,
  * batch bucket. ARGV: per second, per hour, window ms, member, spacing ms, lane (i|b), batch per hour,
- * hour ms, bucket size.
+ * hour ms, bucket size, hold ms.
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
@@ -47,7 +50,7 @@ local window = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
+  return math.max(1, math.min(tonumber(oldest[2]), now) + window - now)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - hour)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
@@ -75,11 +78,24 @@ if not interactive then
 else
   redis.call('ZREM', KEYS[6], ARGV[4])
 end
+local hold = tonumber(ARGV[10])
 redis.call('SET', KEYS[4], now, 'PX', 60000)
-redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
 redis.call('ZADD', KEYS[2], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], window * 2)
+redis.call('PEXPIRE', KEYS[1], window * 2 + hold)
 redis.call('PEXPIRE', KEYS[2], hour + window)
+return 0
+`;
+
+/**
+ * The answer came: the request has reached the system, so it counts from now on, for one window, instead
+ * of from its grant. KEYS: second window, hour window. ARGV: member. (XX: a grant already aged out stays out.)
+ */
+const ANSWERED = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1])
 return 0
 `;
 
@@ -88,9 +104,18 @@ const FORGET = `redis.call('ZREM', KEYS[1], ARGV[1]) return 0`;
 
 /**
  * Requests reach the appliance some milliseconds after they are counted here; without a margin two
- * requests counted 1,000 ms apart can arrive 999 ms apart and the appliance answers 429.
+ * requests counted 1,000 ms apart can arrive 999 ms apart and the appliance answers 429. (A grant held
+ * until answered needs none: see `acquireUntilAnswered`.)
  */
 export const WINDOW_MARGIN_MS = 50;
+
+/** A request granted by `acquireUntilAnswered`. */
+export interface Grant {
+  /** How long the request waited for its slot, in ms. */
+  waitedMs: number;
+  /** Call once the system's answer (or the failure to reach it) is in: the slot then counts from now. */
+  answered(): Promise<void>;
+}
 
 export interface RateLimiterOptions {
   /** Requests per short window: a second, unless `windowMs` says otherwise (a minute for ticket systems). */
@@ -133,8 +158,32 @@ export class SharedRateLimiter {
 
   /** Waits until the shared budget allows one more request in `lane`; resolves with the total time waited. */
   async acquire(signal?: AbortSignal, lane: Lane = 'interactive'): Promise<number> {
-    const { keyPrefix, perSecond, perHour } = this.options;
+    return this.wait(randomUUID(), 0, signal, lane);
+  }
+
+  /**
+   * As `acquire`, but the request counts in the short window from its grant until `answered()`, then for a
+   * window from that moment. A request counted at its grant can reach the system late (a busy event loop,
+   * a new connection: the guide asks for one per call), and a window of grants then arrives squeezed into
+   * less than a window, where the system answers 429. Counted from its answer, which comes after the
+   * system counted it, no spread of delays can put more than the limit into any window the system sees,
+   * and the margin costs only each request's own latency. `holdMs` bounds the time a grant counts when its
+   * `answered()` never comes (its pod died): the request's own deadline.
+   */
+  async acquireUntilAnswered(signal: AbortSignal | undefined, lane: Lane, holdMs: number): Promise<Grant> {
     const member = randomUUID();
+    const waitedMs = await this.wait(member, Math.max(1, Math.round(holdMs)), signal, lane);
+    const { keyPrefix } = this.options;
+    return {
+      waitedMs,
+      answered: async () => {
+        await this.redis.eval(ANSWERED, 2, `${keyPrefix}:s`, `${keyPrefix}:h`, member);
+      },
+    };
+  }
+
+  private async wait(member: string, holdMs: number, signal: AbortSignal | undefined, lane: Lane): Promise<number> {
+    const { keyPrefix, perSecond, perHour } = this.options;
     let waited = 0;
     for (;;) {
       const wait = (await this.redis.eval(
@@ -156,6 +205,7 @@ export class SharedRateLimiter {
         this.batchPerHour,
         this.hourMs,
         this.batchBurst,
+        holdMs,
       )) as number;
       if (wait <= 0) return waited;
       if (signal?.aborted) {

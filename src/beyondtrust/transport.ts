@@ -119,7 +119,8 @@ export class BeyondTrustTransport {
       // Token first: fetching it can take a while, and a slot taken before that wait would be spent late,
       // crowding the next window at the appliance.
       const token = await this.options.tokens.get();
-      const limiterWaitMs = await this.options.limiter.acquire(undefined, lane);
+      const grant = await this.options.limiter.acquireUntilAnswered(undefined, lane, this.options.timeoutMs);
+      const limiterWaitMs = grant.waitedMs;
       let response: AxiosResponse<T>;
       // A buffered answer must be complete within the deadline; a stream must start within it, then
       // keep moving (the watchdog below).
@@ -142,7 +143,9 @@ export class BeyondTrustTransport {
           // Text is decoded here, not JSON-parsed by axios behind our back.
           transitional: { forcedJSONParsing: false, silentJSONParsing: false },
           validateStatus: () => true,
-        });
+          // Counted from here on, once the appliance has answered (or could not be reached); a Redis
+          // error leaves the slot counted until its hold ends, which only slows the next grants.
+        }).finally(() => grant.answered().catch(() => undefined));
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
         this.options.onRequest?.({ operation, status: 0, limiterWaitMs });

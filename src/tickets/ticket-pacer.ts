@@ -14,16 +14,25 @@ const UNLIMITED_PER_MINUTE = 1_000_000;
 export class TicketPacer {
   private readonly limiter: SharedRateLimiter;
 
-  /** `minuteMs` is a minute, except in tests and compressed benches. */
-  constructor(redis: RedisClient, keyPrefix: string, perMinute: number, minuteMs = 60_000) {
+  /**
+   * `minuteMs` is a minute, except in tests and compressed benches. `holdMs`: how long a write whose pod
+   * died before its answer keeps counting; the write's own deadline (RSB_TICKET_TIMEOUT_MS) at least.
+   */
+  constructor(
+    redis: RedisClient,
+    keyPrefix: string,
+    perMinute: number,
+    minuteMs = 60_000,
+    private readonly holdMs = 60_000,
+  ) {
     this.limiter = new SharedRateLimiter(redis, {
       perSecond: perMinute > 0 ? perMinute : UNLIMITED_PER_MINUTE,
       windowMs: minuteMs,
       // A ticket system counts a minute, not a second: no need to spread a burst that fits in it.
       spacingMs: 0,
-      // A burst's requests reach the system spread out over a moment; a twentieth of the window keeps the
-      // next window's head from landing inside the system's count of the last one (95% of the rate).
-      marginMs: Math.ceil(minuteMs / 20),
+      // Each write counts from its answer (run below), after the system counted it: a burst's writes that
+      // reach the system late cannot land the next window's head inside its count of the last one.
+      marginMs: 0,
       perHour: Number.MAX_SAFE_INTEGER,
       // People's writes are outside rs-bridge; the room left for them is the gap below the account's limit.
       interactiveReservePercent: 0,
@@ -33,9 +42,9 @@ export class TicketPacer {
   }
 
   async run<T>(lane: Lane, write: () => Promise<T>): Promise<T> {
-    await this.limiter.acquire(undefined, lane);
+    const grant = await this.limiter.acquireUntilAnswered(undefined, lane, this.holdMs);
     try {
-      return await write();
+      return await write().finally(() => grant.answered().catch(() => undefined));
     } catch (error) {
       if (error instanceof TicketSystemError && error.status === 429) await this.limiter.pauseFor(error.retryAfterMs ?? 60_000);
       throw error;

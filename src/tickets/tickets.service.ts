@@ -43,7 +43,7 @@ export class TicketsService {
     const env = config.env;
     // One budget per account (its host), whichever pod writes.
     const pacer = (url: string, perMinute: number) =>
-      new TicketPacer(redis.connection, redis.key('tickets', 'rate', new URL(url).host), perMinute);
+      new TicketPacer(redis.connection, redis.key('tickets', 'rate', new URL(url).host), perMinute, undefined, env.RSB_TICKET_TIMEOUT_MS);
     if (env.ZENDESK_BASE_URL) {
       this.zendesk = new ZendeskClient({
         baseUrl: env.ZENDESK_BASE_URL,

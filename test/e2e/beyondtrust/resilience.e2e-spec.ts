@@ -187,6 +187,28 @@ describe('BeyondTrust client resilience', () => {
     }
   });
 
+  it('keeps to the budget when requests reach the appliance after uneven delays: no 429, near the full rate', async () => {
+    await fake.stop();
+    // Up to 300 ms on the way: a window of requests granted evenly can arrive squeezed into less than a
+    // second, which a limiter counting requests from their grant (with any margin under 300 ms) lets
+    // through as 429s.
+    fake = await new FakeAppliance({ perSecond: 10, arrivalJitterMs: 300 }).start();
+    const h = new ClientHarness(fake);
+    try {
+      const clients = [h.client({ perSecond: 10 }), h.client({ perSecond: 10 }), h.client({ perSecond: 10 })];
+      const started = Date.now();
+      await Promise.all(clients.flatMap((c) => Array.from({ length: 20 }, () => c.command.checkHealth())));
+      const elapsed = Date.now() - started;
+      expect(fake.rateLimited).toBe(0);
+      // 60 requests at 10/s need 5 s and more; each request's slot is held for its own latency (150 ms on
+      // average here) on top of the window, so about 10 / 1.15 a second.
+      expect(elapsed).toBeGreaterThanOrEqual(4_900);
+      expect(elapsed).toBeLessThan(9_000);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('closes the connection after every request, as the guide requires', async () => {
     const seen: string[] = [];
     fake.requests.length = 0;

@@ -32,6 +32,11 @@ export interface FakeApplianceOptions {
   reportLatencyMs?: number;
   /** How the SupportSession report numbers command shell recordings (see commandShellNumbering). */
   commandShellNumbering?: 0 | 1;
+  /**
+   * Each request is counted up to this many ms (uniformly at random) after it was sent, as a network and a
+   * busy client spread requests out on their way: requests sent evenly can arrive bunched.
+   */
+  arrivalJitterMs?: number;
 }
 
 export interface FakeParticipant {
@@ -251,6 +256,7 @@ export class FakeAppliance {
       perHour: options.perHour ?? 15_000,
       hourMs: options.hourMs ?? 3_600_000,
       reportLatencyMs: options.reportLatencyMs ?? 0,
+      arrivalJitterMs: options.arrivalJitterMs ?? 0,
     };
     this.commandShellNumbering = options.commandShellNumbering ?? 0;
     for (const account of options.accounts ?? [
@@ -655,6 +661,8 @@ export class FakeAppliance {
   // --- HTTP ----------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const jitter = this.options.arrivalJitterMs;
+    if (jitter > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * jitter));
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = await readBody(req);
     const params: Record<string, string> = Object.fromEntries(url.searchParams);
