@@ -101,13 +101,14 @@ export class ShutdownCoordinator implements BeforeApplicationShutdown {
 
   /**
    * With Redis away, pause() would wait to reconnect the blocking connection. Nothing new can be fetched
-   * anyway: stop the fetch loop and wait only for the jobs inside our processors. Their results cannot be
-   * recorded until Redis returns, so BullMQ's stalled-job check runs them again later.
+   * anyway: stop the fetch loop (pause(true) does not wait, in BullMQ) and wait here only for the jobs
+   * inside our processors. Their results cannot be recorded until Redis returns, so BullMQ's stalled-job
+   * check runs them again later. False when some were still running at the deadline.
    */
-  private async stopFetchingOffline(workers: Worker[]): Promise<true> {
+  private async stopFetchingOffline(workers: Worker[]): Promise<boolean> {
     const deadline = Date.now() + this.config.env.RSB_SHUTDOWN_TIMEOUT_MS;
     await Promise.all(workers.map((worker) => worker.pause(true)));
     while (workers.some((worker) => running(worker) > 0) && Date.now() < deadline) await sleep(50);
-    return true;
+    return workers.every((worker) => running(worker) === 0);
   }
 }

@@ -81,6 +81,10 @@ function clusterOptions(settings: RedisSettings, purpose: RedisPurpose): Cluster
   return {
     enableOfflineQueue,
     clusterRetryStrategy: retryStrategy,
+    // ioredis refreshes the slot map only on MOVED or a lost node unless given an interval (its type doc
+    // says 5000 by default; its defaults set none). With one, a failover's promoted replica is found
+    // within seconds, not only when a command happens to be redirected.
+    slotsRefreshInterval: 5_000,
     // Loopback and container addresses the nodes announce are the ones to use; no NAT mapping.
     redisOptions: { ...credentials(settings), connectTimeout: 5_000, maxRetriesPerRequest },
   };

@@ -11,7 +11,7 @@ import { queueDurably } from '../jobs/enqueue';
 import { jobIds, QUEUES, TICKET_WRITE_JOB_OPTIONS, TicketWriteJob } from '../jobs/queues';
 import { TicketEvent } from '../tickets/ticket-event';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
-import { TicketUpdate, TicketWriter } from '../tickets/ticket-writer';
+import { renderFields, TicketUpdate, TicketWriter } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { writeOnce } from '../tickets/write-once';
 import { DeliveryStore } from './delivery.store';
@@ -202,8 +202,7 @@ export class SessionKeyService {
       const reply = (await liquid.parseAndRender(rules.publicReply, values)).trim();
       const note = done[STEP.internalNote] ? '' : (await liquid.parseAndRender(rules.internalNote, values)).trim();
       const { fields: fieldTemplates, tags } = writer.writeBackExtras(rules);
-      const fields: Record<string, string> = {};
-      for (const [id, template] of Object.entries(fieldTemplates ?? {})) fields[id] = await liquid.parseAndRender(template, values);
+      const fields = await renderFields(fieldTemplates, (template) => liquid.parseAndRender(template, values));
       const extras: Pick<TicketUpdate, 'fields' | 'addTags'> = {
         ...(Object.keys(fields).length ? { fields } : {}),
         ...(tags?.length ? { addTags: tags } : {}),

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { OutcomeRule, WriteBackRules } from '../config/rules';
+import type { JiraFieldValue, OutcomeRule, WriteBackRules } from '../config/rules';
 
 /** What the session flows write on a ticket; each ticket system implements it its own way. */
 export interface TicketUpdate {
@@ -98,9 +98,12 @@ async function renderValue(value: unknown, render: (template: string) => Promise
   return value;
 }
 
-/** The write-back rules' extras for a system: its field templates (Liquid, by field id) and the tags or labels it adds. */
+/**
+ * The write-back rules' extras for a system: its field templates by field id (a Liquid string, or a JSON
+ * value whose strings are Liquid, rendered by `renderFields`) and the tags or labels it adds.
+ */
 export interface WriteBackExtras {
-  fields?: Record<string, string>;
+  fields?: Record<string, JiraFieldValue>;
   tags?: string[];
 }
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { bearerOrBasic, ticketRequest, underBase } from '../ticket-http';
 import { TicketSystemError } from '../ticket-system.errors';
 import { squash } from '../write-once';
-import type { JiraFieldValue, OutcomeRule, WriteBackRules } from '../../config/rules';
+import type { OutcomeRule, WriteBackRules } from '../../config/rules';
 import {
   CreatedTicket,
   NewTicket,
@@ -26,24 +26,6 @@ export interface JiraClientOptions {
   serviceDeskId?: string;
   requestTypeId?: string;
   timeoutMs?: number;
-}
-
-/** Marks a write-back field whose rendered value is JSON (see writeBackExtras). */
-const JSON_FIELD = 'rsb-json:';
-
-/**
- * A Liquid template that renders `value` as JSON: each string in it is rendered as Liquid and written
- * as a JSON string (the json filter escapes it). The JSON around stays as it is: an object's `{` is
- * followed by `"` or `}`, so it never reads as Liquid's `{{` or `{%`.
- */
-function jsonTemplate(value: JiraFieldValue): string {
-  if (typeof value === 'string') return `{% capture rsb_json_field %}${value}{% endcapture %}{{ rsb_json_field | json }}`;
-  if (Array.isArray(value)) return `[${value.map(jsonTemplate).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${JSON.stringify(k)}:${jsonTemplate(v)}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
 }
 
 /** The comment property Jira Service Management reads to show a comment to agents only. */
@@ -87,12 +69,7 @@ export class JiraClient implements TicketWriter {
   }
 
   writeBackExtras(rules: WriteBackRules): WriteBackExtras {
-    // The key's flow renders each field as one Liquid string: a JSON-shaped value goes as a template that
-    // renders its JSON, under a marked id that update() reads back as JSON.
-    const fields = Object.entries(rules.jira.fields ?? {}).map(([id, value]) =>
-      typeof value === 'string' ? [id, value] : [`${JSON_FIELD}${id}`, jsonTemplate(value)],
-    );
-    return { fields: Object.fromEntries(fields), tags: rules.jira.labels };
+    return { fields: rules.jira.fields, tags: rules.jira.labels };
   }
 
   async outcomeUpdate(rule: OutcomeRule, render: (template: string) => Promise<string>): Promise<TicketUpdate> {
@@ -129,11 +106,7 @@ export class JiraClient implements TicketWriter {
   }
 
   async update(key: string, update: TicketUpdate): Promise<void> {
-    const fields = Object.fromEntries(
-      Object.entries(update.fields ?? {}).map(([id, value]) =>
-        id.startsWith(JSON_FIELD) ? [id.slice(JSON_FIELD.length), JSON.parse(String(value))] : [id, value],
-      ),
-    );
+    const fields = update.fields ?? {};
     if (Object.keys(fields).length || update.addTags?.length) {
       await this.call('PUT', `${this.issuePath(key)}?notifyUsers=false`, {
         ...(Object.keys(fields).length ? { fields } : {}),

@@ -27,8 +27,8 @@ writeBack:
   jira:
     fields:
       customfield_10042: "{{ key.shortKey }}"
-      customfield_10051: { value: 'Remote "{{ ticket.number }}"' }
-      customfield_10052: [{ value: Hardware }, { id: "10071" }]
+      customfield_10051: { value: 'Remote "{{ ticket.number }}"', child: { value: "{{ ticket.subject }}" } }
+      customfield_10052: [{ value: Hardware }, { id: "10071" }, { value: "{{ ticket.subject }}" }]
     labels: [rs_key_sent]
 outcomes:
   expiredKey: { note: "Key {{ key.shortKey }} expired unused." }
@@ -67,7 +67,9 @@ describe('Jira issue → BeyondTrust session key', () => {
   };
 
   it('creates the key for the routed queue; a public reply, an internal note, the field and the label land on the issue', async () => {
-    const issue = labelled('SD-1');
+    // A summary with quotes and a line break: rendered into a JSON-shaped field, it must stay one string.
+    const summary = 'Printer says "PC LOAD LETTER"\nagain';
+    const issue = labelled('SD-1', 'remote_support', { summary });
     const res = await jira.sendWebhook(hook, jira.webhookBody(issue, { addedLabel: 'remote_support' }));
     expect(res.status).toBe(202);
     await until(async () => issue.comments.length === 2, 15_000, 'the reply and the note');
@@ -84,9 +86,10 @@ describe('Jira issue → BeyondTrust session key', () => {
     expect(note.internal).toBe(true);
     expect(note.text).toContain(`Remote support session key ${shortKey} created for queue team:1`);
     expect(issue.fields.customfield_10042).toBe(shortKey);
-    // Select lists take the JSON shape Jira documents, strings in it rendered.
-    expect(issue.fields.customfield_10051).toEqual({ value: 'Remote "SD-1"' });
-    expect(issue.fields.customfield_10052).toEqual([{ value: 'Hardware' }, { id: '10071' }]);
+    // Select lists take the JSON shape Jira documents (a cascading select nests its child), each string in
+    // it rendered on its own, at any depth.
+    expect(issue.fields.customfield_10051).toEqual({ value: 'Remote "SD-1"', child: { value: summary } });
+    expect(issue.fields.customfield_10052).toEqual([{ value: 'Hardware' }, { id: '10071' }, { value: summary }]);
     expect(issue.fields.labels).toEqual(['remote_support', 'rs_key_sent']);
     // outcomes.expiredKey is set: the key is watched until it expires (a day, the fake's default).
     const watched = await sut.app.get(LinkStore).expired(Date.now() + 2 * 24 * 3600 * 1000);

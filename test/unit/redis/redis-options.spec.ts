@@ -93,10 +93,13 @@ describe('createRedis in Cluster mode', () => {
     try {
       expect(client).toBeInstanceOf(Cluster);
       expect(client.options.enableOfflineQueue).toBe(false);
+      // ioredis sets no periodic slot refresh by itself.
+      expect(client.options.slotsRefreshInterval).toBe(5_000);
       expect(client.options.redisOptions).toMatchObject({ password: 'redis-pass', maxRetriesPerRequest: null });
       const worker = workerCluster(client);
       worker.on('error', () => undefined);
       expect(worker.options.enableOfflineQueue).toBe(true);
+      expect(worker.options.slotsRefreshInterval).toBe(5_000);
       expect(worker.options.redisOptions).toMatchObject({ password: 'redis-pass', maxRetriesPerRequest: null });
       worker.disconnect();
     } finally {
