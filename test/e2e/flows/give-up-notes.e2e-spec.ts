@@ -4,7 +4,7 @@ import { RedisService } from '../../../src/redis/redis.service';
 import { jobIds, QUEUES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
-import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { FakeComment, FakeTicket, FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
 import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
@@ -42,6 +42,22 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
   });
   afterAll(() => bridge?.stop());
 
+  /** Sends the ticket's request, whose event fails for good twice: the ticket's one comment is an internal note saying why. */
+  async function theGiveUpNote(ticket: FakeTicket, payload: Record<string, unknown>): Promise<FakeComment> {
+    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, payload);
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    await failTwice(events, jobId);
+    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(ticket.comments).toHaveLength(1);
+    const [note] = ticket.comments;
+    expect(note.public).toBe(false);
+    expect(note.body).toMatch(/503/);
+    return note;
+  }
+
   /**
    * A run whose lock was lost (its lease lapsed: the event loop blocked, Redis away) while another worker
    * may have taken the event stops before its next write instead of writing beside it. Here the lock is
@@ -78,18 +94,9 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
     const ticket = zendesk.createTicket('7101');
     // Every request the appliance gets answers 503, through both attempts and their in-call retries.
     appliance.failNext(1_000, 503);
-    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '7101' } });
-    expect(res.status).toBe(202);
-    const { jobId } = (await res.json()) as { jobId: string };
-    await failTwice(events, jobId);
-    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const note = await theGiveUpNote(ticket, { action: 'session.requested', ticket: { id: '7101' } });
 
-    expect(ticket.comments).toHaveLength(1);
-    const [note] = ticket.comments;
-    expect(note.public).toBe(false);
     expect(note.body).toContain('rs-bridge could not create a remote support session key:');
-    expect(note.body).toMatch(/503/);
     expect(note.body).toContain('Nothing was sent to the customer.');
     expect([...appliance.keys.values()].filter((k) => k.externalKey === '7101')).toEqual([]);
   }, 90_000);
@@ -98,21 +105,12 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
     const ticket = zendesk.createTicket('7301');
     upscope.addVisitor({ name: 'Casey Customer', email: 'casey@example.com' });
     upscope.failNext(1_000, 503);
-    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, {
+    const note = await theGiveUpNote(ticket, {
       action: 'cobrowse.requested',
       ticket: { id: '7301', requester: { name: 'Casey Customer', email: 'casey@example.com' } },
     });
-    expect(res.status).toBe(202);
-    const { jobId } = (await res.json()) as { jobId: string };
-    await failTwice(events, jobId);
-    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
-    await new Promise((resolve) => setTimeout(resolve, 500));
 
-    expect(ticket.comments).toHaveLength(1);
-    const [note] = ticket.comments;
-    expect(note.public).toBe(false);
     expect(note.body).toContain('rs-bridge could not start the co-browse this ticket asked for:');
-    expect(note.body).toMatch(/503/);
     expect(note.body).toContain('No watch URL was made.');
     expect(upscope.watchRequests).toEqual([]);
   }, 90_000);

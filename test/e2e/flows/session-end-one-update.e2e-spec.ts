@@ -8,7 +8,7 @@ import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
 import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
-import { recordingSha256 } from '../../support/recordings';
+import { recordingSha256, sessionJobsSettled } from '../../support/session-end';
 
 const MAX_ATTACHMENT = 200_000;
 /** Events are taken from loopback only (the fake appliance), with loopback a trusted proxy. */
@@ -44,19 +44,7 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
     zendesk.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/tickets/${ticketId}.json` && r.status === 200);
   const uploads = (lsid: string) => zendesk.requests.filter((r) => r.method === 'POST' && r.path.includes(`session-${lsid}-`));
 
-  const settled = async (lsid: string) =>
-    until(
-      async () => {
-        const jobs = [
-          ...(await pulls.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
-          ...(await recordings.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
-        ].filter((j) => j.data.lsid === lsid);
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        return jobs.length > 0 && states.every((s) => s === 'completed' || s === 'failed') && jobs.length;
-      },
-      30_000,
-      `every job of session ${lsid} to finish`,
-    );
+  const settled = (lsid: string) => sessionJobsSettled(lsid, pulls, recordings);
 
   function session(externalKey: string, recs: { session?: number; showMyScreen?: number[] }) {
     const s = appliance.startSession({ externalKey });
