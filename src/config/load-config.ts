@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import type { JobsOptions } from 'bullmq';
 import { ConfigError, ConfigProblem } from './config.error';
 import { envVarsOf } from './env-var.decorator';
 import { Environment } from './environment';
@@ -16,6 +17,12 @@ export interface AppConfig {
    * sets it, on an app it runs in its own process (bench/capacity.ts --compressed-hour).
    */
   btHourMs?: number;
+  /**
+   * Attempts and backoff for the jobs that retry for hours (ticket events and write-backs, session pulls and
+   * recording transfers), in place of theirs. Never read from the environment: only tests set it, so that
+   * a give-up comes in seconds instead of a day.
+   */
+  jobRetry?: Pick<JobsOptions, 'attempts' | 'backoff'>;
 }
 
 const describeFound = (raw: string | undefined, sensitive: boolean): string => {

@@ -70,5 +70,5 @@ export async function queueDurably<T>(queue: Queue, name: string, data: T, optio
 /** Checks what the action needs (Upscope for co-browse, a target for Jump), then enqueues: 400 or 202. */
 export function enqueueTicketEvent(queue: Queue, event: TicketEvent, config: AppConfig): Promise<string> {
   checkAction(event, { upscope: Boolean(config.env.UPSCOPE_BASE_URL) });
-  return addDurably(queue, event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, jobId: jobIds.ticketEvent(event) });
+  return addDurably(queue, event.action, event, { ...TICKET_EVENT_JOB_OPTIONS, ...config.jobRetry, jobId: jobIds.ticketEvent(event) });
 }

@@ -22,6 +22,7 @@ export class SessionEndQueue {
   async add(job: SessionEndJob, suffix?: string): Promise<string> {
     return addDurably(this.queue, 'pull', job, {
       ...sessionJobOptions(this.config.env.RSB_SESSION_RETRY_HOURS),
+      ...this.config.jobRetry,
       jobId: jobIds.sessionEnd(job, suffix),
     });
   }

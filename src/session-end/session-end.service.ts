@@ -399,7 +399,7 @@ export class SessionEndService {
             downloadUrl: ref.downloadUrl,
             ticket: { system: ticket.system, id: ticket.id, number: ticket.number, callbackUrl: ticket.callbackUrl },
           },
-          { ...sessionJobOptions(this.config.env.RSB_SESSION_RETRY_HOURS), jobId },
+          { ...sessionJobOptions(this.config.env.RSB_SESSION_RETRY_HOURS), ...this.config.jobRetry, jobId },
         );
       }
       queued.push(ref.artifact);

@@ -96,6 +96,7 @@ export class SessionKeyService {
     };
     const writeJobId = await queueDurably(this.writes, 'write-back', data, {
       ...TICKET_WRITE_JOB_OPTIONS,
+      ...this.config.jobRetry,
       jobId: jobIds.ticketWrite(event),
     });
     return { ...outcome, writeJobId };

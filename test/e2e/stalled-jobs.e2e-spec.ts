@@ -4,12 +4,10 @@ import { TrackedWorker } from '../../src/lifecycle/tracked-worker';
 import { SessionEndProcessor } from '../../src/session-end/session-end.processors';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from '../support/app';
+import { RunningApp } from '../support/app';
 import { until } from '../support/child';
-import { applianceEnv, zendeskEnv } from '../support/fake-env';
+import { FakeBridge, startFakeBridge } from '../support/fake-bridge';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
-
-const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
 /**
  * Issue 20's soak lost a session-end note: the pull's worker was kill -9'd, the job went back to wait, the
@@ -74,27 +72,19 @@ describe('a job whose workers die under it', () => {
  * on the ticket, once, and counts and logs as given up like any other.
  */
 describe('a session end whose workers died more often than allowed', () => {
+  let bridge: FakeBridge;
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
   const dying: TrackedWorker[] = [];
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
-      BT_POLL_INTERVAL_SECONDS: '0',
-    });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    bridge = await startFakeBridge({ BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1' });
+    ({ appliance, zendesk, sut } = bridge);
   }, 60_000);
   afterAll(async () => {
     await Promise.all(dying.map((w) => w.close(true).catch(() => undefined)));
-    await sut?.close();
-    await Promise.all([appliance?.stop(), zendesk?.stop()]);
+    await bridge?.stop();
   });
 
   it('puts the failure note on the ticket once, and counts the job as given up', async () => {
@@ -134,15 +124,11 @@ describe('a session end whose workers died more often than allowed', () => {
     await worker.resume();
 
     const jobId = jobIds.sessionEnd({ lsid: session.lsid, trigger: 'event' });
-    const queue = new Queue(QUEUES.sessionEnd, { connection: { url: REDIS_URL }, prefix: sut.prefix });
-    try {
-      await until(async () => (await queue.getJobState(jobId)) === 'failed', 20_000, 'the pull to fail as stalled');
-      expect((await queue.getJob(jobId))!.failedReason).toBe('job stalled more than allowable limit');
-      const { logs } = await queue.getJobLogs(jobId);
-      expect(logs.filter((line) => /failed for good: job stalled more than allowable limit/.test(line))).toHaveLength(1);
-    } finally {
-      await queue.close();
-    }
+    const queue = bridge.queue(QUEUES.sessionEnd);
+    await until(async () => (await queue.getJobState(jobId)) === 'failed', 20_000, 'the pull to fail as stalled');
+    expect((await queue.getJob(jobId))!.failedReason).toBe('job stalled more than allowable limit');
+    const { logs } = await queue.getJobLogs(jobId);
+    expect(logs.filter((line) => /failed for good: job stalled more than allowable limit/.test(line))).toHaveLength(1);
     const failureNotes = () => ticket.comments.filter((c) => /could not write remote support session/.test(c.body));
     await until(async () => failureNotes().length > 0, 10_000, 'the failure note on the ticket');
     await new Promise((resolve) => setTimeout(resolve, 1_000));

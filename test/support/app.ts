@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp, CreateAppOptions } from '../../src/bootstrap';
-import { loadConfig } from '../../src/config/load-config';
+import { AppConfig, loadConfig } from '../../src/config/load-config';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis';
 
 export const TEST_API_TOKEN = 'test-token-0123456789abcdef';
@@ -12,8 +12,14 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+export interface StartAppOptions extends CreateAppOptions {
+  /** Settings no variable gives (AppConfig's test and bench seams), on top of what the environment says. */
+  config?: Pick<AppConfig, 'jobRetry' | 'btHourMs'>;
+}
+
 /** Boots the real application in this process on a random loopback port, with its own Redis prefix. */
-export async function startApp(env: Record<string, string> = {}, extra: CreateAppOptions = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string> = {}, options: StartAppOptions = {}): Promise<RunningApp> {
+  const { config: seams, ...extra } = options;
   const prefix = env.RSB_REDIS_PREFIX ?? uniquePrefix();
   const config = loadConfig({
     REDIS_URL,
@@ -28,7 +34,7 @@ export async function startApp(env: Record<string, string> = {}, extra: CreateAp
     RSB_REDIS_PREFIX: prefix,
     PORT: '1',
   });
-  const app = await createApp(config, extra);
+  const app = await createApp({ ...config, ...seams }, extra);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = await app.getUrl();
   return {

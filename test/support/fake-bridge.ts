@@ -1,10 +1,13 @@
+import { Queue } from 'bullmq';
+import type { QueueName } from '../../src/jobs/queues';
 import { FakeAppliance } from '../fakes/beyondtrust/fake-appliance';
 import { FakeBot } from '../fakes/bot/fake-bot';
 import { FakeServiceNow } from '../fakes/servicenow/fake-servicenow';
 import { FakeUpscope } from '../fakes/upscope/fake-upscope';
 import { FakeZendesk } from '../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from './app';
+import { RunningApp, startApp, StartAppOptions } from './app';
 import { applianceEnv, servicenowEnv, upscopeEnv, zendeskEnv } from './fake-env';
+import { REDIS_URL } from './redis';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
 
@@ -14,6 +17,8 @@ export interface FakeBridge {
   servicenow: FakeServiceNow;
   upscope: FakeUpscope;
   sut: RunningApp;
+  /** A handle on one of the bridge's queues (under its Redis prefix), to read its jobs; stop() closes it. */
+  queue(name: QueueName): Queue;
   stop(): Promise<void>;
 }
 
@@ -23,6 +28,8 @@ export interface FakeBridgeOptions {
   /** Also wire the fake ServiceNow, the fake Upscope (both always run, so a test can name them). */
   servicenow?: boolean;
   upscope?: boolean;
+  /** Settings no variable gives, such as quick job retries (AppConfig.jobRetry). */
+  config?: StartAppOptions['config'];
 }
 
 /**
@@ -37,23 +44,33 @@ export async function startFakeBridge(env: Record<string, string> = {}, options:
     new FakeServiceNow().start(),
     new FakeUpscope().start(),
   ]);
-  const sut = await startApp({
-    ...applianceEnv(appliance),
-    ...zendeskEnv(zendesk),
-    ...(options.servicenow ? servicenowEnv(servicenow) : {}),
-    ...(options.upscope ? upscopeEnv(upscope) : {}),
-    BT_POLL_INTERVAL_SECONDS: '0',
-    ...(events ? { BT_EVENTS_TOKEN: EVENTS_TOKEN } : {}),
-    ...env,
-  });
+  const sut = await startApp(
+    {
+      ...applianceEnv(appliance),
+      ...zendeskEnv(zendesk),
+      ...(options.servicenow ? servicenowEnv(servicenow) : {}),
+      ...(options.upscope ? upscopeEnv(upscope) : {}),
+      BT_POLL_INTERVAL_SECONDS: '0',
+      ...(events ? { BT_EVENTS_TOKEN: EVENTS_TOKEN } : {}),
+      ...env,
+    },
+    { config: options.config },
+  );
   if (events) appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+  const queues: Queue[] = [];
   return {
     appliance,
     zendesk,
     servicenow,
     upscope,
     sut,
+    queue(name) {
+      const queue = new Queue(name, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+      queues.push(queue);
+      return queue;
+    },
     async stop() {
+      await Promise.all(queues.map((q) => q.close()));
       await sut.close();
       await Promise.all([appliance.stop(), zendesk.stop(), servicenow.stop(), upscope.stop()]);
     },

@@ -1,17 +1,17 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { RedisService } from '../../../src/redis/redis.service';
-import * as queues from '../../../src/jobs/queues';
-import { QUEUES, TICKET_EVENT_JOB_OPTIONS } from '../../../src/jobs/queues';
+import { jobIds, QUEUES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
-import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from '../../support/app';
+import { FakeComment, FakeTicket, FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
+import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
-import { applianceEnv, upscopeEnv, zendeskEnv } from '../../support/fake-env';
+import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
 import { REDIS_URL } from '../../support/redis';
 
-const EVENTS_TOKEN = 'bt-events-token-0123456789';
+/** Two quick attempts instead of a day's worth, so a give-up comes in seconds. */
+const QUICK_RETRY = { jobRetry: { attempts: 2, backoff: { type: 'fixed', delay: 200 } } };
 
 /** Waits for the job to fail for good, then retries it from the failed set and waits for it to fail again. */
 async function failTwice(queue: Queue, jobId: string): Promise<void> {
@@ -28,29 +28,35 @@ async function failTwice(queue: Queue, jobId: string): Promise<void> {
  * what could not be done and why, however often its give-up runs.
  */
 describe('A ticket event that fails for good says so on its ticket, once', () => {
+  let bridge: FakeBridge;
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
   let upscope: FakeUpscope;
   let events: Queue;
-  const production = { ...TICKET_EVENT_JOB_OPTIONS };
 
   beforeAll(async () => {
-    // Two quick attempts instead of fifteen over a day.
-    TICKET_EVENT_JOB_OPTIONS.attempts = 2;
-    TICKET_EVENT_JOB_OPTIONS.backoff = { type: 'fixed', delay: 200 };
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    upscope = await new FakeUpscope().start();
-    sut = await startApp({ ...applianceEnv(appliance), ...zendeskEnv(zendesk), ...upscopeEnv(upscope), BT_POLL_INTERVAL_SECONDS: '0' });
-    events = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    bridge = await startFakeBridge({}, { events: false, upscope: true, config: QUICK_RETRY });
+    ({ appliance, zendesk, sut, upscope } = bridge);
+    events = bridge.queue(QUEUES.ticketEvents);
   });
-  afterAll(async () => {
-    Object.assign(TICKET_EVENT_JOB_OPTIONS, production);
-    await events?.close();
-    await sut?.close();
-    await Promise.all([appliance?.stop(), zendesk?.stop(), upscope?.stop()]);
-  });
+  afterAll(() => bridge?.stop());
+
+  /** Sends the ticket's request, whose event fails for good twice: the ticket's one comment is an internal note saying why. */
+  async function theGiveUpNote(ticket: FakeTicket, payload: Record<string, unknown>): Promise<FakeComment> {
+    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, payload);
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    await failTwice(events, jobId);
+    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(ticket.comments).toHaveLength(1);
+    const [note] = ticket.comments;
+    expect(note.public).toBe(false);
+    expect(note.body).toMatch(/503/);
+    return note;
+  }
 
   /**
    * A run whose lock was lost (its lease lapsed: the event loop blocked, Redis away) while another worker
@@ -88,18 +94,9 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
     const ticket = zendesk.createTicket('7101');
     // Every request the appliance gets answers 503, through both attempts and their in-call retries.
     appliance.failNext(1_000, 503);
-    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '7101' } });
-    expect(res.status).toBe(202);
-    const { jobId } = (await res.json()) as { jobId: string };
-    await failTwice(events, jobId);
-    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const note = await theGiveUpNote(ticket, { action: 'session.requested', ticket: { id: '7101' } });
 
-    expect(ticket.comments).toHaveLength(1);
-    const [note] = ticket.comments;
-    expect(note.public).toBe(false);
     expect(note.body).toContain('rs-bridge could not create a remote support session key:');
-    expect(note.body).toMatch(/503/);
     expect(note.body).toContain('Nothing was sent to the customer.');
     expect([...appliance.keys.values()].filter((k) => k.externalKey === '7101')).toEqual([]);
   }, 90_000);
@@ -108,21 +105,12 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
     const ticket = zendesk.createTicket('7301');
     upscope.addVisitor({ name: 'Casey Customer', email: 'casey@example.com' });
     upscope.failNext(1_000, 503);
-    const res = await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, {
+    const note = await theGiveUpNote(ticket, {
       action: 'cobrowse.requested',
       ticket: { id: '7301', requester: { name: 'Casey Customer', email: 'casey@example.com' } },
     });
-    expect(res.status).toBe(202);
-    const { jobId } = (await res.json()) as { jobId: string };
-    await failTwice(events, jobId);
-    await until(async () => ticket.comments.length > 0, 10_000, 'the give-up note');
-    await new Promise((resolve) => setTimeout(resolve, 500));
 
-    expect(ticket.comments).toHaveLength(1);
-    const [note] = ticket.comments;
-    expect(note.public).toBe(false);
     expect(note.body).toContain('rs-bridge could not start the co-browse this ticket asked for:');
-    expect(note.body).toMatch(/503/);
     expect(note.body).toContain('No watch URL was made.');
     expect(upscope.watchRequests).toEqual([]);
   }, 90_000);
@@ -134,36 +122,18 @@ describe('A ticket event that fails for good says so on its ticket, once', () =>
  * session's transcript note.
  */
 describe('A recording transfer that fails for good says so on its ticket, once', () => {
+  let bridge: FakeBridge;
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
-  let sut: RunningApp;
   let recordings: Queue;
-  let jobOptions: jest.SpyInstance;
 
   beforeAll(async () => {
-    // Two quick attempts instead of a day's worth (RSB_SESSION_RETRY_HOURS is an hour at least).
-    const sessionJobOptions = queues.sessionJobOptions;
-    jobOptions = jest
-      .spyOn(queues, 'sessionJobOptions')
-      .mockImplementation((hours) => ({ ...sessionJobOptions(hours), attempts: 2, backoff: { type: 'fixed', delay: 200 } }));
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
-      BT_POLL_INTERVAL_SECONDS: '0',
-    });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
-    recordings = new Queue(QUEUES.recordings, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    // RSB_SESSION_RETRY_HOURS is an hour at least: the quick retries come from the config seam.
+    bridge = await startFakeBridge({ BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1' }, { config: QUICK_RETRY });
+    ({ appliance, zendesk } = bridge);
+    recordings = bridge.queue(QUEUES.recordings);
   });
-  afterAll(async () => {
-    jobOptions?.mockRestore();
-    await recordings?.close();
-    await sut?.close();
-    await Promise.all([appliance?.stop(), zendesk?.stop()]);
-  });
+  afterAll(() => bridge?.stop());
 
   it('names the recording, the reason and the view link; the transcript note stays the only other comment', async () => {
     const ticket = zendesk.createTicket('7201');
@@ -174,7 +144,7 @@ describe('A recording transfer that fails for good says so on its ticket, once',
     appliance.addRecording(s.lsid, 'session', 50_000);
     appliance.endSession(s.lsid);
 
-    const jobId = queues.jobIds.recording(s.lsid, 'session', 0);
+    const jobId = jobIds.recording(s.lsid, 'session', 0);
     await until(async () => Boolean(await recordings.getJob(jobId)), 30_000, 'the transfer job');
     expect((await recordings.getJob(jobId))!.opts.attempts).toBe(2);
     await failTwice(recordings, jobId);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,15 +11,11 @@ import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { applianceEnv, jiraEnv, servicenowEnv, zendeskEnv } from '../../support/fake-env';
+import { recordingSha256 } from '../../support/session-end';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
 const REC = { session: 150_000, showMyScreen: 60_000 };
 const MAX_ATTACHMENT = 100_000;
-
-const sha256Of = (lsid: string, report: string, size: number) =>
-  createHash('sha256')
-    .update(FakeAppliance.recordingBytes(lsid, report, 0, 0, size))
-    .digest('hex');
 
 describe('Session end → Jira issue: transcript, recordings, exactly once', () => {
   let appliance: FakeAppliance;
@@ -77,7 +72,7 @@ describe('Session end → Jira issue: transcript, recordings, exactly once', () 
     expect(link.text).toContain('larger than');
     expect(issue.attachments.map((a) => [a.filename, a.size, a.sha256]).sort()).toEqual(
       [
-        [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', REC.showMyScreen)],
+        [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, recordingSha256(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
         [`session-${s.lsid}-transcript.txt`, expect.any(Number), expect.any(String)],
       ].sort(),
     );

@@ -2,9 +2,9 @@ import { Queue } from 'bullmq';
 import { QUEUES } from '../../../src/jobs/queues';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from '../../support/app';
+import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
-import { REDIS_URL } from '../../support/redis';
+import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
 
 /**
  * Issue 23, keys first: a burst of tickets against a Zendesk whose write budget is nearly spent. The keys
@@ -14,6 +14,7 @@ import { REDIS_URL } from '../../support/redis';
 describe('Keys first: keys keep coming while the Zendesk write-backs are throttled', () => {
   const TICKETS = 20;
   const BUDGET = 4;
+  let bridge: FakeBridge;
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
@@ -21,33 +22,25 @@ describe('Keys first: keys keep coming while the Zendesk write-backs are throttl
   let writes: Queue;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
+    bridge = await startFakeBridge(
+      {
+        ZENDESK_RATE_LIMIT_PER_MINUTE: String(BUDGET),
+        // Few slots on both sides: a slot held by a paced write would hold the keys behind it.
+        RSB_TICKET_EVENTS_CONCURRENCY: '2',
+        RSB_TICKET_WRITES_CONCURRENCY: '2',
+        RSB_SHUTDOWN_TIMEOUT_MS: '1000',
+        // The poll on (its default), as deployed: the key's internal note then waits for the session's note,
+        // so each write-back is one Zendesk update, the public reply.
+        BT_POLL_INTERVAL_SECONDS: '60',
+      },
+      { events: false },
+    );
+    ({ appliance, zendesk, sut } = bridge);
     zendesk.updateTicketLimitPerMinute = BUDGET;
-    sut = await startApp({
-      BT_SITE_URL: appliance.url,
-      BT_CLIENT_ID: 'rsb-client',
-      BT_CLIENT_SECRET: 'rsb-secret-0123456789',
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: zendesk.webhookSecret,
-      ZENDESK_RATE_LIMIT_PER_MINUTE: String(BUDGET),
-      // Few slots on both sides: a slot held by a paced write would hold the keys behind it.
-      RSB_TICKET_EVENTS_CONCURRENCY: '2',
-      RSB_TICKET_WRITES_CONCURRENCY: '2',
-      RSB_SHUTDOWN_TIMEOUT_MS: '1000',
-    });
-    events = new Queue(QUEUES.ticketEvents, { connection: { url: REDIS_URL }, prefix: sut.prefix });
-    writes = new Queue(QUEUES.ticketWrites, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    events = bridge.queue(QUEUES.ticketEvents);
+    writes = bridge.queue(QUEUES.ticketWrites);
   });
-  afterAll(async () => {
-    await events.close();
-    await writes.close();
-    await sut.close();
-    await zendesk.stop();
-    await appliance.stop();
-  });
+  afterAll(() => bridge?.stop());
 
   it(`makes all ${TICKETS} keys within seconds while Zendesk takes ${BUDGET} updates a minute`, async () => {
     const tickets = Array.from({ length: TICKETS }, (_, i) => zendesk.createTicket(String(500 + i)));

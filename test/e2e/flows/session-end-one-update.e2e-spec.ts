@@ -1,23 +1,18 @@
 import { Queue } from 'bullmq';
-import { createHash } from 'node:crypto';
 import { QUEUES } from '../../../src/jobs/queues';
 import { noteMarker } from '../../../src/session-end/session-end.service';
 import { ArtifactStore, KEY_NOTE_STEP, keyNoteScope } from '../../../src/session-end/session-stores';
 import { LinkStore } from '../../../src/sessions/link.store';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
-import { RunningApp, startApp } from '../../support/app';
+import { RunningApp } from '../../support/app';
 import { until } from '../../support/child';
-import { REDIS_URL } from '../../support/redis';
-import { applianceEnv, zendeskEnv } from '../../support/fake-env';
+import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
+import { recordingSha256, sessionJobsSettled } from '../../support/session-end';
 
-const EVENTS_TOKEN = 'bt-events-token-0123456789';
 const MAX_ATTACHMENT = 200_000;
-
-const sha256Of = (lsid: string, report: string, instance: number, size: number) =>
-  createHash('sha256')
-    .update(FakeAppliance.recordingBytes(lsid, report, instance, 0, size))
-    .digest('hex');
+/** Events are taken from loopback only (the fake appliance), with loopback a trusted proxy. */
+const LOOPBACK_EVENTS = { BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1', RSB_TRUST_PROXY: 'loopback' };
 
 /**
  * Issue 23: on Zendesk a session end is ONE ticket update: the transcript note carries the transcript and
@@ -25,6 +20,7 @@ const sha256Of = (lsid: string, report: string, instance: number, size: number) 
  * Ticket endpoint. What cannot ride (over the cap, a refused download) is named in the note.
  */
 describe('Session end → Zendesk: one update carries the note, the transcript and the recordings', () => {
+  let bridge: FakeBridge;
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
   let sut: RunningApp;
@@ -32,47 +28,23 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
   let recordings: Queue;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
-      RSB_TRUST_PROXY: 'loopback',
-      BT_POLL_INTERVAL_SECONDS: '0',
+    bridge = await startFakeBridge({
+      ...LOOPBACK_EVENTS,
       RSB_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT),
       RSB_TICKET_TIMEOUT_MS: '1500',
     });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
-    pulls = new Queue(QUEUES.sessionEnd, { connection: { url: REDIS_URL }, prefix: sut.prefix });
-    recordings = new Queue(QUEUES.recordings, { connection: { url: REDIS_URL }, prefix: sut.prefix });
+    ({ appliance, zendesk, sut } = bridge);
+    pulls = bridge.queue(QUEUES.sessionEnd);
+    recordings = bridge.queue(QUEUES.recordings);
   });
-  afterAll(async () => {
-    await pulls.close();
-    await recordings.close();
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  afterAll(() => bridge?.stop());
 
   /** Update Ticket calls Zendesk applied to this ticket. */
   const updates = (ticketId: string) =>
     zendesk.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/tickets/${ticketId}.json` && r.status === 200);
   const uploads = (lsid: string) => zendesk.requests.filter((r) => r.method === 'POST' && r.path.includes(`session-${lsid}-`));
 
-  const settled = async (lsid: string) =>
-    until(
-      async () => {
-        const jobs = [
-          ...(await pulls.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
-          ...(await recordings.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
-        ].filter((j) => j.data.lsid === lsid);
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        return jobs.length > 0 && states.every((s) => s === 'completed' || s === 'failed') && jobs.length;
-      },
-      30_000,
-      `every job of session ${lsid} to finish`,
-    );
+  const settled = (lsid: string) => sessionJobsSettled(lsid, pulls, recordings);
 
   function session(externalKey: string, recs: { session?: number; showMyScreen?: number[] }) {
     const s = appliance.startSession({ externalKey });
@@ -105,7 +77,7 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
       `session-${s.lsid}-transcript.html`,
     ]);
     const rec = note.attachments.find((a) => a.filename.endsWith('.flv'))!;
-    expect([rec.size, rec.sha256]).toEqual([120_000, sha256Of(s.lsid, 'SupportSessionRecording', 0, 120_000)]);
+    expect([rec.size, rec.sha256]).toEqual([120_000, recordingSha256(s.lsid, 'SupportSessionRecording', 0, 120_000)]);
     // No transfer job: the recording rode on the note, and the sessions view says it is attached.
     expect(
       (await recordings.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.lsid === s.lsid),
@@ -128,8 +100,8 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
     expect(put.ticket.comment.uploads).toHaveLength(3);
     expect(ticket.comments[0].attachments.map((a) => [a.filename, a.size, a.sha256]).sort()).toEqual(
       [
-        [`session-${s.lsid}-session-0.flv`, 90_000, sha256Of(s.lsid, 'SupportSessionRecording', 0, 90_000)],
-        [`session-${s.lsid}-showMyScreen-0.flv`, 40_000, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, 40_000)],
+        [`session-${s.lsid}-session-0.flv`, 90_000, recordingSha256(s.lsid, 'SupportSessionRecording', 0, 90_000)],
+        [`session-${s.lsid}-showMyScreen-0.flv`, 40_000, recordingSha256(s.lsid, 'ShowMyScreenRecording', 0, 40_000)],
         [`session-${s.lsid}-transcript.html`, expect.any(Number), expect.any(String)],
       ].sort(),
     );
@@ -260,28 +232,15 @@ describe('Session end → Zendesk: one update carries the note, the transcript a
 });
 
 describe('Session end → Zendesk: the note waits for its recordings no longer than RSB_NOTE_RECORDINGS_WAIT_SECONDS', () => {
+  let bridge: FakeBridge;
   let appliance: FakeAppliance;
   let zendesk: FakeZendesk;
-  let sut: RunningApp;
 
   beforeAll(async () => {
-    appliance = await new FakeAppliance().start();
-    zendesk = await new FakeZendesk().start();
-    sut = await startApp({
-      ...applianceEnv(appliance),
-      ...zendeskEnv(zendesk),
-      BT_EVENTS_TOKEN: EVENTS_TOKEN,
-      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
-      RSB_TRUST_PROXY: 'loopback',
-      BT_POLL_INTERVAL_SECONDS: '0',
-      RSB_NOTE_RECORDINGS_WAIT_SECONDS: '1',
-    });
-    appliance.sendOutboundEventsTo(`${sut.url}/webhooks/beyondtrust`, EVENTS_TOKEN);
+    bridge = await startFakeBridge({ ...LOOPBACK_EVENTS, RSB_NOTE_RECORDINGS_WAIT_SECONDS: '1' });
+    ({ appliance, zendesk } = bridge);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([appliance.stop(), zendesk.stop()]);
-  });
+  afterAll(() => bridge?.stop());
 
   it('a slow recording: the note lands on time naming it, and the recording follows in its own note', async () => {
     const ticket = zendesk.createTicket('6201');
@@ -304,7 +263,7 @@ describe('Session end → Zendesk: the note waits for its recordings no longer t
 
     await until(async () => ticket.comments.length >= 2, 20_000, 'the recording in its own note');
     expect(ticket.comments[1].attachments.map((a) => [a.filename, a.size, a.sha256])).toEqual([
-      [`session-${s.lsid}-session-0.flv`, 100_000, sha256Of(s.lsid, 'SupportSessionRecording', 0, 100_000)],
+      [`session-${s.lsid}-session-0.flv`, 100_000, recordingSha256(s.lsid, 'SupportSessionRecording', 0, 100_000)],
     ]);
     appliance.recordingBytesPerSecond = 0;
   });

@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { createHash } from 'node:crypto';
 import { QUEUES } from '../../../src/jobs/queues';
 import { SessionPoller } from '../../../src/session-end/poller.service';
 import { noteMarker } from '../../../src/session-end/session-end.service';
@@ -14,17 +13,12 @@ import { FakeBridge, startFakeBridge } from '../../support/fake-bridge';
 import { RunningApp, startApp, TEST_API_TOKEN } from '../../support/app';
 import { until } from '../../support/child';
 import { REDIS_URL } from '../../support/redis';
+import { recordingSha256, sessionJobsSettled } from '../../support/session-end';
 import { applianceEnv, servicenowEnv, zendeskEnv } from '../../support/fake-env';
 
 const EVENTS_TOKEN = 'bt-events-token-0123456789';
 const REC = { session: 150_000, showMyScreen: 60_000, commandShell: 30_000 };
 const MAX_ATTACHMENT = 200_000;
-
-/** What the fake appliance streams for a recording, hashed the way the fake ticket systems hash uploads. */
-const sha256Of = (lsid: string, report: string, instance: number, size: number) =>
-  createHash('sha256')
-    .update(FakeAppliance.recordingBytes(lsid, report, instance, 0, size))
-    .digest('hex');
 
 describe('Session end → ticket: transcript, recordings and surveys, exactly once', () => {
   let appliance: FakeAppliance;
@@ -104,19 +98,7 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     return s;
   }
 
-  const settled = async (lsid: string) =>
-    until(
-      async () => {
-        const jobs = [
-          ...(await pulls.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
-          ...(await recordings.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed'])),
-        ].filter((j) => j.data.lsid === lsid);
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        return jobs.length > 0 && states.every((s) => s === 'completed' || s === 'failed') && jobs.length;
-      },
-      30_000,
-      `every job of session ${lsid} to finish`,
-    );
+  const settled = (lsid: string) => sessionJobsSettled(lsid, pulls, recordings);
 
   it('writes a Zendesk note with the transcript and every recording on it (one update), every file byte for byte', async () => {
     zendesk.createTicket('501');
@@ -157,9 +139,9 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
 
     const files = note.attachments.filter((a) => a.filename.endsWith('.flv')).sort((a, b) => a.filename.localeCompare(b.filename));
     expect(files.map((f) => [f.filename, f.size, f.sha256])).toEqual([
-      [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
-      [`session-${s.lsid}-session-0.flv`, REC.session, sha256Of(s.lsid, 'SupportSessionRecording', 0, REC.session)],
-      [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
+      [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, recordingSha256(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
+      [`session-${s.lsid}-session-0.flv`, REC.session, recordingSha256(s.lsid, 'SupportSessionRecording', 0, REC.session)],
+      [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, recordingSha256(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
     ]);
   });
 
@@ -233,8 +215,8 @@ describe('Session end → ticket: transcript, recordings and surveys, exactly on
     expect(linkNote).toContain(`https://support.example.com/session_download?lsid=${s.lsid}&rec=1&view=1`);
     const attached = [...record.attachments].sort((a, b) => (a.file_name < b.file_name ? -1 : 1));
     expect(attached.map((a) => [a.file_name, a.size_bytes, a.sha256])).toEqual([
-      [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, sha256Of(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
-      [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, sha256Of(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
+      [`session-${s.lsid}-commandShell-0.flv`, REC.commandShell, recordingSha256(s.lsid, 'CommandShellRecording', 0, REC.commandShell)],
+      [`session-${s.lsid}-showMyScreen-0.flv`, REC.showMyScreen, recordingSha256(s.lsid, 'ShowMyScreenRecording', 0, REC.showMyScreen)],
       [`session-${s.lsid}-transcript.txt`, expect.any(Number), expect.any(String)],
     ]);
   });
@@ -578,8 +560,8 @@ describe('Session end → command shell recordings, whichever way the report num
         .map((a) => [a.filename, a.size, a.sha256])
         .sort(),
     ).toEqual([
-      [`session-${s.lsid}-commandShell-0.flv`, 11_000, sha256Of(s.lsid, 'CommandShellRecording', 0, 11_000)],
-      [`session-${s.lsid}-commandShell-1.flv`, 22_000, sha256Of(s.lsid, 'CommandShellRecording', 1, 22_000)],
+      [`session-${s.lsid}-commandShell-0.flv`, 11_000, recordingSha256(s.lsid, 'CommandShellRecording', 0, 11_000)],
+      [`session-${s.lsid}-commandShell-1.flv`, 22_000, recordingSha256(s.lsid, 'CommandShellRecording', 1, 22_000)],
     ]);
     // Exactly the two recordings the report listed were asked for, each once: no neighbour, no instance outside the list.
     const asked = appliance.requests
