@@ -126,26 +126,28 @@ export class BeyondTrustTransport {
       // keep moving (the watchdog below).
       const deadline = new Deadline(this.options.timeoutMs, `no answer from the appliance within ${this.options.timeoutMs} ms`);
       try {
-        response = await axios.request<T>({
-          url: usePost ? url : `${url}?${query}`,
-          method: usePost ? 'POST' : 'GET',
-          data: usePost ? query : undefined,
-          headers: {
-            authorization: `Bearer ${token}`,
-            connection: 'close',
-            ...(usePost ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-          },
-          httpAgent: this.httpAgent,
-          httpsAgent: this.httpsAgent,
-          signal: deadline.signal,
-          responseType,
-          maxContentLength: responseType === 'text' ? MAX_XML_BYTES : -1,
-          // Text is decoded here, not JSON-parsed by axios behind our back.
-          transitional: { forcedJSONParsing: false, silentJSONParsing: false },
-          validateStatus: () => true,
-          // Counted from here on, once the appliance has answered (or could not be reached); a Redis
-          // error leaves the slot counted until its hold ends, which only slows the next grants.
-        }).finally(() => grant.answered().catch(() => undefined));
+        response = await axios
+          .request<T>({
+            url: usePost ? url : `${url}?${query}`,
+            method: usePost ? 'POST' : 'GET',
+            data: usePost ? query : undefined,
+            headers: {
+              authorization: `Bearer ${token}`,
+              connection: 'close',
+              ...(usePost ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+            },
+            httpAgent: this.httpAgent,
+            httpsAgent: this.httpsAgent,
+            signal: deadline.signal,
+            responseType,
+            maxContentLength: responseType === 'text' ? MAX_XML_BYTES : -1,
+            // Text is decoded here, not JSON-parsed by axios behind our back.
+            transitional: { forcedJSONParsing: false, silentJSONParsing: false },
+            validateStatus: () => true,
+            // Counted from here on, once the appliance has answered (or could not be reached); a Redis
+            // error leaves the slot counted until its hold ends, which only slows the next grants.
+          })
+          .finally(() => grant.answered().catch(() => undefined));
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
         this.options.onRequest?.({ operation, status: 0, limiterWaitMs });
