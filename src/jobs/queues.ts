@@ -33,7 +33,13 @@ export type TicketEventJob = TicketEvent;
  * A delivery whose key was made (or refused): what its write-back needs to address the ticket and render
  * the templates. The key itself is read from the delivery store, where the event's job recorded it.
  */
-export type TicketWriteJob = Pick<TicketEvent, 'system' | 'deliveryId' | 'action' | 'ticket' | 'callbackUrl'>;
+export type TicketWriteJob = Pick<TicketEvent, 'system' | 'deliveryId' | 'action' | 'ticket' | 'callbackUrl'> & {
+  /**
+   * `note`: only the key's internal note, where it is an update of its own. It is a job of its own so that,
+   * waiting for the write budget behind the replies, it holds no reply's slot. Unset: the key's update.
+   */
+  part?: 'note';
+};
 
 export type RecordingKind = 'session' | 'showMyScreen' | 'commandShell';
 
@@ -94,6 +100,8 @@ export const jobIds = {
     `${event.system}-${createHash('sha256').update(event.deliveryId).digest('hex').slice(0, 32)}`,
   /** A delivery's write-back: one per delivery, so a replayed event queues nothing new. */
   ticketWrite: (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string => `write-${jobIds.ticketEvent(event)}`,
+  /** A delivery's internal note, where it is written apart from the key's update: one per delivery. */
+  ticketWriteNote: (event: Pick<TicketEvent, 'system' | 'deliveryId'>): string => `note-${jobIds.ticketEvent(event)}`,
   /** The end event and the poll share `pull-<lsid>`; a survey or a resync gets its own job. */
   sessionEnd: (job: SessionEndJob, suffix?: string): string => {
     const base = job.trigger === 'event' || job.trigger === 'poll' ? 'pull' : job.trigger;
@@ -114,6 +122,12 @@ export const TICKET_EVENT_JOB_OPTIONS: JobsOptions = {
 
 /** A write-back retries like the event that made its key: a ticket system down for hours is waited out. */
 export const TICKET_WRITE_JOB_OPTIONS: JobsOptions = { ...TICKET_EVENT_JOB_OPTIONS };
+
+/**
+ * A key's internal note written apart: BullMQ takes jobs without a priority before any with one, so a
+ * waiting key reply is always taken before a note, whenever the note was queued.
+ */
+export const TICKET_WRITE_NOTE_JOB_OPTIONS: JobsOptions = { ...TICKET_WRITE_JOB_OPTIONS, priority: 10 };
 
 /** A bot's callbacks: ten quick tries, then the outbox waits for the next tick's delivery job. */
 export const CHAT_CALLBACK_JOB_OPTIONS: JobsOptions = {

@@ -43,6 +43,9 @@ export class GiveUpError extends Error {
   readonly retryable = false;
 }
 
+/** The session's artifact that says which of its notes carries the key note, when it is not its first note. */
+const KEY_NOTE_ON = 'keyNoteOn';
+
 /** How many attempts a session without an end time (still closing) gets before it is written as it is. */
 const END_TIME_ATTEMPTS = 3;
 /** How many attempts an lsid the appliance does not know gets (its report may lag the end event). */
@@ -145,7 +148,7 @@ export class SessionEndService {
           async () => Boolean(done['note.1']) || writer.hasWritten(ticket.id, noteMarker(lsid, 'note.1'), 'internal'),
           lost,
         );
-      const keyNote = await this.keyNoteFor(ticket, lsid);
+      const keyNote = await this.keyNoteFor(ticket, lsid, writer, done);
       const parts = await this.renderNote({ ...view, recordingsOnNote: onNote }, writer, keyNote, recordingsOnNote);
       const transcript = await this.transcriptFile({ ...view, recordingsOnNote: onNote }, writer);
       const staged = recordingsOnNote.flatMap((r) => (r.result === 'attached' ? [r.staged] : []));
@@ -198,15 +201,48 @@ export class SessionEndService {
    * The session key's internal note, when the link the session resolved to carries one and no other
    * session's note (nor the key's expiry) claimed it first: it begins this session's note.
    */
-  private async keyNoteFor(ticket: ResolvedTicket, lsid: string): Promise<string | undefined> {
+  private async keyNoteFor(
+    ticket: ResolvedTicket,
+    lsid: string,
+    writer: TicketWriter,
+    done: Record<string, string>,
+  ): Promise<string | undefined> {
     if (!ticket.keyNote || !ticket.shortKey) return undefined;
     const scope = keyNoteScope(ticket.system, ticket.id, ticket.shortKey);
     const stands = await this.artifacts.claim(scope, KEY_NOTE_STEP, JSON.stringify({ lsid, at: new Date().toISOString() }));
     try {
-      return (JSON.parse(stands) as { lsid?: string }).lsid === lsid ? ticket.keyNote : undefined;
+      if ((JSON.parse(stands) as { lsid?: string }).lsid !== lsid) return undefined;
     } catch {
       return undefined;
     }
+    // A pull of a session that failed for good before (a resync): its failure note may carry the key note.
+    if (done[KEY_NOTE_ON] === 'failureNote' && (done.failureNote || (await writer.hasWritten(ticket.id, noteMarker(lsid, 'failureNote')))))
+      return undefined;
+    return ticket.keyNote;
+  }
+
+  /**
+   * The key note this session claimed for its note when that note never landed: the failure note carries
+   * it instead. Nothing else would: the key's expiry path finds the claim taken and leaves it to this
+   * session. A note begun by a run that died may have landed; the ticket is asked.
+   */
+  private async keyNoteLeftBy(
+    ticket: ResolvedTicket,
+    lsid: string,
+    writer: TicketWriter,
+    done: Record<string, string>,
+  ): Promise<string | undefined> {
+    if (!ticket.keyNote || !ticket.shortKey || done['note.1']) return undefined;
+    const claim = (await this.artifacts.done(keyNoteScope(ticket.system, ticket.id, ticket.shortKey)))[KEY_NOTE_STEP];
+    let claimant: string | undefined;
+    try {
+      claimant = (JSON.parse(claim ?? '{}') as { lsid?: string }).lsid;
+    } catch {
+      return undefined;
+    }
+    if (claimant !== lsid) return undefined;
+    if (await writer.hasWritten(ticket.id, noteMarker(lsid, 'note.1'), 'internal')) return undefined;
+    return ticket.keyNote;
   }
 
   private async leadsToTicket(job: SessionEndJob): Promise<boolean> {
@@ -283,7 +319,7 @@ export class SessionEndService {
       const missing = done.note
         ? 'part of what the session adds to the ticket (a survey or a recording note)'
         : 'the transcript of the session (chat, notes, surveys) and its recordings';
-      const text = (
+      const failure = (
         await liquid.parseAndRender(this.config.rules.sessionEnd.failureNote, {
           session: { lsid, externalKey: job.externalKey ?? state.externalKey },
           error: { message: error.message },
@@ -291,6 +327,12 @@ export class SessionEndService {
           resyncPath: `/api/v1/sessions/${lsid}/resync`,
         })
       ).trim();
+      // Rendered each time the give-up runs, but written once (write-once): a second run changes nothing.
+      const keyNote = done.failureNote ? undefined : await this.keyNoteLeftBy(ticket, lsid, writer, done);
+      const text = [keyNote?.trim(), failure].filter(Boolean).join('\n\n');
+      // Said before the write, so a later pull of the session (a resync) looks for this note before it
+      // puts the key note on its own.
+      if (keyNote) await this.artifacts.mark(lsid, KEY_NOTE_ON, 'failureNote');
       await this.writeOnce(lsid, 'failureNote', writer, ticket, { text });
       this.logger.warn(`session ${lsid}: failed for good; said so on ${ticket.system} ticket ${ticket.number}`);
     } catch (noteError) {

@@ -8,10 +8,10 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/load-config';
 import { liquid } from '../config/rules';
 import { queueDurably } from '../jobs/enqueue';
-import { jobIds, QUEUES, TICKET_WRITE_JOB_OPTIONS, TicketWriteJob } from '../jobs/queues';
+import { jobIds, QUEUES, TICKET_WRITE_JOB_OPTIONS, TICKET_WRITE_NOTE_JOB_OPTIONS, TicketWriteJob } from '../jobs/queues';
 import { TicketEvent } from '../tickets/ticket-event';
 import { TicketSystemError } from '../tickets/ticket-system.errors';
-import { renderFields, TicketUpdate, TicketWriter } from '../tickets/ticket-writer';
+import { renderFields, TicketUpdate, TicketWriter, WriteContext } from '../tickets/ticket-writer';
 import { TicketsService } from '../tickets/tickets.service';
 import { writeOnce } from '../tickets/write-once';
 import { DeliveryStore } from './delivery.store';
@@ -38,6 +38,8 @@ const STEP = {
   internalNote: 'internalNote',
   failureNote: 'failureNote',
   writeFailedNote: 'writeFailedNote',
+  /** The key's internal note, written apart, failed for good (the reply landed). */
+  noteFailedNote: 'noteFailedNote',
 } as const;
 
 /** The internal-note step's value when the note rides on the session's first note (link.keyNote). */
@@ -51,6 +53,10 @@ interface KeyUpdateDone {
   extras?: boolean;
   note?: boolean;
 }
+/** The key's internal note as an update of its own, with what the key's update left to it; nothing when both are empty. */
+const noteUpdate = (note: string, left: Pick<TicketUpdate, 'fields' | 'addTags'>): TicketUpdate | undefined =>
+  note || Object.keys(left).length ? { comment: note ? { body: note, public: false } : undefined, ...left } : undefined;
+
 const keyUpdateDone = (raw: string | undefined): KeyUpdateDone => {
   try {
     const value = JSON.parse(raw ?? '') as unknown;
@@ -105,7 +111,7 @@ export class SessionKeyService {
   /** The synchronous API: the key and its write-back in one call, so the caller hears of a ticket that cannot be written. */
   async handle(event: TicketEvent): Promise<SessionKeyOutcome> {
     await this.makeKey(event);
-    return this.writeBack(event);
+    return this.writeBack(event, undefined, 'inline');
   }
 
   /** The key (or the appliance's refusal) and the key's link, each recorded once per delivery. */
@@ -187,10 +193,14 @@ export class SessionKeyService {
 
   /**
    * The ticket-writes job: the key's update (public reply, fields and tags, and the internal note where one
-   * update carries both), then the internal note on its own where it must be and is not deferred; or the
-   * refusal's note. `signal` stops a write once the lock it runs under is lost.
+   * update carries both); or the refusal's note. Where the internal note must be an update of its own and
+   * is not deferred, it is queued as a job of its own (`part: 'note'`) that waits in the pacer's batch
+   * lane: a note waiting for the write budget must not hold a slot a key's reply could use. The
+   * synchronous API (`noteApart: 'inline'`) writes it at once, as its caller waits. `signal` stops a write
+   * once the lock it runs under is lost.
    */
-  async writeBack(job: TicketWriteJob, signal?: AbortSignal): Promise<SessionKeyOutcome> {
+  async writeBack(job: TicketWriteJob, signal?: AbortSignal, noteApart: 'job' | 'inline' = 'job'): Promise<SessionKeyOutcome> {
+    if (job.part === 'note') return this.writeNoteApart(job, signal);
     const writer = this.tickets.requireWriter(job.system);
     const done = await this.deliveries.get(job.system, job.deliveryId);
     const key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as SessionKeyOutcome['key']) : undefined;
@@ -202,12 +212,7 @@ export class SessionKeyService {
       const values = { ...context, key: this.keyContext(key) };
       const reply = (await liquid.parseAndRender(rules.publicReply, values)).trim();
       const note = done[STEP.internalNote] ? '' : (await liquid.parseAndRender(rules.internalNote, values)).trim();
-      const { fields: fieldTemplates, tags } = writer.writeBackExtras(rules);
-      const fields = await renderFields(fieldTemplates, (template) => liquid.parseAndRender(template, values));
-      const extras: Pick<TicketUpdate, 'fields' | 'addTags'> = {
-        ...(Object.keys(fields).length ? { fields } : {}),
-        ...(tags?.length ? { addTags: tags } : {}),
-      };
+      const extras = await this.keyExtras(writer, values);
       // The note rides on the key's update where one update carries both, or where there is no reply.
       const noteRides = Boolean(note) && (writer.replyNoteCost === 'shared' || !reply);
       await this.step(
@@ -224,20 +229,20 @@ export class SessionKeyService {
         signal,
       );
       const carried = done[STEP.publicReply] ? keyUpdateDone(done[STEP.publicReply]) : { extras: true, note: noteRides };
-      if (!carried.note)
-        await this.step(
-          done,
-          job,
-          STEP.internalNote,
-          writer,
-          async () => {
-            const left = carried.extras ? {} : extras;
-            if (!note && !Object.keys(left).length) return undefined;
-            return { comment: note ? { body: note, public: false } : undefined, ...left };
-          },
-          '1',
-          signal,
-        );
+      if (!carried.note && !done[STEP.internalNote]) {
+        const update = noteUpdate(note, carried.extras ? {} : extras);
+        if (!update) await this.deliveries.mark(job.system, job.deliveryId, STEP.internalNote, '1');
+        else if (noteApart === 'inline') await this.step(done, job, STEP.internalNote, writer, async () => update, '1', signal);
+        else {
+          const { system, deliveryId, action, ticket, callbackUrl } = job;
+          await queueDurably(
+            this.writes,
+            'write-note',
+            { system, deliveryId, action, ticket, ...(callbackUrl ? { callbackUrl } : {}), part: 'note' } satisfies TicketWriteJob,
+            { ...TICKET_WRITE_NOTE_JOB_OPTIONS, jobId: jobIds.ticketWriteNote(job) },
+          );
+        }
+      }
       this.logger.log(`${job.system} ticket ${job.ticket.number}: session key ${key.shortKey} written back`);
       return { key };
     }
@@ -263,12 +268,43 @@ export class SessionKeyService {
   }
 
   /**
+   * The key's internal note as a job of its own, queued once the key's update is done: in the batch lane,
+   * so every key reply waiting for the budget goes first. Written once under the same step the key's job
+   * would have written it under, however often this job runs.
+   */
+  private async writeNoteApart(job: TicketWriteJob, signal?: AbortSignal): Promise<SessionKeyOutcome> {
+    const writer = this.tickets.requireWriter(job.system);
+    const done = await this.deliveries.get(job.system, job.deliveryId);
+    const key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as NonNullable<SessionKeyOutcome['key']>) : undefined;
+    if (!key) throw new TicketSystemError(job.system, `delivery ${job.deliveryId} has no key recorded to write the note of`, false);
+    if (done[STEP.internalNote]) return { key };
+    const values = { ticket: { ...job.ticket, system: job.system }, key: this.keyContext(key) };
+    const note = (await liquid.parseAndRender(this.config.rules.writeBack.internalNote, values)).trim();
+    // A reply written by a release that put the fields and tags on the note left them to it.
+    const left = keyUpdateDone(done[STEP.publicReply]).extras ? {} : await this.keyExtras(writer, values);
+    await this.step(done, job, STEP.internalNote, writer, async () => noteUpdate(note, left), '1', signal, 'batch');
+    this.logger.log(`${job.system} ticket ${job.ticket.number}: the internal note of session key ${key.shortKey} written`);
+    return { key };
+  }
+
+  /** The write-back rules' fields (rendered) and tags for this system. */
+  private async keyExtras(writer: TicketWriter, values: object): Promise<Pick<TicketUpdate, 'fields' | 'addTags'>> {
+    const { fields: fieldTemplates, tags } = writer.writeBackExtras(this.config.rules.writeBack);
+    const fields = await renderFields(fieldTemplates, (template) => liquid.parseAndRender(template, values));
+    return {
+      ...(Object.keys(fields).length ? { fields } : {}),
+      ...(tags?.length ? { addTags: tags } : {}),
+    };
+  }
+
+  /**
    * A write-back that failed for good: logged with its ids and, where the ticket still takes a note, said
    * on it (the customer may not have the key). The note is a courtesy: its own failure is only logged.
    */
   async reportWriteFailure(job: TicketWriteJob, error: Error): Promise<void> {
     const done = await this.deliveries.get(job.system, job.deliveryId).catch(() => ({}) as Record<string, string>);
     const key = done[STEP.key] ? (JSON.parse(done[STEP.key]) as NonNullable<SessionKeyOutcome['key']>) : undefined;
+    if (job.part === 'note') return this.reportNoteFailure(job, done, key, error);
     const what = key ? `session key ${key.shortKey}` : 'the refusal of a session key';
     this.logger.error(
       `${job.system} ticket ${job.ticket.number} (delivery ${job.deliveryId}): ${what} could not be written to the ticket: ${error.message}`,
@@ -286,6 +322,32 @@ export class SessionKeyService {
       this.logger.warn(
         `${job.system} ticket ${job.ticket.number}: the note saying so could not be written either: ${(noteError as Error).message}`,
       );
+    }
+  }
+
+  /**
+   * A key's internal note, written apart, that failed for good: the reply reached the customer, so only
+   * the agents' note is missing; said once on the ticket where it still takes a note, else only logged.
+   */
+  private async reportNoteFailure(
+    job: TicketWriteJob,
+    done: Record<string, string>,
+    key: SessionKeyOutcome['key'],
+    error: Error,
+  ): Promise<void> {
+    const where = `${job.system} ticket ${job.ticket.number} (delivery ${job.deliveryId})`;
+    this.logger.error(`${where}: the internal note of session key ${key?.shortKey ?? '?'} could not be written: ${error.message}`);
+    if (!key) return;
+    try {
+      const writer = this.tickets.requireWriter(job.system);
+      await this.step(done, job, STEP.noteFailedNote, writer, async () => ({
+        comment: {
+          body: `rs-bridge wrote session key ${key.shortKey} (${key.keyUrl}) to this ticket, but not its internal note: ${error.message}.`,
+          public: false,
+        },
+      }));
+    } catch (noteError) {
+      this.logger.warn(`${where}: the note saying so could not be written either: ${(noteError as Error).message}`);
     }
   }
 
@@ -372,6 +434,7 @@ export class SessionKeyService {
     build: () => Promise<TicketUpdate | undefined>,
     value = '1',
     signal?: AbortSignal,
+    lane?: WriteContext['lane'],
   ): Promise<void> {
     if (done[step]) return;
     const update = await build();
@@ -380,7 +443,10 @@ export class SessionKeyService {
       this.deliveries.ledger(job.system, job.deliveryId),
       step,
       writer,
-      { ticketId: job.ticket.id, context: { deliveryId: job.deliveryId, step, callbackUrl: job.callbackUrl } },
+      {
+        ticketId: job.ticket.id,
+        context: { deliveryId: job.deliveryId, step, callbackUrl: job.callbackUrl, ...(lane ? { lane } : {}) },
+      },
       { update },
       { value, signal },
     );

@@ -22,6 +22,12 @@ export interface WriteContext {
   deliveryId: string;
   step: string;
   callbackUrl?: string;
+  /**
+   * Where a system's writes are paced (ticket-pacer.ts), the lane an update waits in: `interactive` unless
+   * said (a key's reply: the customer waits for it); `batch` for an update nobody watches live, which
+   * yields to every reply waiting. A note (addNote) always waits in `batch`.
+   */
+  lane?: 'interactive' | 'batch';
 }
 
 /** A file to attach, opened only when it is sent (so a retry opens it again) and streamed, never held. */

@@ -13,6 +13,7 @@ import {
   TicketUpdate,
   TicketWriter,
   WriteBackExtras,
+  WriteContext,
 } from '../ticket-writer';
 
 export interface ServiceNowClientOptions {
@@ -84,8 +85,8 @@ export class ServiceNowClient implements TicketWriter {
     return `${this.base}/api/now/table/${encodeURIComponent(this.options.table)}${sysId ? `/${encodeURIComponent(sysId)}` : ''}`;
   }
 
-  update(sysId: string, update: TicketUpdate): Promise<void> {
-    return this.patch(sysId, update, 'interactive');
+  update(sysId: string, update: TicketUpdate, context?: WriteContext): Promise<void> {
+    return this.patch(sysId, update, context?.lane ?? 'interactive');
   }
 
   private async patch(sysId: string, update: TicketUpdate, lane: 'interactive' | 'batch'): Promise<void> {

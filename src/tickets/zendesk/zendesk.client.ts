@@ -14,6 +14,7 @@ import {
   TicketUpdate,
   TicketWriter,
   WriteBackExtras,
+  WriteContext,
 } from '../ticket-writer';
 
 export interface ZendeskClientOptions {
@@ -86,7 +87,7 @@ export class ZendeskClient implements TicketWriter {
     return { authorization: this.authorization, accept: 'application/json', ...extra };
   }
 
-  async update(ticketId: string, update: TicketUpdate): Promise<void> {
+  async update(ticketId: string, update: TicketUpdate, context?: WriteContext): Promise<void> {
     if (update.note !== undefined) throw new Error('a Zendesk update carries one comment; the note needs an update of its own');
     const ticket: Record<string, unknown> = {};
     if (update.comment) ticket.comment = { body: update.comment.body, public: update.comment.public };
@@ -96,7 +97,7 @@ export class ZendeskClient implements TicketWriter {
     // additional_tags adds; `tags` would replace the ticket's tags.
     if (update.addTags?.length) ticket.additional_tags = update.addTags;
     if (update.status) ticket.status = update.status;
-    await this.putTicket(ticketId, ticket, 'interactive');
+    await this.putTicket(ticketId, ticket, context?.lane ?? 'interactive');
   }
 
   async addNote(ticketId: string, note: TicketNote): Promise<void> {

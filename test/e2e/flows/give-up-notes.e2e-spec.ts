@@ -2,6 +2,9 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { RedisService } from '../../../src/redis/redis.service';
 import { jobIds, QUEUES } from '../../../src/jobs/queues';
+import { KeyExpiryService } from '../../../src/session-end/key-expiry.service';
+import { SessionEndQueue } from '../../../src/session-end/session-end.queue';
+import { LinkStore } from '../../../src/sessions/link.store';
 import { FakeAppliance } from '../../fakes/beyondtrust/fake-appliance';
 import { FakeUpscope } from '../../fakes/upscope/fake-upscope';
 import { FakeComment, FakeTicket, FakeZendesk } from '../../fakes/zendesk/fake-zendesk';
@@ -164,5 +167,72 @@ describe('A recording transfer that fails for good says so on its ticket, once',
     expect(ticket.comments).toHaveLength(2);
     expect(ticket.comments[0].body).toContain('The scanner jams on every page');
     expect(ticket.comments[0].attachments.some((a) => a.filename.includes('-session-0'))).toBe(false);
+  }, 90_000);
+});
+
+/**
+ * A session end claims the key's deferred internal note for its own note before writing it; when that
+ * session end then fails for good, the key's expiry finds the claim taken and writes nothing. The give-up
+ * note carries the key note instead: it reaches the ticket once, however often the give-up runs, and the
+ * key's expiry adds nothing.
+ */
+describe('A session end that fails for good still brings the key note it claimed, once', () => {
+  let bridge: FakeBridge;
+  let appliance: FakeAppliance;
+  let zendesk: FakeZendesk;
+  let sut: RunningApp;
+  let pulls: Queue;
+
+  beforeAll(async () => {
+    bridge = await startFakeBridge({
+      BT_EVENTS_ALLOWED_IPS: '127.0.0.1,::1',
+      // The poll watches key expiries, which the key note's deferral needs; its ticks are left to the test.
+      BT_POLL_INTERVAL_SECONDS: '3600',
+    });
+    ({ appliance, zendesk, sut } = bridge);
+    pulls = bridge.queue(QUEUES.sessionEnd);
+  });
+  afterAll(() => bridge?.stop());
+
+  it('the give-up note carries the key note; a retried give-up, a resync and the key expiry add nothing', async () => {
+    const ticket = zendesk.createTicket('7401');
+    await zendesk.sendWebhook(`${sut.url}/webhooks/zendesk`, { action: 'session.requested', ticket: { id: '7401' } });
+    await until(async () => ticket.comments.length === 1, 20_000, 'the key reply');
+    const link = (await sut.app.get(LinkStore).byExternalKey('7401'))!;
+    expect(link.keyNote).toContain(`Remote support session key ${link.shortKey}`);
+    const keyNotes = () => ticket.comments.filter((c) => c.body.includes(`Remote support session key ${link.shortKey}`));
+    expect(keyNotes()).toEqual([]);
+
+    // Zendesk refuses the session's note for good (its transcript's upload, the note's first request).
+    zendesk.failNext(1, 422);
+    const s = appliance.startSession({ externalKey: '7401' });
+    appliance.joinRep(s.lsid, '2');
+    appliance.chat(s.lsid, 'customer', 'The screen stays black');
+    appliance.endSession(s.lsid);
+    const jobId = jobIds.sessionEnd({ lsid: s.lsid, trigger: 'event' });
+    await until(async () => (await pulls.getJobState(jobId)) === 'failed', 30_000, 'the pull to fail for good');
+    await until(async () => ticket.comments.length === 2, 10_000, 'the give-up note');
+
+    const [, giveUp] = ticket.comments;
+    expect(giveUp.public).toBe(false);
+    expect(giveUp.body.startsWith(link.keyNote!.split('\n')[0])).toBe(true);
+    expect(giveUp.body).toContain(`remote support session ${s.lsid}`);
+    expect(keyNotes()).toHaveLength(1);
+
+    // An operator's retry that fails again, the resync the note offers, and the key's expiry: none writes
+    // the key note again.
+    zendesk.failNext(1, 422);
+    await (await pulls.getJob(jobId))!.retry();
+    await until(async () => (await pulls.getJobState(jobId)) !== 'failed', 5_000, 'the pull to be retried');
+    await until(async () => (await pulls.getJobState(jobId)) === 'failed', 30_000, 'the pull to fail for good again');
+    expect(ticket.comments).toHaveLength(2);
+    const resync = await sut.app.get(SessionEndQueue).add({ lsid: s.lsid, trigger: 'resync' }, String(Date.now()));
+    await until(async () => (await pulls.getJobState(resync)) === 'completed', 30_000, 'the resync');
+    expect(ticket.comments).toHaveLength(3);
+    expect(ticket.comments[2].body).toContain('The screen stays black');
+    await sut.app.get(KeyExpiryService).check(Date.parse(link.expiresAt!) + 5 * 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(ticket.comments).toHaveLength(3);
+    expect(keyNotes()).toHaveLength(1);
   }, 90_000);
 });

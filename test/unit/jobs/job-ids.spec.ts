@@ -9,6 +9,13 @@ describe('job ids (the keys that make a second trigger a no-op)', () => {
     expect(jobIds.ticketEvent({ system: 'zendesk', deliveryId: 'another' })).not.toBe(id);
   });
 
+  it("gives a delivery's write-back and its key note a job each, one per delivery", () => {
+    const event = { system: 'zendesk' as const, deliveryId: 'd-1' };
+    expect(jobIds.ticketWrite(event)).toBe(`write-${jobIds.ticketEvent(event)}`);
+    expect(jobIds.ticketWriteNote(event)).toBe(`note-${jobIds.ticketEvent(event)}`);
+    expect(jobIds.ticketWriteNote({ ...event, deliveryId: 'd-2' })).not.toBe(jobIds.ticketWriteNote(event));
+  });
+
   it('collapses the end event and the poll of one session into one pull; a survey and a resync get their own', () => {
     expect(jobIds.sessionEnd({ lsid: 'abc', trigger: 'event' })).toBe('pull-abc');
     expect(jobIds.sessionEnd({ lsid: 'abc', trigger: 'poll' })).toBe('pull-abc');
