@@ -59,7 +59,11 @@ export class KeyExpiryService {
     if (!writer) return;
     const scope = `key-${link.shortKey}`;
     const ledger = this.artifacts.ledger(scope);
-    const target = { ticketId: link.ticketId, context: { deliveryId: scope, step: 'expired', callbackUrl: link.callbackUrl } };
+    // An expiry's note and update are batch work: they yield to the keys' replies waiting for the write budget.
+    const target = {
+      ticketId: link.ticketId,
+      context: { deliveryId: scope, step: 'expired', callbackUrl: link.callbackUrl, lane: 'batch' as const },
+    };
     const values = {
       key: { shortKey: link.shortKey, url: link.keyUrl ?? '', expiresAt: link.expiresAt, externalKey: link.externalKey },
       ticket: { id: link.ticketId, number: link.ticketNumber },

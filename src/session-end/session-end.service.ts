@@ -280,7 +280,8 @@ export class SessionEndService {
     const update = await outcomeUpdate(chosen.rule, writer, values);
     const target = {
       ticketId: ticket.id,
-      context: { deliveryId: `session-${view.lsid}`, step: 'outcome', callbackUrl: ticket.callbackUrl },
+      // Nobody watches an outcome live: it yields to the keys' replies waiting for the write budget.
+      context: { deliveryId: `session-${view.lsid}`, step: 'outcome', callbackUrl: ticket.callbackUrl, lane: 'batch' as const },
     };
     const changes = update.status || update.addTags?.length || Object.keys(update.fields ?? {}).length;
     try {
