@@ -43,8 +43,9 @@ export class BeyondTrustClient {
       interactiveReservePercent: options.interactiveReservePercent,
       hourMs: options.hourMs,
       // Requests are counted from the appliance's answer (the transport's acquireUntilAnswered), which
-      // comes after the appliance counted them: no margin is needed for their delay on the way.
-      marginMs: 0,
+      // comes after the appliance counted them: no margin is needed for their delay on the way, only a few
+      // ms for the clocks' rounding (Redis's TIME is floored to the ms, the appliance rounds its own way).
+      marginMs: 5,
       keyPrefix: `${account}:rate`,
     });
     this.tokens = new SharedTokenProvider(redis, {

@@ -88,13 +88,16 @@ return 0
 `;
 
 /**
- * The answer came: the request has reached the system, so it counts from now on, for one window, instead
- * of from its grant. KEYS: second window, hour window. ARGV: member. (XX: a grant already aged out stays out.)
+ * The answer came: the request has reached the system, so it counts from now on, for one window, unless its
+ * hold (the latest it can have arrived) came first; a slow answer (a report the appliance takes seconds to
+ * make) then holds its slot no longer than the hold. KEYS: second window, hour window. ARGV: member. (A
+ * grant already aged out stays out.)
  */
 const ANSWERED = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if held and tonumber(held) > now then redis.call('ZADD', KEYS[1], now, ARGV[1]) end
 redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1])
 return 0
 `;
@@ -108,6 +111,14 @@ const FORGET = `redis.call('ZREM', KEYS[1], ARGV[1]) return 0`;
  * until answered needs none: see `acquireUntilAnswered`.)
  */
 export const WINDOW_MARGIN_MS = 50;
+
+/**
+ * How long after its grant an appliance request is taken to have arrived at the latest: it counts from its
+ * answer or from this bound, whichever comes first. Seconds are far beyond a busy pod's delays (tens to
+ * hundreds of ms) and short enough that a pod dying with requests in flight, or a report the appliance
+ * takes seconds to make, holds its slots only that long.
+ */
+export const ARRIVAL_BOUND_MS = 2_000;
 
 /** A request granted by `acquireUntilAnswered`. */
 export interface Grant {
@@ -167,8 +178,9 @@ export class SharedRateLimiter {
    * a new connection: the guide asks for one per call), and a window of grants then arrives squeezed into
    * less than a window, where the system answers 429. Counted from its answer, which comes after the
    * system counted it, no spread of delays can put more than the limit into any window the system sees,
-   * and the margin costs only each request's own latency. `holdMs` bounds the time a grant counts when its
-   * `answered()` never comes (its pod died): the request's own deadline.
+   * and the margin costs only each request's own latency. `holdMs` is the latest the request is taken to
+   * reach the system after its grant: it counts from its answer or from grant + holdMs, whichever is first
+   * (so a request that never answers, its pod dead, frees its slot then too).
    */
   async acquireUntilAnswered(signal: AbortSignal | undefined, lane: Lane, holdMs: number): Promise<Grant> {
     const member = randomUUID();

@@ -10,7 +10,7 @@ import {
   BeyondTrustResponseError,
   BeyondTrustUnavailableError,
 } from './beyondtrust.errors';
-import { Lane, SharedRateLimiter } from './rate-limiter';
+import { ARRIVAL_BOUND_MS, Lane, SharedRateLimiter } from './rate-limiter';
 import { SharedTokenProvider } from './token-provider';
 import { MAX_XML_BYTES, parseApplianceXml, XmlNode } from './xml';
 
@@ -119,7 +119,7 @@ export class BeyondTrustTransport {
       // Token first: fetching it can take a while, and a slot taken before that wait would be spent late,
       // crowding the next window at the appliance.
       const token = await this.options.tokens.get();
-      const grant = await this.options.limiter.acquireUntilAnswered(undefined, lane, this.options.timeoutMs);
+      const grant = await this.options.limiter.acquireUntilAnswered(undefined, lane, Math.min(this.options.timeoutMs, ARRIVAL_BOUND_MS));
       const limiterWaitMs = grant.waitedMs;
       let response: AxiosResponse<T>;
       // A buffered answer must be complete within the deadline; a stream must start within it, then

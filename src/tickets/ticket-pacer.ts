@@ -15,8 +15,9 @@ export class TicketPacer {
   private readonly limiter: SharedRateLimiter;
 
   /**
-   * `minuteMs` is a minute, except in tests and compressed benches. `holdMs`: how long a write whose pod
-   * died before its answer keeps counting; the write's own deadline (RSB_TICKET_TIMEOUT_MS) at least.
+   * `minuteMs` is a minute, except in tests and compressed benches. `holdMs`: the latest a write is taken to
+   * reach the system after its grant (it counts from its answer or from then, whichever is first); the
+   * write's own deadline (RSB_TICKET_TIMEOUT_MS), since an upload may be counted only once its body is in.
    */
   constructor(
     redis: RedisClient,
@@ -44,7 +45,11 @@ export class TicketPacer {
   async run<T>(lane: Lane, write: () => Promise<T>): Promise<T> {
     const grant = await this.limiter.acquireUntilAnswered(undefined, lane, this.holdMs);
     try {
-      return await write().finally(() => grant.answered().catch(() => undefined));
+      try {
+        return await write();
+      } finally {
+        await grant.answered().catch(() => undefined);
+      }
     } catch (error) {
       if (error instanceof TicketSystemError && error.status === 429) await this.limiter.pauseFor(error.retryAfterMs ?? 60_000);
       throw error;

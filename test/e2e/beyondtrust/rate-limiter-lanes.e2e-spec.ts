@@ -80,4 +80,51 @@ describe('appliance rate limiter: interactive and batch lanes (real Redis)', () 
     const redis = connections[connections.length - 1];
     expect(await redis.zcard(`${prefix}:${keyPrefix}:waiting`)).toBe(0);
   });
+
+  it('counts a request held until answered from its answer, or from its hold when the answer is slow or never comes', async () => {
+    const keyPrefix = account();
+    const pod = limiter({ keyPrefix, perSecond: 2, spacingMs: 0, marginMs: 0 });
+    const other = limiter({ keyPrefix, perSecond: 2, spacingMs: 0, marginMs: 0 });
+    const started = Date.now();
+    // Two requests in flight fill the window: a third waits while they are, however long ago their grants.
+    const slow = await pod.acquireUntilAnswered(undefined, 'batch', 60_000);
+    const fast = await pod.acquireUntilAnswered(undefined, 'batch', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    await expect(other.acquire(timeout(200), 'batch')).rejects.toBeDefined();
+    // One answers now: its slot frees a window later, not a window after its grant.
+    const answeredAt = Date.now();
+    await fast.answered();
+    await other.acquire(timeout(3_000), 'batch');
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - answeredAt).toBeLessThan(1_500);
+    // The slow one, still in flight, still counts beside that grant: the next waits for the grant to age out.
+    const nextAsked = Date.now();
+    await other.acquire(timeout(3_000), 'batch');
+    expect(Date.now() - nextAsked).toBeGreaterThanOrEqual(900);
+    await slow.answered();
+
+    // A request whose answer never comes (its pod died) counts until its hold, then for a window.
+    const deadPrefix = account();
+    const dead = limiter({ keyPrefix: deadPrefix, perSecond: 1, spacingMs: 0, marginMs: 0 });
+    const alive = limiter({ keyPrefix: deadPrefix, perSecond: 1, spacingMs: 0, marginMs: 0 });
+    const heldFrom = Date.now();
+    await dead.acquireUntilAnswered(undefined, 'interactive', 500);
+    await alive.acquire(timeout(3_000), 'interactive');
+    expect(Date.now() - heldFrom).toBeGreaterThanOrEqual(1_450);
+    expect(Date.now() - heldFrom).toBeLessThan(2_200);
+
+    // An answer slower than the hold (a report the appliance takes seconds to make) frees the slot a window
+    // after the hold, not a window after the answer.
+    const slowPrefix = account();
+    const reporter = limiter({ keyPrefix: slowPrefix, perSecond: 1, spacingMs: 0, marginMs: 0 });
+    const next = limiter({ keyPrefix: slowPrefix, perSecond: 1, spacingMs: 0, marginMs: 0 });
+    const reportFrom = Date.now();
+    const report = await reporter.acquireUntilAnswered(undefined, 'batch', 300);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await report.answered();
+    await next.acquire(timeout(3_000), 'batch');
+    expect(Date.now() - reportFrom).toBeGreaterThanOrEqual(1_250);
+    expect(Date.now() - reportFrom).toBeLessThan(1_800);
+    expect(Date.now() - started).toBeLessThan(9_000);
+  });
 });
