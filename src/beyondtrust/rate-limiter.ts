@@ -42,7 +42,11 @@ if interactive then
   redis.call('PEXPIRE', KEYS[6], 5000)
 else
   redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-  if redis.call('ZCARD', KEYS[6]) > 0 then return math.max(5, spacing) end
+  -- Yield: ask again after a spacing, or a quarter of a grant's even share of the window where there is no
+  -- spacing (a ticket system's minute: 250 ms at 60/min), not every few ms for as long as a reply waits.
+  if redis.call('ZCARD', KEYS[6]) > 0 then
+    return math.max(5, spacing, math.floor(tonumber(ARGV[3]) / tonumber(ARGV[1]) / 4))
+  end
 end
 local last = tonumber(redis.call('GET', KEYS[4]) or '0')
 if now < last + spacing then return last + spacing - now end
