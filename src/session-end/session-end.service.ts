@@ -46,6 +46,15 @@ export class GiveUpError extends Error {
 /** The session's artifact that says which of its notes carries the key note, when it is not its first note. */
 const KEY_NOTE_ON = 'keyNoteOn';
 
+/** The session that holds a key note's claim (its lsid), if a session holds it and the claim reads. */
+const claimant = (claim: string | undefined): string | undefined => {
+  try {
+    return (JSON.parse(claim ?? '{}') as { lsid?: string }).lsid;
+  } catch {
+    return undefined;
+  }
+};
+
 /** How many attempts a session without an end time (still closing) gets before it is written as it is. */
 const END_TIME_ATTEMPTS = 3;
 /** How many attempts an lsid the appliance does not know gets (its report may lag the end event). */
@@ -210,11 +219,7 @@ export class SessionEndService {
     if (!ticket.keyNote || !ticket.shortKey) return undefined;
     const scope = keyNoteScope(ticket.system, ticket.id, ticket.shortKey);
     const stands = await this.artifacts.claim(scope, KEY_NOTE_STEP, JSON.stringify({ lsid, at: new Date().toISOString() }));
-    try {
-      if ((JSON.parse(stands) as { lsid?: string }).lsid !== lsid) return undefined;
-    } catch {
-      return undefined;
-    }
+    if (claimant(stands) !== lsid) return undefined;
     // A pull of a session that failed for good before (a resync): its failure note may carry the key note.
     if (done[KEY_NOTE_ON] === 'failureNote' && (done.failureNote || (await writer.hasWritten(ticket.id, noteMarker(lsid, 'failureNote')))))
       return undefined;
@@ -234,13 +239,7 @@ export class SessionEndService {
   ): Promise<string | undefined> {
     if (!ticket.keyNote || !ticket.shortKey || done['note.1']) return undefined;
     const claim = (await this.artifacts.done(keyNoteScope(ticket.system, ticket.id, ticket.shortKey)))[KEY_NOTE_STEP];
-    let claimant: string | undefined;
-    try {
-      claimant = (JSON.parse(claim ?? '{}') as { lsid?: string }).lsid;
-    } catch {
-      return undefined;
-    }
-    if (claimant !== lsid) return undefined;
+    if (claimant(claim) !== lsid) return undefined;
     if (await writer.hasWritten(ticket.id, noteMarker(lsid, 'note.1'), 'internal')) return undefined;
     return ticket.keyNote;
   }

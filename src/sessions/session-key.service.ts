@@ -239,7 +239,7 @@ export class SessionKeyService {
             this.writes,
             'write-note',
             { system, deliveryId, action, ticket, ...(callbackUrl ? { callbackUrl } : {}), part: 'note' } satisfies TicketWriteJob,
-            { ...TICKET_WRITE_NOTE_JOB_OPTIONS, jobId: jobIds.ticketWriteNote(job) },
+            { ...TICKET_WRITE_NOTE_JOB_OPTIONS, ...this.config.jobRetry, jobId: jobIds.ticketWriteNote(job) },
           );
         }
       }
